@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Scalar Gaussian formulas in Double, shared by the tensor distributions (as the forward and
+/// vector–Jacobian products of their custom operations) and by every estimator that works
+/// in Double. One place for each formula.
+public enum GaussianFormulas {
+    public static let logTwoPi = log(2 * Double.pi)
+
+    /// log N(x; μ, σ²) = −½ [log 2π + log σ² + (x − μ)² / σ²], with `logVariance` = log σ².
+    @inline(__always)
+    public static func logDensity(_ x: Double, mean: Double, logVariance: Double) -> Double {
+        let d = x - mean
+        return -0.5 * (logTwoPi + logVariance + d * d * exp(-logVariance))
+    }
+
+    /// Partial derivatives of ``logDensity(_:mean:logVariance:)``: (∂/∂x, ∂/∂μ, ∂/∂log σ²).
+    @inline(__always)
+    public static func logDensityGradient(_ x: Double, mean: Double, logVariance: Double) -> (x: Double, mean: Double, logVariance: Double) {
+        let precision = exp(-logVariance)
+        let d = x - mean
+        return (-d * precision, d * precision, -0.5 * (1 - d * d * precision))
+    }
+
+    /// KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) = ½ [log σ₂² − log σ₁² + (σ₁² + (μ₁ − μ₂)²) / σ₂² − 1].
+    @inline(__always)
+    public static func kl(mean1: Double, logVariance1: Double, mean2: Double, logVariance2: Double) -> Double {
+        let d = mean1 - mean2
+        return 0.5 * (logVariance2 - logVariance1 + (exp(logVariance1) + d * d) * exp(-logVariance2) - 1)
+    }
+
+    /// Partial derivatives of ``kl(mean1:logVariance1:mean2:logVariance2:)`` in argument order.
+    @inline(__always)
+    public static func klGradient(mean1: Double, logVariance1: Double, mean2: Double, logVariance2: Double)
+        -> (mean1: Double, logVariance1: Double, mean2: Double, logVariance2: Double) {
+        let precision2 = exp(-logVariance2)
+        let d = mean1 - mean2
+        let v1 = exp(logVariance1)
+        return (d * precision2, 0.5 * (v1 * precision2 - 1), -d * precision2, 0.5 * (1 - (v1 + d * d) * precision2))
+    }
+
+    /// log φ(z), the standard normal log-density.
+    @inline(__always)
+    public static func logStandardDensity(_ z: Double) -> Double { -0.5 * (logTwoPi + z * z) }
+
+    /// log Φ(z), finite for every finite z: through erfc where it is representable, and the
+    /// asymptotic series log φ(z) − log(−z) + log(1 − 1/z² + 3/z⁴ − 15/z⁶) far in the lower tail.
+    public static func logStandardCDF(_ z: Double) -> Double {
+        if z == .infinity { return 0 }
+        if z == -.infinity { return -.infinity }
+        if z >= 0 { return log1p(-0.5 * erfc(z / 2.0.squareRoot())) }
+        if z > -37 { return log(0.5 * erfc(-z / 2.0.squareRoot())) }
+        let r = 1 / (z * z)
+        return logStandardDensity(z) - log(-z) + log1p(-r + 3 * r * r - 15 * r * r * r)
+    }
+
+    /// log(e^u − e^v) for u ≥ v, accurate when v is close to u.
+    @inline(__always)
+    public static func logDifference(_ u: Double, _ v: Double) -> Double {
+        if v == -.infinity { return u }
+        return u + log(-expm1(v - u))
+    }
+
+    /// log [Φ(upper) − Φ(lower)] for lower < upper (either may be infinite), computed on the
+    /// side of zero where the two CDF values are not both close to 1.
+    public static func logStandardIntervalProbability(lower: Double, upper: Double) -> Double {
+        if lower >= 0 {
+            // Φ(b) − Φ(a) = Φ(−a) − Φ(−b): both small, no cancellation against 1.
+            return logDifference(logStandardCDF(-lower), logStandardCDF(-upper))
+        }
+        return logDifference(logStandardCDF(upper), logStandardCDF(lower))
+    }
+}

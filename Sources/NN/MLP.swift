@@ -1,0 +1,47 @@
+import Tensor
+
+/// The nonlinearity between the layers of an ``MLP``.
+public enum Activation: String, Codable, Sendable, CaseIterable {
+    case relu, silu, tanh
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        switch self {
+        case .relu: return x.relu()
+        case .silu: return x.silu()
+        case .tanh: return x.tanh()
+        }
+    }
+}
+
+/// A multilayer perceptron: Linear → activation → … → Linear (no activation after the last).
+///
+/// `sizes = [inputs, hidden…, outputs]`; parameters under `layers.<i>.weight|bias`.
+public final class MLP: Module {
+    public let layers: [Linear]
+    public let activation: Activation
+
+    public init(sizes: [Int], activation: Activation, using generator: inout RandomGenerator) {
+        precondition(sizes.count >= 2, "an MLP needs at least input and output sizes")
+        var layers: [Linear] = []
+        for (inputs, outputs) in zip(sizes.dropLast(), sizes.dropFirst()) {
+            layers.append(Linear(inputs: inputs, outputs: outputs, using: &generator))
+        }
+        self.layers = layers
+        self.activation = activation
+    }
+
+    public init(layers: [Linear], activation: Activation) {
+        self.layers = layers
+        self.activation = activation
+    }
+
+    /// x [batch, sizes.first] → [batch, sizes.last].
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        var h = x
+        for (index, layer) in layers.enumerated() {
+            h = layer(h)
+            if index < layers.count - 1 { h = activation(h) }
+        }
+        return h
+    }
+}

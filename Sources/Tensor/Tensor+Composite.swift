@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+// Composite operations: built only from primitives, so they declare no backward of their
+// own; their gradients follow from the primitives'. Each is written to stay finite where
+// the naive formula overflows.
+
+extension Tensor {
+    /// −x.
+    public static prefix func - (x: Tensor) -> Tensor { x * -1 }
+
+    /// lhs − rhs with broadcasting.
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs + (-rhs) }
+
+    /// x².
+    public func squared() -> Tensor { self * self }
+
+    /// √x, as exp(½ log x); for positive x.
+    public func squareRoot() -> Tensor { (log() * 0.5).exp() }
+
+    /// |x|, as a selection between x and −x.
+    public func absolute() -> Tensor { Tensor.select(mask { $0 >= 0 }, self, -self) }
+
+    /// max(x, 0).
+    public func relu() -> Tensor { Tensor.select(mask { $0 > 0 }, self, Tensor(0)) }
+
+    /// log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): never overflows, exact in both tails
+    /// (softplus(100) = 100, softplus(−100) = e^{−100}).
+    public func softplus() -> Tensor {
+        relu() + (-absolute()).exp().log1p()
+    }
+
+    /// σ(x) = 1 / (1 + e^{−x}), evaluated through e^{−|x|} ≤ 1 on both sides so neither
+    /// branch of the selection overflows: σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
+    public func sigmoid() -> Tensor {
+        let e = (-absolute()).exp()
+        let denominator = 1 + e
+        return Tensor.select(mask { $0 >= 0 }, 1 / denominator, e / denominator)
+    }
+
+    /// log σ(x) = −softplus(−x).
+    public func logSigmoid() -> Tensor { -((-self).softplus()) }
+
+    /// tanh(x) = 2σ(2x) − 1.
+    public func tanh() -> Tensor { (self * 2).sigmoid() * 2 - 1 }
+
+    /// SiLU (swish): x · σ(x).
+    public func silu() -> Tensor { self * sigmoid() }
+
+    /// log Σ exp(x) over `axis`, as m + log Σ exp(x − m) with m the (detached) maximum, so
+    /// that large values do not overflow: logSumExp([1000, 1000]) = 1000 + log 2.
+    /// The gradient is exact whatever m is, since the result does not depend on it.
+    public func logSumExp(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        let maximum = max(axis: axis, keepingDimensions: true).detached()
+        // A row of −∞ would give −∞ − (−∞) = NaN; shift such rows by 0 instead.
+        let shift = Tensor(shape: maximum.shape, storage: maximum.storage.map { $0.isFinite ? $0 : 0 })
+        let total = (self - shift).exp().sum(axis: axis, keepingDimensions: true).log() + shift
+        if keepingDimensions { return total }
+        var outputShape = shape
+        outputShape.remove(at: normalizedAxes([axis])[0])
+        return total.reshaped(outputShape)
+    }
+
+    /// log (1/K) Σ exp(x) over `axis`, K its extent: the importance-weighted bound's estimator.
+    public func logMeanExp(axis: Int, keepingDimensions: Bool = false) -> Tensor {
+        let extent = shape[normalizedAxes([axis])[0]]
+        return logSumExp(axis: axis, keepingDimensions: keepingDimensions) - Float(Foundation_log(Double(extent)))
+    }
+}
+
+@inline(__always) func Foundation_log(_ x: Double) -> Double { log(x) }
