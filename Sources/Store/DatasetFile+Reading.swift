@@ -1,0 +1,186 @@
+import Foundation
+
+extension DatasetFile {
+    /// Reads and validates a dataset file, converting the splits to the model's scale
+    /// (see ``LoadedDataset``).
+    ///
+    /// Each of these is a ``StoreError`` with one line naming the file and the object:
+    /// missing file, not HDF5, damaged file; missing `/train` or `/test`; rank ≠ 2; element
+    /// type other than float32 or uint8, or different between the splits; different D in the
+    /// splits; an empty split; NaN or ±∞; a missing or unknown `likelihood`; `discrete` without
+    /// `levels` ≥ 2 or with a value ≥ levels; `binary` values other than 0 and 1; a `shape`
+    /// attribute whose product is not D; labels or log-densities whose length is not N.
+    public static func read(_ path: String) throws -> LoadedDataset {
+        let file = try HDF5File.open(path)
+        defer { try? file.close() }
+        let metadata = try readMetadata(file)
+        let train = try readSplit(file, "train", metadata)
+        let test = try readSplit(file, "test", metadata)
+
+        func perExample<Element: HDF5Element>(_ type: Element.Type, _ object: String, rows: Int) throws -> [Element]? {
+            guard file.exists(object) else { return nil }
+            let array = try file.read(type, from: object, converting: true)
+            guard array.shape.count == 1 else {
+                throw file.error(object, "has rank \(array.shape.count) (shape \(array.shape)); expected 1")
+            }
+            guard array.values.count == rows else {
+                throw file.error(object, "has \(array.values.count) entries for \(rows) examples")
+            }
+            return array.values
+        }
+        let trainLogDensity = try perExample(Double.self, "/train_log_density", rows: metadata.trainCount)
+        let testLogDensity = try perExample(Double.self, "/test_log_density", rows: metadata.testCount)
+        for (object, values) in [("/train_log_density", trainLogDensity), ("/test_log_density", testLogDensity)] {
+            if let values, let bad = values.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
+                throw file.error(object, "contains \(values[bad]) at row \(bad)")
+            }
+        }
+        let densityParameters = try metadata.densityParameterNames.map { name -> NamedArray in
+            let array = try file.read(Double.self, from: "/density/\(name)", converting: true)
+            return NamedArray(name: name, shape: array.shape, values: array.values)
+        }
+        return LoadedDataset(
+            path: path, metadata: metadata, train: train, test: test,
+            trainLabels: try perExample(Int64.self, "/train_labels", rows: metadata.trainCount),
+            testLabels: try perExample(Int64.self, "/test_labels", rows: metadata.testCount),
+            trainLogDensity: trainLogDensity, testLogDensity: testLogDensity,
+            densityParameters: densityParameters)
+    }
+
+    /// Reads and checks a dataset file's structure and attributes without its values.
+    public static func readMetadata(_ path: String) throws -> DatasetMetadata {
+        let file = try HDF5File.open(path)
+        defer { try? file.close() }
+        return try readMetadata(file)
+    }
+
+    static func readMetadata(_ file: HDF5File) throws -> DatasetMetadata {
+        var descriptions: [String: DatasetDescription] = [:]
+        for split in ["train", "test"] {
+            let object = "/\(split)"
+            switch try file.kind(of: object) {
+            case nil: throw file.error(object, "missing; a dataset file needs /train and /test")
+            case .group: throw file.error(object, "is a group; expected a float32 or uint8 [N, D] dataset")
+            case .other: throw file.error(object, "is not a dataset")
+            case .dataset: break
+            }
+            let description = try file.describeDataset(object)
+            guard description.shape.count == 2 else {
+                throw file.error(object, "has rank \(description.shape.count) (shape \(description.shape)); expected 2: [N, D]")
+            }
+            guard description.elementType == .float32 || description.elementType == .uint8 else {
+                throw file.error(object, "stored as \(description.typeName); expected float32 or uint8")
+            }
+            guard description.shape[0] > 0 else { throw file.error(object, "empty split (0 examples)") }
+            guard description.shape[1] > 0 else { throw file.error(object, "empty examples (D = 0)") }
+            descriptions[split] = description
+        }
+        let train = descriptions["train"]!, test = descriptions["test"]!
+        guard train.shape[1] == test.shape[1] else {
+            throw file.error("/test", "has D = \(test.shape[1]) but /train has D = \(train.shape[1])")
+        }
+        guard train.elementType == test.elementType else {
+            throw file.error("/test", "stored as \(test.typeName) but /train as \(train.typeName)")
+        }
+        let dimension = train.shape[1]
+
+        var attributes: [String: AttributeValue] = [:]
+        for name in try file.attributeNames() {
+            // Attributes of types this module does not read are skipped, not fatal.
+            if let value = try? file.attribute(name) { attributes[name] = value }
+        }
+        func root(_ name: String) -> String { attributeObjectName(name, of: "/") }
+
+        guard let likelihoodValue = attributes["likelihood"] else {
+            throw file.error(root("likelihood"), "missing; expected one of continuous, binary, discrete")
+        }
+        guard let likelihoodName = likelihoodValue.stringValue, let likelihood = Likelihood(rawValue: likelihoodName) else {
+            throw file.error(root("likelihood"), "unknown value '\(likelihoodValue)'; expected one of continuous, binary, discrete")
+        }
+        var levels: Int?
+        if let value = attributes["levels"] {
+            guard let number = value.integerValue else {
+                throw file.error(root("levels"), "is '\(value)'; expected an integer")
+            }
+            levels = number
+        }
+        switch likelihood {
+        case .discrete:
+            guard let count = levels else { throw file.error(root("levels"), "missing; discrete data needs levels") }
+            guard count >= 2 else { throw file.error(root("levels"), "is \(count); expected at least 2") }
+            if train.elementType == .uint8, count > 256 {
+                throw file.error(root("levels"), "is \(count); uint8 data has at most 256 levels")
+            }
+        case .binary:
+            levels = 2
+        case .continuous:
+            if train.elementType == .uint8 {
+                throw file.error("/train", "stored as uint8 with likelihood continuous; expected float32, or likelihood discrete or binary")
+            }
+            levels = nil
+        }
+        var exampleShape = [dimension]
+        if let value = attributes["shape"] {
+            guard let shape = value.integerArray, !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
+                throw file.error(root("shape"), "is '\(value)'; expected positive integers")
+            }
+            guard shape.reduce(1, *) == dimension else {
+                throw file.error(root("shape"), "is \(shape) (\(shape.reduce(1, *)) values) but /train has D = \(dimension)")
+            }
+            exampleShape = shape
+        }
+        let name = attributes["name"]?.stringValue
+            ?? ((file.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        var densityFamily: String?
+        var densityNames: [String] = []
+        if try file.kind(of: "/density") == .group {
+            densityFamily = (try? file.attribute("family", at: "/density"))??.stringValue
+            densityNames = try file.datasetPaths(under: "/density")
+        }
+        let hasTrainDensity = file.exists("/train_log_density")
+        let hasTestDensity = file.exists("/test_log_density")
+        if hasTrainDensity != hasTestDensity {
+            throw file.error(hasTrainDensity ? "/test_log_density" : "/train_log_density",
+                             "missing, but the other split has a log-density")
+        }
+        return DatasetMetadata(
+            name: name, likelihood: likelihood, levels: levels, exampleShape: exampleShape,
+            dimension: dimension, trainCount: train.shape[0], testCount: test.shape[0],
+            storedElementType: train.elementType!, hasKnownDensity: hasTrainDensity,
+            hasLabels: file.exists("/train_labels") && file.exists("/test_labels"),
+            source: attributes["source"]?.stringValue ?? "unknown",
+            license: attributes["license"]?.stringValue ?? "unknown",
+            attributes: attributes, densityFamily: densityFamily, densityParameterNames: densityNames)
+    }
+
+    /// Reads one split and brings it to the model's scale, checking every value.
+    private static func readSplit(_ file: HDF5File, _ split: String, _ metadata: DatasetMetadata) throws -> [Float] {
+        let object = "/\(split)"
+        let dimension = metadata.dimension
+        switch metadata.storedElementType {
+        case .uint8:
+            let stored = try file.read(UInt8.self, from: object).values
+            let levels = metadata.levels ?? 2
+            if let bad = stored.firstIndex(where: { Int($0) >= levels }) {
+                throw file.error(object, "value \(stored[bad]) at row \(bad / dimension), column \(bad % dimension) is not below levels = \(levels)")
+            }
+            var table = [Float](repeating: 0, count: 256)
+            for value in 0..<levels {
+                table[value] = metadata.likelihood == .discrete
+                    ? Float(value) / Float(levels - 1) * 2 - 1
+                    : Float(value)
+            }
+            return stored.map { table[Int($0)] }
+        default:
+            let values = try file.read(Float.self, from: object).values
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                let kind = values[bad].isNaN ? "NaN" : (values[bad] > 0 ? "+Inf" : "-Inf")
+                throw file.error(object, "contains \(kind) at row \(bad / dimension), column \(bad % dimension)")
+            }
+            if metadata.likelihood == .binary, let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+                throw file.error(object, "value \(values[bad]) at row \(bad / dimension) is not 0 or 1 (likelihood binary)")
+            }
+            return values
+        }
+    }
+}
