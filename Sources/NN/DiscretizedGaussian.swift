@@ -32,17 +32,13 @@ public struct DiscretizedGaussian {
     /// Half the distance between neighbouring levels.
     public var binHalfWidth: Double { 1 / Double(levels - 1) }
 
-    /// The bin edges of a value, in data units: (−∞ at the lowest level, +∞ at the highest).
-    func edges(_ x: Double) -> (lower: Double, upper: Double) {
-        let delta = binHalfWidth
-        let lower = x <= -1 + delta / 2 ? -Double.infinity : x - delta
-        let upper = x >= 1 - delta / 2 ? Double.infinity : x + delta
-        return (lower, upper)
-    }
-
-    /// log P(xᵢ) and its partial derivatives (∂/∂μ, ∂/∂log σ) for one element.
-    func logProbabilityAndGradient(_ x: Double, mean: Double, logScale: Double) -> (value: Double, mean: Double, logScale: Double) {
-        let (lowerEdge, upperEdge) = edges(x)
+    /// log P(x) and its partial derivatives (∂/∂μ, ∂/∂log σ) for one element of data `x` on
+    /// the grid of `levels` values: the scalar formula behind every discretized likelihood.
+    public static func logProbabilityAndGradient(_ x: Double, mean: Double, logScale: Double, levels: Int)
+        -> (value: Double, mean: Double, logScale: Double) {
+        let delta = 1 / Double(levels - 1)
+        let lowerEdge = x <= -1 + delta / 2 ? -Double.infinity : x - delta
+        let upperEdge = x >= 1 - delta / 2 ? Double.infinity : x + delta
         let inverseScale = exp(-logScale)
         let a = lowerEdge == -.infinity ? -Double.infinity : (lowerEdge - mean) * inverseScale
         let b = upperEdge == .infinity ? Double.infinity : (upperEdge - mean) * inverseScale
@@ -64,7 +60,7 @@ public struct DiscretizedGaussian {
         var dLogScale = [Float](repeating: 0, count: n)
         let needsGradient = mean.requiresGradient || logScale.requiresGradient
         for i in 0..<n {
-            let r = logProbabilityAndGradient(Double(x.storage[i]), mean: Double(mean.storage[i]), logScale: Double(logScale.storage[i]))
+            let r = Self.logProbabilityAndGradient(Double(x.storage[i]), mean: Double(mean.storage[i]), logScale: Double(logScale.storage[i]), levels: levels)
             values[i] = Float(r.value)
             if needsGradient {
                 dMean[i] = Float(r.mean)

@@ -1,0 +1,257 @@
+import NN
+import Tensor
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// A denoising diffusion probabilistic model seen as a hierarchical VAE whose encoder
+/// q(x_1…x_T | x_0) is the fixed noising process of ``GaussianDiffusion``: no encoder
+/// parameters. The only network is the ε-predictor `denoiser`, which the diffusion math is
+/// handed, not owns.
+///
+/// Data enter on their dataset scale; binary data {0, 1} are diffused as {−1, 1}, and their
+/// decoder p(x_0 | x_1) is the discretized Gaussian with 2 levels (a probit Bernoulli).
+public final class DDPM: LatentVariableModel {
+    public let configuration: DDPMConfiguration
+    /// The noising process and its posteriors (constants in Double).
+    public let diffusion: GaussianDiffusion
+    /// ε_θ(x_t, t): MLP on [x_t, e(t)] → ε̂ (and, for learned-range, v).
+    public let denoiser: MLP
+    public let likelihood: Likelihood
+
+    /// Rows per network call during evaluation: bounds memory while keeping sgemm efficient.
+    public var evaluationRowsPerCall = 16384
+
+    public init(configuration: DDPMConfiguration, using generator: inout RandomGenerator) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.likelihood = configuration.likelihood!
+        diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
+        let outputs = configuration.variance == .learnedRange ? 2 * configuration.dataDimension : configuration.dataDimension
+        denoiser = MLP(sizes: [configuration.dataDimension + configuration.embeddingDimension] + configuration.hiddenSizes + [outputs],
+                       activation: configuration.activation, using: &generator)
+    }
+
+    /// A DDPM around a given denoiser (closed-form tests set one by hand).
+    public init(configuration: DDPMConfiguration, denoiser: MLP) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.likelihood = configuration.likelihood!
+        diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
+        self.denoiser = denoiser
+    }
+
+    public var kind: String { "ddpm" }
+    public var dataDimension: Int { configuration.dataDimension }
+    public var latentLayerCount: Int { configuration.timestepCount }
+    /// The encoder is a fixed diffusion: zero parameters.
+    public var encoderParameterCount: Int { 0 }
+    public var decoderParameterCount: Int { parameterCount }
+
+    /// Levels of the decoder's discretization on the diffusion scale (binary → 2), or `nil`.
+    var decoderLevels: Int? { likelihood.levels }
+
+    // MARK: - Scales and the network
+
+    /// Data on the diffusion scale: binary {0, 1} → {−1, 1}; others unchanged.
+    func diffusionScale(_ x: [Float]) -> [Double] {
+        likelihood == .binary ? x.map { 2 * Double($0) - 1 } : x.map(Double.init)
+    }
+
+    /// The timestep fed to the embedding, rescaled to 0…1000 so the embedding's frequencies
+    /// mean the same for every T (improved-diffusion's `rescale_timesteps`).
+    func embeddedTimestep(_ t: Int) -> Int { t * 1000 / configuration.timestepCount }
+
+    /// ε_θ on a batch: `xt` [rows, D], one timestep per row → network output [rows, D or 2D].
+    public func network(_ xt: Tensor, timesteps: [Int]) -> Tensor {
+        let embedding = sinusoidalTimestepEmbedding(timesteps.map(embeddedTimestep), dimension: configuration.embeddingDimension)
+        return denoiser(Tensor.concatenate([xt, embedding], axis: 1))
+    }
+
+    /// Network outputs without recording, for rows of x_t in Double.
+    func predict(_ xt: [Double], timesteps: [Int]) -> [Float] {
+        let rows = timesteps.count
+        return GradientMode.withoutRecording {
+            network(Tensor(shape: [rows, dataDimension], storage: xt.map(Float.init)), timesteps: timesteps).storage
+        }
+    }
+
+    /// (μ_θ, log σ_t²) of p_θ(x_{t−1} | x_t) for element `d` of a row of network output.
+    @inline(__always)
+    func reverseStep(_ t: Int, xt: Double, output: UnsafeBufferPointer<Float>, row: Int, d: Int) -> (mean: Double, logVariance: Double) {
+        let width = configuration.variance == .learnedRange ? 2 * dataDimension : dataDimension
+        let epsilon = Double(output[row * width + d])
+        let x0 = diffusion.predictedStart(t, xt: xt, epsilon: epsilon)
+        let v = configuration.variance == .learnedRange ? Double(output[row * width + dataDimension + d]) : 0
+        return (diffusion.posteriorMean(t, x0: x0, xt: xt), diffusion.reverseLogVariance(t, configuration.variance, v: v))
+    }
+
+    /// log p_θ(x_0 | x_1) for one element, in the decoder family of the data.
+    @inline(__always)
+    func decoderLogProbability(_ x0: Double, mean: Double, logVariance: Double) -> Double {
+        if let levels = decoderLevels {
+            return DiscretizedGaussian.logProbabilityAndGradient(x0, mean: mean, logScale: 0.5 * logVariance, levels: levels).value
+        }
+        return GaussianFormulas.logDensity(x0, mean: mean, logVariance: logVariance)
+    }
+
+    // MARK: - The exact ELBO
+
+    /// −ELBO = L_T + Σ_{t=2}^{T} L_{t−1} + L_0 per example, with the closed-form Gaussian KLs of
+    /// Ho et al. and one draw of x_t ~ q(x_t | x_0) per t (improved-diffusion's `calc_bpd_loop`).
+    /// Layer j (1…T) of the result is L_j, the KL for latent x_j; the reconstruction is −L_0.
+    public func elbo(_ x: Tensor, using generator: inout RandomGenerator) -> ELBOTerms {
+        let batch = x.shape[0], dimension = dataDimension, steps = configuration.timestepCount
+        let x0 = diffusionScale(x.storage)
+        var reconstruction = [Double](repeating: 0, count: batch)
+        var layerKL = [[Double]](repeating: [Double](repeating: 0, count: batch), count: steps)
+        for i in 0..<batch {
+            var total = 0.0
+            for d in 0..<dimension { total += diffusion.priorKL(x0: x0[i * dimension + d]) }
+            layerKL[steps - 1][i] = total
+        }
+        let stepsPerCall = Swift.max(1, evaluationRowsPerCall / Swift.max(batch, 1))
+        var first = 1
+        while first <= steps {
+            let last = Swift.min(steps, first + stepsPerCall - 1)
+            var xt = [Double](repeating: 0, count: (last - first + 1) * batch * dimension)
+            var timesteps: [Int] = []
+            var noise = [Float](repeating: 0, count: xt.count)
+            noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
+            for t in first...last {
+                let a = diffusion.sqrtAlphasCumprod[t - 1], s = diffusion.sqrtOneMinusAlphasCumprod[t - 1]
+                let base = (t - first) * batch * dimension
+                for j in 0..<(batch * dimension) { xt[base + j] = a * x0[j] + s * Double(noise[base + j]) }
+                timesteps += [Int](repeating: t, count: batch)
+            }
+            let output = predict(xt, timesteps: timesteps)
+            output.withUnsafeBufferPointer { output in
+                for t in first...last {
+                    for i in 0..<batch {
+                        let row = (t - first) * batch + i
+                        var total = 0.0
+                        for d in 0..<dimension {
+                            let value = xt[row * dimension + d]
+                            let start = x0[i * dimension + d]
+                            let p = reverseStep(t, xt: value, output: output, row: row, d: d)
+                            if t == 1 {
+                                total += decoderLogProbability(start, mean: p.mean, logVariance: p.logVariance)
+                            } else {
+                                total += GaussianFormulas.kl(mean1: diffusion.posteriorMean(t, x0: start, xt: value),
+                                                             logVariance1: diffusion.posteriorLogVarianceClipped[t - 1],
+                                                             mean2: p.mean, logVariance2: p.logVariance)
+                            }
+                        }
+                        if t == 1 { reconstruction[i] = total } else { layerKL[t - 2][i] = total }
+                    }
+                }
+            }
+            first = last + 1
+        }
+        let names = (1...steps).map { "L_\($0)" }
+        return ELBOTerms(reconstruction: reconstruction, layerNames: names, layerKL: layerKL)
+    }
+
+    // MARK: - The generic hierarchical-VAE view
+
+    /// log w = log p(x_T) + Σ_{t=2}^{T} log p_θ(x_{t−1} | x_t) + log p_θ(x_0 | x_1) − Σ_{t=1}^{T} log q(x_t | x_{t−1})
+    /// for K chains x_{1:T} sampled forward step by step from q(x_{1:T} | x_0), exactly as for any
+    /// hierarchical VAE with a Markov encoder. E[log w] is the ELBO; log-mean-exp over K is IWAE_K.
+    public func logImportanceWeights(_ x: Tensor, samples: Int, using generator: inout RandomGenerator) -> LogImportanceWeights {
+        precondition(samples >= 1, "K must be at least 1")
+        let batch = x.shape[0], dimension = dataDimension
+        let x0 = diffusionScale(x.storage)
+        var values = [Double](repeating: 0, count: samples * batch)
+        let chainsPerCall = Swift.max(1, evaluationRowsPerCall)
+        let totalChains = samples * batch
+        var firstChain = 0
+        while firstChain < totalChains {
+            let chains = Swift.min(chainsPerCall, totalChains - firstChain)
+            let logWeights = logWeightsOfChains(x0: x0, chainRange: firstChain..<(firstChain + chains), batch: batch, dimension: dimension, using: &generator)
+            for c in 0..<chains { values[firstChain + c] = logWeights[c] }
+            firstChain += chains
+        }
+        return LogImportanceWeights(samples: samples, batch: batch, values: values)
+    }
+
+    /// Chains are numbered k · batch + i (sample k of example i), matching the row-major
+    /// [K, batch] layout of the weights.
+    private func logWeightsOfChains(x0: [Double], chainRange: Range<Int>, batch: Int, dimension: Int,
+                                    using generator: inout RandomGenerator) -> [Double] {
+        let chains = chainRange.count
+        var previous = [Double](repeating: 0, count: chains * dimension)
+        var start = [Double](repeating: 0, count: chains * dimension)
+        for (c, chain) in chainRange.enumerated() {
+            let i = chain % batch
+            for d in 0..<dimension { start[c * dimension + d] = x0[i * dimension + d] }
+        }
+        previous = start
+        var logWeight = [Double](repeating: 0, count: chains)
+        var current = [Double](repeating: 0, count: chains * dimension)
+        var noise = [Float](repeating: 0, count: chains * dimension)
+        for t in 1...configuration.timestepCount {
+            let rootAlpha = diffusion.alphas[t - 1].squareRoot()
+            let logBeta = log(diffusion.betas[t - 1])
+            let rootBeta = diffusion.betas[t - 1].squareRoot()
+            noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
+            for j in 0..<(chains * dimension) {
+                current[j] = rootAlpha * previous[j] + rootBeta * Double(noise[j])
+                logWeight[j / dimension] -= GaussianFormulas.logDensity(current[j], mean: rootAlpha * previous[j], logVariance: logBeta)
+            }
+            let output = predict(current, timesteps: [Int](repeating: t, count: chains))
+            output.withUnsafeBufferPointer { output in
+                for c in 0..<chains {
+                    for d in 0..<dimension {
+                        let p = reverseStep(t, xt: current[c * dimension + d], output: output, row: c, d: d)
+                        if t == 1 {
+                            logWeight[c] += decoderLogProbability(start[c * dimension + d], mean: p.mean, logVariance: p.logVariance)
+                        } else {
+                            logWeight[c] += GaussianFormulas.logDensity(previous[c * dimension + d], mean: p.mean, logVariance: p.logVariance)
+                        }
+                    }
+                }
+            }
+            swap(&previous, &current)
+        }
+        // previous now holds x_T.
+        for j in 0..<(chains * dimension) { logWeight[j / dimension] += GaussianFormulas.logDensity(previous[j], mean: 0, logVariance: 0) }
+        return logWeight
+    }
+
+    // MARK: - Sampling
+
+    /// Ancestral sampling: x_T ~ N(0, I), x_{t−1} ~ p_θ(x_{t−1} | x_t), then x_0 ~ p_θ(x_0 | x_1),
+    /// returned on the dataset's scale.
+    public func sample(count: Int, using generator: inout RandomGenerator) -> Tensor {
+        let dimension = dataDimension
+        var current = (0..<(count * dimension)).map { _ in generator.nextNormal() }
+        var result = [Float](repeating: 0, count: count * dimension)
+        for t in stride(from: configuration.timestepCount, through: 1, by: -1) {
+            let output = predict(current, timesteps: [Int](repeating: t, count: count))
+            var next = current
+            output.withUnsafeBufferPointer { output in
+                for r in 0..<count {
+                    for d in 0..<dimension {
+                        let p = reverseStep(t, xt: current[r * dimension + d], output: output, row: r, d: d)
+                        if t > 1 {
+                            next[r * dimension + d] = p.mean + exp(0.5 * p.logVariance) * generator.nextNormal()
+                        } else if let levels = decoderLevels {
+                            let draw = p.mean + exp(0.5 * p.logVariance) * generator.nextNormal()
+                            let steps = Double(levels - 1)
+                            let k = Swift.min(Swift.max(((draw + 1) / 2 * steps).rounded(), 0), steps)
+                            let value = -1 + 2 * k / steps
+                            result[r * dimension + d] = Float(likelihood == .binary ? (value + 1) / 2 : value)
+                        } else {
+                            result[r * dimension + d] = Float(p.mean + exp(0.5 * p.logVariance) * generator.nextNormal())
+                        }
+                    }
+                }
+            }
+            current = next
+        }
+        return Tensor(shape: [count, dimension], storage: result)
+    }
+}

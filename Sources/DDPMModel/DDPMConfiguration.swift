@@ -1,0 +1,58 @@
+import NN
+
+/// What the DDPM is trained to minimize.
+public enum DiffusionLoss: String, Codable, Sendable, CaseIterable {
+    /// E_{t,ε} ‖ε − ε_θ(x_t, t)‖² averaged over dimensions (Ho et al. 2020).
+    case simple
+    /// T · L_{t−1} for one uniformly drawn t per example: an unbiased estimate of −ELBO − L_T.
+    case vlb
+    /// L_simple + λ L_vlb with λ = 0.001 and the mean's gradient stopped inside L_vlb
+    /// (Nichol & Dhariwal 2021); trains the learned variance.
+    case hybrid
+}
+
+/// Every hyperparameter of a DDPM, enough to rebuild it (stored in checkpoints as JSON).
+public struct DDPMConfiguration: Codable, Equatable, Sendable {
+    /// D.
+    public var dataDimension: Int
+    /// The dataset's likelihood kind: `continuous`, `binary` or `discrete`.
+    public var likelihoodName: String
+    /// Levels of discrete data.
+    public var levels: Int?
+    /// T. Default 1000 (Ho et al.).
+    public var timestepCount: Int = 1000
+    public var schedule: NoiseSchedule = .linear
+    /// Default fixed-small: the better likelihood of the two fixed choices (Ho et al., Table 2).
+    public var variance: ReverseVariance = .fixedSmall
+    public var loss: DiffusionLoss = .simple
+    /// Hidden widths of the ε-network (the peer benchmark's 128-128-128).
+    public var hiddenSizes: [Int] = [128, 128, 128]
+    /// Width of the sinusoidal timestep embedding.
+    public var embeddingDimension: Int = 32
+    public var activation: Activation = .silu
+
+    public init(dataDimension: Int, likelihood: Likelihood) {
+        self.dataDimension = dataDimension
+        self.likelihoodName = likelihood.name
+        self.levels = likelihood == .binary ? nil : likelihood.levels
+    }
+
+    /// The decoder family.
+    public var likelihood: Likelihood? { Likelihood(name: likelihoodName, levels: levels) }
+
+    /// Refuses configurations that cannot work, with one clear line.
+    public func validate() throws {
+        guard dataDimension >= 1 else { throw ModelError.invalidConfiguration("the data dimension must be at least 1, got \(dataDimension)") }
+        guard timestepCount >= 1 else { throw ModelError.invalidConfiguration("--timesteps must be at least 1, got \(timestepCount)") }
+        guard likelihood != nil else { throw ModelError.invalidConfiguration("unknown likelihood '\(likelihoodName)'") }
+        guard !hiddenSizes.isEmpty, hiddenSizes.allSatisfy({ $0 >= 1 }) else {
+            throw ModelError.invalidConfiguration("--hidden needs one or more positive widths, got \(hiddenSizes)")
+        }
+        guard embeddingDimension >= 2, embeddingDimension % 2 == 0 else {
+            throw ModelError.invalidConfiguration("--embedding must be an even number ≥ 2, got \(embeddingDimension)")
+        }
+        if variance == .learnedRange && loss == .simple {
+            throw ModelError.invalidConfiguration("--variance learned-range needs --loss hybrid or vlb: the simple loss does not train the variance")
+        }
+    }
+}
