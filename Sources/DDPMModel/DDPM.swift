@@ -104,6 +104,13 @@ public final class DDPM: LatentVariableModel {
     /// Ho et al. and one draw of x_t ~ q(x_t | x_0) per t (improved-diffusion's `calc_bpd_loop`).
     /// Layer j (1…T) of the result is L_j, the KL for latent x_j; the reconstruction is −L_0.
     public func elbo(_ x: Tensor, using generator: inout RandomGenerator) -> ELBOTerms {
+        elbo(x) { noise in noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) } }
+    }
+
+    /// The same ELBO with the standard normal draws supplied by `fillNoise`, called once per
+    /// group of timesteps with a buffer laid out [t, example, dimension] (t ascending). With all
+    /// draws zero every x_t sits at its mean √ᾱ_t x_0: a deterministic value tests can check.
+    public func elbo(_ x: Tensor, fillNoise: (inout [Float]) -> Void) -> ELBOTerms {
         let batch = x.shape[0], dimension = dataDimension, steps = configuration.timestepCount
         let x0 = diffusionScale(x.storage)
         var reconstruction = [Double](repeating: 0, count: batch)
@@ -120,7 +127,7 @@ public final class DDPM: LatentVariableModel {
             var xt = [Double](repeating: 0, count: (last - first + 1) * batch * dimension)
             var timesteps: [Int] = []
             var noise = [Float](repeating: 0, count: xt.count)
-            noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
+            fillNoise(&noise)
             for t in first...last {
                 let a = diffusion.sqrtAlphasCumprod[t - 1], s = diffusion.sqrtOneMinusAlphasCumprod[t - 1]
                 let base = (t - first) * batch * dimension

@@ -25,7 +25,7 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
     /// Default fixed-small: the better likelihood of the two fixed choices (Ho et al., Table 2).
     public var variance: ReverseVariance = .fixedSmall
     public var loss: DiffusionLoss = .simple
-    /// Hidden widths of the ε-network (the peer benchmark's 128-128-128).
+    /// Hidden widths of the ε-network (the peer benchmark's 128-128-128); empty for a linear one.
     public var hiddenSizes: [Int] = [128, 128, 128]
     /// Width of the sinusoidal timestep embedding.
     public var embeddingDimension: Int = 32
@@ -45,8 +45,9 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
         guard dataDimension >= 1 else { throw ModelError.invalidConfiguration("the data dimension must be at least 1, got \(dataDimension)") }
         guard timestepCount >= 1 else { throw ModelError.invalidConfiguration("--timesteps must be at least 1, got \(timestepCount)") }
         guard likelihood != nil else { throw ModelError.invalidConfiguration("unknown likelihood '\(likelihoodName)'") }
-        guard !hiddenSizes.isEmpty, hiddenSizes.allSatisfy({ $0 >= 1 }) else {
-            throw ModelError.invalidConfiguration("--hidden needs one or more positive widths, got \(hiddenSizes)")
+        // No hidden layer is allowed: a linear ε-network, the closed-form case.
+        guard hiddenSizes.allSatisfy({ $0 >= 1 }) else {
+            throw ModelError.invalidConfiguration("--hidden needs positive widths, got \(hiddenSizes)")
         }
         guard embeddingDimension >= 2, embeddingDimension % 2 == 0 else {
             throw ModelError.invalidConfiguration("--embedding must be an even number ≥ 2, got \(embeddingDimension)")
