@@ -81,31 +81,26 @@ public enum Broadcasting {
     static func reduce(_ values: [Float], from sourceShape: [Int], to targetShape: [Int]) -> [Float] {
         if sourceShape == targetShape { return values }
         let count = targetShape.reduce(1, *)
-        var result = [Float](repeating: 0, count: count)
-        if count == 1 {
-            var total: Float = 0
-            for v in values { total += v }
-            result[0] = total
-            return result
-        }
-        // Common case: a row vector [n] or [1, n] against a matrix [m, n].
-        if let last = sourceShape.last, last == count, targetShape.reduce(1, *) == targetShape.last {
-            values.withUnsafeBufferPointer { source in
-                result.withUnsafeMutableBufferPointer { output in
+        // Accumulate in Double: a Float running sum drifts by ~1% over 10⁶ terms.
+        var totals = [Double](repeating: 0, count: count)
+        values.withUnsafeBufferPointer { source in
+            totals.withUnsafeMutableBufferPointer { output in
+                if count == 1 {
+                    var total = 0.0
+                    for v in source { total += Double(v) }
+                    output[0] = total
+                } else if let last = sourceShape.last, last == count, targetShape.reduce(1, *) == targetShape.last {
+                    // A row vector [n] or [1, n] against a matrix [m, n].
                     var offset = 0
                     while offset < source.count {
-                        for j in 0..<count { output[j] += source[offset + j] }
+                        for j in 0..<count { output[j] += Double(source[offset + j]) }
                         offset += count
                     }
+                } else {
+                    forEachIndex(sourceShape, targetShape) { s, t in output[t] += Double(source[s]) }
                 }
             }
-            return result
         }
-        values.withUnsafeBufferPointer { source in
-            result.withUnsafeMutableBufferPointer { output in
-                forEachIndex(sourceShape, targetShape) { s, t in output[t] += source[s] }
-            }
-        }
-        return result
+        return totals.map { Float($0) }
     }
 }

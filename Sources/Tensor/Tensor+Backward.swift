@@ -36,7 +36,7 @@ extension Tensor {
     public func backward(seed: [Float]? = nil) {
         precondition(requiresGradient, "backward() on a tensor that records no gradient")
         let order = topologicalOrder()
-        gradient = seed ?? [Float](repeating: 1, count: count)
+        accumulateGradient(seed ?? [Float](repeating: 1, count: count), shape: shape)
         for node in order.reversed() {
             guard let pullback = node.pullback, node.gradient != nil else { continue }
             pullback(node)

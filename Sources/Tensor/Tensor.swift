@@ -127,7 +127,8 @@ extension Tensor {
     public static func randomUniform(shape: [Int], low: Float = 0, high: Float = 1, using generator: inout RandomGenerator) -> Tensor {
         let count = shape.reduce(1, *)
         var values = [Float](repeating: 0, count: count)
-        for i in 0..<count { values[i] = low + (high - low) * Float(generator.nextUniform()) }
+        // Rounding to Float can reach `high` itself; keep the interval half-open.
+        for i in 0..<count { values[i] = Swift.min(low + (high - low) * Float(generator.nextUniform()), high.nextDown) }
         return Tensor(shape: shape, storage: values)
     }
 }
