@@ -161,7 +161,7 @@ extension DatasetFile {
         case .uint8:
             let stored = try file.read(UInt8.self, from: object).values
             let levels = metadata.levels ?? 2
-            if let bad = stored.firstIndex(where: { Int($0) >= levels }) {
+            if let bad = ArrayScan.firstIndex(stored, atLeast: levels) {
                 throw file.error(object, "value \(stored[bad]) at row \(bad / dimension), column \(bad % dimension) is not below levels = \(levels)")
             }
             var table = [Float](repeating: 0, count: 256)
@@ -170,14 +170,14 @@ extension DatasetFile {
                     ? Float(value) / Float(levels - 1) * 2 - 1
                     : Float(value)
             }
-            return stored.map { table[Int($0)] }
+            return ArrayScan.lookUp(stored, in: table)
         default:
             let values = try file.read(Float.self, from: object).values
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            if let bad = ArrayScan.firstNonFinite(values) {
                 let kind = values[bad].isNaN ? "NaN" : (values[bad] > 0 ? "+Inf" : "-Inf")
                 throw file.error(object, "contains \(kind) at row \(bad / dimension), column \(bad % dimension)")
             }
-            if metadata.likelihood == .binary, let bad = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            if metadata.likelihood == .binary, let bad = ArrayScan.firstNonBinary(values) {
                 throw file.error(object, "value \(values[bad]) at row \(bad / dimension) is not 0 or 1 (likelihood binary)")
             }
             return values

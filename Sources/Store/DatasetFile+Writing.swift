@@ -45,7 +45,9 @@ extension DatasetFile {
             attributes["format_version"] = .integer(Int64(formatVersion))
             attributes["name"] = .string(contents.name)
             attributes["likelihood"] = .string(contents.likelihood.rawValue)
-            if let levels = contents.levels { attributes["levels"] = .integer(Int64(levels)) }
+            if let levels = contents.levels ?? (contents.likelihood == .binary ? 2 : nil) {
+                attributes["levels"] = .integer(Int64(levels))
+            }
             attributes["shape"] = .integers(contents.exampleShape.map { Int64($0) })
             attributes["dimension"] = .integer(Int64(dimension))
             attributes["source"] = .string(contents.source)
@@ -72,12 +74,23 @@ extension DatasetFile {
                 throw fail("/\(split)", "\(values.count) values are not whole rows of D = \(dimension)")
             }
             counts[split] = values.count / dimension
-            if case .float32(let numbers) = values, let bad = numbers.firstIndex(where: { !$0.isFinite }) {
+            if case .float32(let numbers) = values, let bad = ArrayScan.firstNonFinite(numbers) {
                 throw fail("/\(split)", "non-finite value \(numbers[bad]) at row \(bad / dimension)")
             }
-            if contents.likelihood == .discrete, case .uint8(let numbers) = values,
-               let levels = contents.levels, let bad = numbers.firstIndex(where: { Int($0) >= levels }) {
+            if contents.likelihood != .continuous, case .uint8(let numbers) = values,
+               let levels = contents.levels ?? (contents.likelihood == .binary ? 2 : nil),
+               let bad = ArrayScan.firstIndex(numbers, atLeast: levels) {
                 throw fail("/\(split)", "value \(numbers[bad]) at row \(bad / dimension) is not below levels = \(levels)")
+            }
+        }
+        if contents.likelihood == .continuous, contents.train.elementType == .uint8 {
+            throw fail("/train", "uint8 data needs likelihood discrete or binary")
+        }
+        if contents.likelihood == .binary {
+            for (split, values) in [("train", contents.train), ("test", contents.test)] {
+                if case .float32(let numbers) = values, let bad = ArrayScan.firstNonBinary(numbers) {
+                    throw fail("/\(split)", "value \(numbers[bad]) at row \(bad / dimension) is not 0 or 1 (likelihood binary)")
+                }
             }
         }
         if contents.likelihood == .discrete {

@@ -56,7 +56,7 @@ public enum FashionMNISTImporter {
             if let bad = labels.firstIndex(where: { $0 > 9 }) {
                 throw StoreError(file: labelPath, cause: "label \(labels[bad]) at row \(bad) is not a class 0…9")
             }
-            let pixels = binarize ? images.pixels.map { $0 >= binarizationThreshold ? 1 : 0 } : images.pixels
+            let pixels = binarize ? ArrayScan.threshold(images.pixels, at: binarizationThreshold) : images.pixels
             splits[split] = (pixels, labels.map { Int64($0) })
         }
         var attributes: [String: AttributeValue] = [

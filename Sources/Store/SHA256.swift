@@ -17,9 +17,8 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    private var hash: [UInt32] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-    ]
+    private var hash: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
     private var pending: [UInt8] = []
     private var totalBytes: UInt64 = 0
 
@@ -30,7 +29,7 @@ public struct SHA256: Sendable {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    /// Feeds more message bytes from a contiguous buffer (faster than the generic path).
+    /// Feeds more message bytes from a contiguous buffer.
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
         var index = 0
         totalBytes &+= UInt64(buffer.count)
@@ -40,12 +39,13 @@ public struct SHA256: Sendable {
                 index += 1
             }
             if pending.count == 64 {
-                processBlock(pending)
+                let block = pending  // a copy: processBlock mutates self
+                block.withUnsafeBytes { processBlock($0.baseAddress!) }
                 pending.removeAll(keepingCapacity: true)
             }
         }
         while buffer.count - index >= 64 {
-            processBlock(UnsafeRawBufferPointer(rebasing: buffer[index..<(index + 64)]))
+            processBlock(buffer.baseAddress! + index)
             index += 64
         }
         while index < buffer.count {
@@ -66,7 +66,7 @@ public struct SHA256: Sendable {
         totalBytes = saved
         precondition(pending.isEmpty)
         var digest: [UInt8] = []
-        for word in hash {
+        for word in [hash.0, hash.1, hash.2, hash.3, hash.4, hash.5, hash.6, hash.7] {
             for shift in stride(from: 24, through: 0, by: -8) { digest.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) }
         }
         return digest
@@ -113,32 +113,37 @@ public struct SHA256: Sendable {
     @inline(__always)
     private static func rotateRight(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    private mutating func processBlock<Block: Collection>(_ block: Block) where Block.Element == UInt8, Block.Index == Int {
-        var schedule = [UInt32](repeating: 0, count: 64)
-        let start = block.startIndex
-        for t in 0..<16 {
-            let offset = start + 4 * t
-            schedule[t] = UInt32(block[offset]) << 24 | UInt32(block[offset + 1]) << 16
-                | UInt32(block[offset + 2]) << 8 | UInt32(block[offset + 3])
+    /// One compression round over the 64 bytes at `block` (FIPS 180-4 §6.2.2).
+    private mutating func processBlock(_ block: UnsafeRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+            Self.roundConstants.withUnsafeBufferPointer { constants in
+                for t in 0..<16 {
+                    let offset = 4 * t
+                    schedule[t] = UInt32(block.load(fromByteOffset: offset, as: UInt8.self)) << 24
+                        | UInt32(block.load(fromByteOffset: offset + 1, as: UInt8.self)) << 16
+                        | UInt32(block.load(fromByteOffset: offset + 2, as: UInt8.self)) << 8
+                        | UInt32(block.load(fromByteOffset: offset + 3, as: UInt8.self))
+                }
+                for t in 16..<64 {
+                    let s0 = Self.rotateRight(schedule[t - 15], 7) ^ Self.rotateRight(schedule[t - 15], 18) ^ (schedule[t - 15] >> 3)
+                    let s1 = Self.rotateRight(schedule[t - 2], 17) ^ Self.rotateRight(schedule[t - 2], 19) ^ (schedule[t - 2] >> 10)
+                    schedule[t] = schedule[t - 16] &+ s0 &+ schedule[t - 7] &+ s1
+                }
+                var a = hash.0, b = hash.1, c = hash.2, d = hash.3
+                var e = hash.4, f = hash.5, g = hash.6, h = hash.7
+                for t in 0..<64 {
+                    let sum1 = Self.rotateRight(e, 6) ^ Self.rotateRight(e, 11) ^ Self.rotateRight(e, 25)
+                    let choice = (e & f) ^ (~e & g)
+                    let temporary1 = h &+ sum1 &+ choice &+ constants[t] &+ schedule[t]
+                    let sum0 = Self.rotateRight(a, 2) ^ Self.rotateRight(a, 13) ^ Self.rotateRight(a, 22)
+                    let majority = (a & b) ^ (a & c) ^ (b & c)
+                    let temporary2 = sum0 &+ majority
+                    h = g; g = f; f = e; e = d &+ temporary1
+                    d = c; c = b; b = a; a = temporary1 &+ temporary2
+                }
+                hash = (hash.0 &+ a, hash.1 &+ b, hash.2 &+ c, hash.3 &+ d,
+                        hash.4 &+ e, hash.5 &+ f, hash.6 &+ g, hash.7 &+ h)
+            }
         }
-        for t in 16..<64 {
-            let s0 = Self.rotateRight(schedule[t - 15], 7) ^ Self.rotateRight(schedule[t - 15], 18) ^ (schedule[t - 15] >> 3)
-            let s1 = Self.rotateRight(schedule[t - 2], 17) ^ Self.rotateRight(schedule[t - 2], 19) ^ (schedule[t - 2] >> 10)
-            schedule[t] = schedule[t - 16] &+ s0 &+ schedule[t - 7] &+ s1
-        }
-        var a = hash[0], b = hash[1], c = hash[2], d = hash[3]
-        var e = hash[4], f = hash[5], g = hash[6], h = hash[7]
-        for t in 0..<64 {
-            let sum1 = Self.rotateRight(e, 6) ^ Self.rotateRight(e, 11) ^ Self.rotateRight(e, 25)
-            let choice = (e & f) ^ (~e & g)
-            let temporary1 = h &+ sum1 &+ choice &+ Self.roundConstants[t] &+ schedule[t]
-            let sum0 = Self.rotateRight(a, 2) ^ Self.rotateRight(a, 13) ^ Self.rotateRight(a, 22)
-            let majority = (a & b) ^ (a & c) ^ (b & c)
-            let temporary2 = sum0 &+ majority
-            h = g; g = f; f = e; e = d &+ temporary1
-            d = c; c = b; b = a; a = temporary1 &+ temporary2
-        }
-        hash[0] &+= a; hash[1] &+= b; hash[2] &+= c; hash[3] &+= d
-        hash[4] &+= e; hash[5] &+= f; hash[6] &+= g; hash[7] &+= h
     }
 }
