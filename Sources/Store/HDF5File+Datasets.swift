@@ -53,6 +53,9 @@ extension HDF5File {
         let properties = H5Pcreate(compare_h5p_dataset_create())
         guard properties >= 0 else { throw libraryError(path, "cannot create dataset properties") }
         defer { _ = H5Pclose(properties) }
+        // No modification times in object headers: the same content gives the same file bytes,
+        // so a regenerated dataset keeps its SHA-256.
+        _ = H5Pset_obj_track_times(properties, false)
         if let level = compressionLevel(storage, count: expected), !shape.isEmpty, !shape.contains(0) {
             let chunk = Self.chunkShape(shape, elementBytes: Element.elementType.byteCount)
             guard H5Pset_chunk(properties, Int32(chunk.count), chunk.map { hsize_t($0) }) >= 0,

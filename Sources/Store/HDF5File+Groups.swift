@@ -50,6 +50,7 @@ extension HDF5File {
                 let properties = H5Pcreate(compare_h5p_group_create())
                 defer { if properties >= 0 { _ = H5Pclose(properties) } }
                 if properties >= 0 {
+                    _ = H5Pset_obj_track_times(properties, false)  // no timestamps: same content, same bytes
                     _ = H5Pset_link_creation_order(
                         properties, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
                 }

@@ -9,7 +9,9 @@ import _CHDF5
 ///
 /// Files are created with HDF5's default (earliest compatible) format, so that h5py and any
 /// HDF5 ≥ 1.8 can read them. Groups created here track link creation order, so
-/// ``children(of:)`` lists them in the order they were written.
+/// ``children(of:)`` lists them in the order they were written. Objects carry no
+/// modification times, so writing the same content twice gives byte-identical files (and
+/// the same SHA-256).
 ///
 /// ```swift
 /// let file = try HDF5File.create("example.h5")
@@ -45,6 +47,7 @@ public final class HDF5File {
         let creationProperties = H5Pcreate(compare_h5p_file_create())
         defer { if creationProperties >= 0 { _ = H5Pclose(creationProperties) } }
         if creationProperties >= 0 {
+            _ = H5Pset_obj_track_times(creationProperties, false)
             _ = H5Pset_link_creation_order(
                 creationProperties, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
         }

@@ -17,6 +17,7 @@ struct DatasetsCommand: ParsableCommand {
             DatasetsMakeCommand.self,
             DatasetsImportCommand.self,
             DatasetsExampleCheckpointCommand.self,
+            DatasetsInvalidFixtureCommand.self,
         ])
 
     /// The folder default outputs go to and `list` looks in.
