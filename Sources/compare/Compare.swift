@@ -8,5 +8,6 @@ struct Compare: ParsableCommand {
         abstract: "Train a VAE, a hierarchical VAE and a DDPM on the same data and compare ELBO, log p̂(x0) and the bound gap.",
         subcommands: [
             DatasetsCommand.self,
+            TrainCommand.self,
         ])
 }

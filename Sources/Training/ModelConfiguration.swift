@@ -1,0 +1,72 @@
+import DDPMModel
+import Foundation
+import HVAEModel
+import NN
+import Tensor
+import VAEModel
+
+/// The configuration of any of the three models: what a checkpoint's `model` and `config`
+/// attributes hold, and enough to rebuild the network.
+public enum ModelConfiguration: Equatable, Sendable {
+    case vae(VAEConfiguration)
+    case hvae(HVAEConfiguration)
+    case ddpm(DDPMConfiguration)
+
+    /// `vae`, `hvae` or `ddpm`: the checkpoint's `model` attribute.
+    public var kind: String {
+        switch self {
+        case .vae: return "vae"
+        case .hvae: return "hvae"
+        case .ddpm: return "ddpm"
+        }
+    }
+
+    /// Checks every option; throws ``ModelError/invalidConfiguration(_:)`` with one line.
+    public func validate() throws {
+        switch self {
+        case .vae(let c): try c.validate()
+        case .hvae(let c): try c.validate()
+        case .ddpm(let c): try c.validate()
+        }
+    }
+
+    /// A freshly initialized model, its weights drawn from `generator`.
+    public func makeModel(using generator: inout RandomGenerator) throws -> any LatentVariableModel {
+        switch self {
+        case .vae(let c): return try VAE(configuration: c, using: &generator)
+        case .hvae(let c): return try HVAE(configuration: c, using: &generator)
+        case .ddpm(let c): return try DDPM(configuration: c, using: &generator)
+        }
+    }
+
+    /// The configuration as a JSON object with sorted keys (stable bytes for checkpoints).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        switch self {
+        case .vae(let c): data = try encoder.encode(c)
+        case .hvae(let c): data = try encoder.encode(c)
+        case .ddpm(let c): data = try encoder.encode(c)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Rebuilds a configuration from a checkpoint's `model` and `config` attributes.
+    public init(kind: String, json: String) throws {
+        let decoder = JSONDecoder()
+        let data = Data(json.utf8)
+        do {
+            switch kind {
+            case "vae": self = .vae(try decoder.decode(VAEConfiguration.self, from: data))
+            case "hvae": self = .hvae(try decoder.decode(HVAEConfiguration.self, from: data))
+            case "ddpm": self = .ddpm(try decoder.decode(DDPMConfiguration.self, from: data))
+            default: throw ModelError.invalidState("unknown model '\(kind)' (expected vae, hvae or ddpm)")
+            }
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError.invalidState("the stored config of model '\(kind)' cannot be read: \(error)")
+        }
+    }
+}

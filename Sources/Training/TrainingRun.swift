@@ -1,0 +1,171 @@
+import Evaluation
+import Foundation
+import NN
+import Store
+import Tensor
+
+/// One training run of one model on one dataset: the model, Adam, the random stream, the step
+/// counter and the log — everything a checkpoint holds, so that a run resumed from a
+/// checkpoint continues bit-identically (same seed, same thread count).
+///
+/// The data order is a function of the seed and the step alone: epoch e visits the training
+/// examples in the order of a permutation drawn from a generator seeded by (seed, e), in
+/// ⌊N/B⌋ batches of B (the remainder is skipped that epoch).
+public final class TrainingRun {
+    public let configuration: ModelConfiguration
+    public private(set) var options: TrainingOptions
+    public let model: any LatentVariableModel
+    public let optimizer: Adam
+    /// The stream of training noise (timesteps, ε, reparameterization draws).
+    public private(set) var generator: RandomGenerator
+    /// Steps taken so far.
+    public private(set) var step: Int = 0
+    public let datasetPath: String
+    public let datasetHash: String
+    /// Wall-clock seconds spent training, over all sessions of the run (not part of the history,
+    /// which must be identical across resumes).
+    public private(set) var trainingSeconds: Double = 0
+
+    let trainingData: Tensor
+    let evaluationData: Tensor
+    /// The log: (step, mean loss since the previous row).
+    public private(set) var lossSteps: [Double] = []
+    public private(set) var losses: [Double] = []
+    /// (step, mean test ELBO on the fixed subset, nats).
+    public private(set) var evaluationSteps: [Double] = []
+    public private(set) var testELBOs: [Double] = []
+    var pendingLossSum = 0.0
+    var pendingLossCount = 0
+    private var cachedEpoch = -1
+    private var cachedOrder: [Int] = []
+
+    /// A fresh run: weights drawn from `RandomGenerator(seed: options.seed)`, which then
+    /// continues as the training stream.
+    public init(configuration: ModelConfiguration, options: TrainingOptions, dataset: LoadedDataset, datasetHash: String) throws {
+        try configuration.validate()
+        try options.validate(trainingExamples: dataset.trainCount)
+        self.configuration = configuration
+        self.options = options
+        var generator = RandomGenerator(seed: options.seed)
+        self.model = try configuration.makeModel(using: &generator)
+        self.generator = generator
+        self.optimizer = Adam(parameters: model.namedParameters, learningRate: options.learningRate,
+                              maximumGradientNorm: options.maximumGradientNorm)
+        self.datasetPath = dataset.path
+        self.datasetHash = datasetHash
+        trainingData = Tensor(shape: [dataset.trainCount, dataset.dimension], storage: dataset.train)
+        let subset = Swift.min(options.evaluationExamples, dataset.testCount)
+        evaluationData = Tensor(shape: [dataset.testCount, dataset.dimension], storage: dataset.test).rows(0..<subset)
+        guard model.dataDimension == dataset.dimension else {
+            throw TrainingError.mismatch("the model expects \(model.dataDimension) dimensions but \(dataset.path) has \(dataset.dimension)")
+        }
+    }
+
+    /// Indices of the training examples in the batch of step `step` (1-based).
+    func batchIndices(step: Int) -> [Int] {
+        let n = trainingData.shape[0], b = options.batchSize
+        let batchesPerEpoch = n / b
+        let epoch = (step - 1) / batchesPerEpoch
+        if epoch != cachedEpoch {
+            var orderGenerator = RandomGenerator(seed: options.seed ^ 0x5EED_DA7A_0000_0000 &+ UInt64(epoch))
+            cachedOrder = orderGenerator.permutation(n)
+            cachedEpoch = epoch
+        }
+        let first = ((step - 1) % batchesPerEpoch) * b
+        return Array(cachedOrder[first..<(first + b)])
+    }
+
+    /// Takes one optimizer step. Throws ``TrainingError/nonFinite(step:what:)`` — before
+    /// touching the parameters — when the loss or the gradient is not finite.
+    public func trainStep() throws {
+        let next = step + 1
+        let batch = trainingData.gather(rows: batchIndices(step: next))
+        let loss = model.trainingLoss(batch, step: next, using: &generator)
+        let value = Double(loss.scalar)
+        guard value.isFinite else {
+            model.zeroGradients()
+            throw TrainingError.nonFinite(step: next, what: "loss (\(value))")
+        }
+        loss.backward()
+        let norm = optimizer.gradientNorm()
+        guard norm.isFinite else {
+            model.zeroGradients()
+            throw TrainingError.nonFinite(step: next, what: "gradient norm (\(norm))")
+        }
+        optimizer.update()
+        step = next
+        pendingLossSum += value
+        pendingLossCount += 1
+        if step % options.logEvery == 0 || step == options.steps { flushLoss() }
+    }
+
+    private func flushLoss() {
+        guard pendingLossCount > 0 else { return }
+        lossSteps.append(Double(step))
+        losses.append(pendingLossSum / Double(pendingLossCount))
+        pendingLossSum = 0
+        pendingLossCount = 0
+    }
+
+    /// The mean ELBO (β = 1) on the fixed test subset, with a generator of its own so that
+    /// evaluating never changes the training stream.
+    public func testELBO() -> Double {
+        var evaluationGenerator = RandomGenerator(seed: options.seed ^ 0xE1B0_0000_0000_0000 &+ UInt64(step))
+        let terms = GradientMode.withoutRecording { model.elbo(evaluationData, using: &evaluationGenerator) }
+        return MeanEstimate(terms.elbo).mean
+    }
+
+    /// Records the test ELBO at the current step.
+    public func recordTestELBO() throws {
+        let value = testELBO()
+        guard value.isFinite else { throw TrainingError.nonFinite(step: step, what: "test ELBO (\(value))") }
+        evaluationSteps.append(Double(step))
+        testELBOs.append(value)
+    }
+
+    /// Trains until `options.steps`, calling `checkpoint` at every checkpoint interval and at
+    /// the end, `progress` after every step, and stopping early (after a checkpoint) when
+    /// `shouldStop` says so. Returns whether the run reached its last step.
+    @discardableResult
+    public func train(checkpoint: (TrainingRun) throws -> Void, progress: (TrainingRun) -> Void = { _ in },
+                      shouldStop: () -> Bool = { false }) throws -> Bool {
+        while step < options.steps {
+            let started = Date()
+            try trainStep()
+            if options.evaluateEvery > 0 && step % options.evaluateEvery == 0 && step != options.steps { try recordTestELBO() }
+            if step == options.steps { try recordTestELBO() }
+            trainingSeconds += Date().timeIntervalSince(started)
+            progress(self)
+            if step == options.steps || (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) {
+                try checkpoint(self)
+            }
+            if shouldStop() && step < options.steps {
+                try checkpoint(self)
+                return false
+            }
+        }
+        return true
+    }
+
+    func restoreState(step: Int, generator: RandomGenerator, lossSteps: [Double], losses: [Double],
+                      evaluationSteps: [Double], testELBOs: [Double], pendingLossSum: Double, pendingLossCount: Int,
+                      trainingSeconds: Double) {
+        self.step = step
+        self.generator = generator
+        self.lossSteps = lossSteps
+        self.losses = losses
+        self.evaluationSteps = evaluationSteps
+        self.testELBOs = testELBOs
+        self.pendingLossSum = pendingLossSum
+        self.pendingLossCount = pendingLossCount
+        self.trainingSeconds = trainingSeconds
+    }
+
+    /// Sets the total step count of a resumed run (extending it, or the same).
+    public func setTotalSteps(_ steps: Int) throws {
+        guard steps >= step else {
+            throw TrainingError.invalidOption("--steps \(steps) is below the \(step) steps the run has already taken")
+        }
+        options.steps = steps
+    }
+}
