@@ -27,7 +27,7 @@ final class DatasetsCLITests: XCTestCase {
         var result: [String] = []
         while let name = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: path(name), isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: path(name), isDirectory: &isDirectory)
             if !isDirectory.boolValue { result.append(name) }
         }
         return result.sorted()
