@@ -30,6 +30,6 @@ public final class Linear: Module {
 
     /// y = x Wᵀ + b for x of shape [batch, inputs].
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.matmul(weight, transposeOther: true) + bias
+        Tensor.affine(x, weight: weight, bias: bias)
     }
 }

@@ -24,31 +24,8 @@ extension Tensor {
     /// |x|, as a selection between x and −x.
     public func absolute() -> Tensor { Tensor.select(mask { $0 >= 0 }, self, -self) }
 
-    /// max(x, 0).
-    public func relu() -> Tensor { Tensor.select(mask { $0 > 0 }, self, Tensor(0)) }
-
-    /// log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): never overflows, exact in both tails
-    /// (softplus(100) = 100, softplus(−100) = e^{−100}).
-    public func softplus() -> Tensor {
-        relu() + (-absolute()).exp().log1p()
-    }
-
-    /// σ(x) = 1 / (1 + e^{−x}), evaluated through e^{−|x|} ≤ 1 on both sides so neither
-    /// branch of the selection overflows: σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
-    public func sigmoid() -> Tensor {
-        let e = (-absolute()).exp()
-        let denominator = 1 + e
-        return Tensor.select(mask { $0 >= 0 }, 1 / denominator, e / denominator)
-    }
-
     /// log σ(x) = −softplus(−x).
     public func logSigmoid() -> Tensor { -((-self).softplus()) }
-
-    /// tanh(x) = 2σ(2x) − 1.
-    public func tanh() -> Tensor { (self * 2).sigmoid() * 2 - 1 }
-
-    /// SiLU (swish): x · σ(x).
-    public func silu() -> Tensor { self * sigmoid() }
 
     /// log Σ exp(x) over `axis`, as m + log Σ exp(x − m) with m the (detached) maximum, so
     /// that large values do not overflow: logSumExp([1000, 1000]) = 1000 + log 2.
@@ -69,6 +46,32 @@ extension Tensor {
         let extent = shape[normalizedAxes([axis])[0]]
         return logSumExp(axis: axis, keepingDimensions: keepingDimensions) - Float(Foundation_log(Double(extent)))
     }
+}
+
+/// The activations written as compositions of primitives: the definitions the fused kernels
+/// of `Tensor+Activations.swift` must reproduce (tests compare values and gradients), and the
+/// form in which their numerical care is easiest to read.
+public enum CompositeActivations {
+    /// max(x, 0).
+    public static func relu(_ x: Tensor) -> Tensor { Tensor.select(x.mask { $0 > 0 }, x, Tensor(0)) }
+
+    /// log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): never overflows, exact in both tails
+    /// (softplus(100) = 100, softplus(−100) = e^{−100}).
+    public static func softplus(_ x: Tensor) -> Tensor { relu(x) + (-x.absolute()).exp().log1p() }
+
+    /// σ(x) = 1 / (1 + e^{−x}), evaluated through e^{−|x|} ≤ 1 on both sides so neither
+    /// branch of the selection overflows: σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
+    public static func sigmoid(_ x: Tensor) -> Tensor {
+        let e = (-x.absolute()).exp()
+        let denominator = 1 + e
+        return Tensor.select(x.mask { $0 >= 0 }, 1 / denominator, e / denominator)
+    }
+
+    /// tanh(x) = 2σ(2x) − 1.
+    public static func tanh(_ x: Tensor) -> Tensor { sigmoid(x * 2) * 2 - 1 }
+
+    /// SiLU (swish): x · σ(x).
+    public static func silu(_ x: Tensor) -> Tensor { x * sigmoid(x) }
 }
 
 @inline(__always) func Foundation_log(_ x: Double) -> Double { log(x) }

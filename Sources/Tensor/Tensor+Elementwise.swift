@@ -16,7 +16,8 @@ extension Tensor {
             preconditionFailure("shapes \(lhs.shape) and \(rhs.shape) do not broadcast")
         }
         let count = shape.reduce(1, *)
-        var result = [Float](repeating: 0, count: count)
+        // Every element is written below; skip zero-filling.
+        var result = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         lhs.storage.withUnsafeBufferPointer { a in
             rhs.storage.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { out in
@@ -108,7 +109,7 @@ extension Tensor {
     @inline(__always)
     func unary(_ function: (Float) -> Float, derivative: @escaping (_ input: Float, _ output: Float) -> Float) -> Tensor {
         let n = count
-        var values = [Float](repeating: 0, count: n)
+        var values = [Float](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
         storage.withUnsafeBufferPointer { x in
             values.withUnsafeMutableBufferPointer { y in
                 for i in 0..<n { y[i] = function(x[i]) }

@@ -1,4 +1,9 @@
 import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `compare`: train a VAE, a hierarchical VAE and a DDPM side by side and report how tight their bounds are.
 @main
@@ -10,4 +15,20 @@ struct Compare: ParsableCommand {
             DatasetsCommand.self,
             TrainCommand.self,
         ])
+
+    static func main() {
+        #if canImport(Glibc)
+        // Keep freed tensors in the heap instead of returning them to the kernel: training
+        // allocates the same large buffers every step, and fresh pages cost a fault each.
+        _ = mallopt(-3 /* M_MMAP_THRESHOLD */, 512 << 20)
+        _ = mallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
+        #endif
+        mainWithOneLineErrors()
+    }
 }
+
+#if canImport(Glibc)
+/// glibc's `mallopt` (declared in <malloc.h>, which Swift's Glibc module does not export).
+@_silgen_name("mallopt")
+func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
