@@ -1,0 +1,78 @@
+import Evaluation
+
+/// Everything the report shows about one evaluated run (one row of a table), gathered by the
+/// command line from a checkpoint; the Report module itself does no I/O.
+public struct RunSummary: Sendable {
+    /// The checkpoint file, as given on the command line (used in links and captions).
+    public var path: String
+    /// `vae`, `hvae` or `ddpm`.
+    public var model: String
+    /// A short human description of the model's options (e.g. "T = 1000, linear, fixed-small").
+    public var modelDescription: String
+    /// Dataset name (e.g. `gmm2d`) and the path it was read from.
+    public var datasetName: String
+    public var datasetPath: String
+    /// `continuous`, `binary` or `discrete`.
+    public var likelihood: String
+    /// Levels of discrete data (2 for binary), nil for continuous.
+    public var levels: Int?
+    /// The per-example shape of the data (`[2]`, `[28, 28]`, `[8, 8]`).
+    public var exampleShape: [Int]
+    public var encoderParameters: Int
+    public var decoderParameters: Int
+    /// Latent layers (T for the DDPM).
+    public var latentLayers: Int
+    public var trainingSteps: Int
+    public var trainingSeconds: Double
+    public var seed: UInt64
+    /// The command that trained the run and the one that evaluated it.
+    public var trainCommand: String
+    public var evaluateCommand: String
+    /// The evaluation seed.
+    public var evaluationSeed: UInt64
+    /// The estimates, per example (see ``ModelEvaluation``).
+    public var evaluation: ModelEvaluation
+    /// Training log: steps and mean loss; test ELBO at some steps.
+    public var lossSteps: [Double]
+    public var losses: [Double]
+    public var testELBOSteps: [Double]
+    public var testELBOs: [Double]
+    /// Samples from the model, [count, D] row-major, on the dataset's scale (may be empty).
+    public var samples: [Float]
+    /// A few training examples [count, D] for the scatter backdrop of 2-D data (may be empty).
+    public var dataPoints: [Float]
+
+    public init(path: String, model: String, modelDescription: String, datasetName: String, datasetPath: String,
+                likelihood: String, levels: Int?, exampleShape: [Int], encoderParameters: Int, decoderParameters: Int,
+                latentLayers: Int, trainingSteps: Int, trainingSeconds: Double, seed: UInt64, trainCommand: String,
+                evaluateCommand: String, evaluationSeed: UInt64, evaluation: ModelEvaluation, lossSteps: [Double],
+                losses: [Double], testELBOSteps: [Double], testELBOs: [Double], samples: [Float], dataPoints: [Float]) {
+        self.path = path
+        self.model = model
+        self.modelDescription = modelDescription
+        self.datasetName = datasetName
+        self.datasetPath = datasetPath
+        self.likelihood = likelihood
+        self.levels = levels
+        self.exampleShape = exampleShape
+        self.encoderParameters = encoderParameters
+        self.decoderParameters = decoderParameters
+        self.latentLayers = latentLayers
+        self.trainingSteps = trainingSteps
+        self.trainingSeconds = trainingSeconds
+        self.seed = seed
+        self.trainCommand = trainCommand
+        self.evaluateCommand = evaluateCommand
+        self.evaluationSeed = evaluationSeed
+        self.evaluation = evaluation
+        self.lossSteps = lossSteps
+        self.losses = losses
+        self.testELBOSteps = testELBOSteps
+        self.testELBOs = testELBOs
+        self.samples = samples
+        self.dataPoints = dataPoints
+    }
+
+    /// D.
+    public var dimension: Int { exampleShape.reduce(1, *) }
+}
