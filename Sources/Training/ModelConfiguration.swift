@@ -70,3 +70,38 @@ public enum ModelConfiguration: Equatable, Sendable {
         }
     }
 }
+
+extension ModelConfiguration {
+    /// The model with the given parameter values (from a checkpoint): built as for a fresh run,
+    /// then every parameter overwritten; keys and shapes must match exactly.
+    public func restoreModel(parameters: [(key: String, shape: [Int], values: [Float])]) throws -> any LatentVariableModel {
+        var generator = RandomGenerator(seed: 0)
+        let model = try makeModel(using: &generator)
+        let byKey = Dictionary(parameters.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let expected = model.namedParameters
+        for (key, tensor) in expected {
+            guard let saved = byKey[key] else { throw ModelError.invalidState("the checkpoint has no parameter '\(key)'") }
+            guard saved.shape == tensor.shape, saved.values.count == tensor.count else {
+                throw ModelError.invalidState("parameter '\(key)' has shape \(saved.shape) in the checkpoint, the model needs \(tensor.shape)")
+            }
+            tensor.assign(saved.values)
+        }
+        if let extra = parameters.first(where: { p in !expected.contains { $0.key == p.key } }) {
+            throw ModelError.invalidState("the checkpoint has a parameter '\(extra.key)' this model does not")
+        }
+        return model
+    }
+
+    /// A one-line description of the options that shape the model, for reports.
+    public var summary: String {
+        switch self {
+        case .vae(let c):
+            return "latent \(c.latentDimension), hidden \(c.hiddenSizes.map(String.init).joined(separator: "-")), \(c.activation.rawValue)"
+        case .hvae(let c):
+            let inference = c.inference == .bottomUp ? "bottom-up" : "top-down"
+            return "latents \(c.latentSizes.map(String.init).joined(separator: ",")), \(inference), hidden \(c.hiddenSizes.map(String.init).joined(separator: "-"))"
+        case .ddpm(let c):
+            return "T = \(c.timestepCount), \(c.schedule.rawValue), \(c.variance.rawValue), loss \(c.loss.rawValue), hidden \(c.hiddenSizes.map(String.init).joined(separator: "-"))"
+        }
+    }
+}

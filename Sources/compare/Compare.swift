@@ -14,6 +14,7 @@ struct Compare: ParsableCommand {
         subcommands: [
             DatasetsCommand.self,
             TrainCommand.self,
+            EvalCommand.self,
         ])
 
     static func main() {
