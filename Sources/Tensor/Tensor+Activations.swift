@@ -40,8 +40,8 @@ extension Tensor {
     /// σ(x) through e^{−|x|}: stable on both sides.
     @inline(__always)
     static func logistic(_ x: Float) -> Float {
-        let e = expf(-Swift.abs(x))
-        return x >= 0 ? 1 / (1 + e) : e / (1 + e)
+        let e = fastExponential(-Swift.abs(x))
+        return (x >= 0 ? 1 : e) / (1 + e)
     }
 
     /// max(x, 0); slope 1 for x > 0, else 0.

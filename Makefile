@@ -1,0 +1,41 @@
+# compare — the two entry points of the README:
+#   make demo   installs what is missing, builds, trains VAE, HVAE and DDPM on gmm2d, writes Reports/demo.md
+#   make test   installs what is missing, builds, runs the whole test suite
+# Both run as root on a fresh Debian machine of this kind (apt-get for the system libraries).
+
+SWIFT ?= swift
+CONFIG ?= release
+BIN := .build/$(CONFIG)/compare
+DEBIAN_PACKAGES := libopenblas-dev libhdf5-dev pkg-config zlib1g-dev libpng-dev dataset-fashion-mnist python3-sklearn python3-venv
+
+.PHONY: demo test deps build unit-tests script-tests clean
+
+demo: deps build
+	$(BIN) demo
+
+test: deps build unit-tests script-tests
+
+# Installs the Debian packages that are missing (nothing when all are present).
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build:
+	$(SWIFT) build -c $(CONFIG)
+
+# XCTest suites, built optimized (the tests train small models).
+unit-tests:
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	$(SWIFT) test -c $(CONFIG) --skip-build
+
+# Tests that drive the real binary from the shell and from Python (h5py).
+script-tests:
+	COMPARE_BIN=$(BIN) bash scripts/interop.sh
+
+clean:
+	rm -rf .build
