@@ -39,6 +39,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "DatasetMakers"]),
         .testTarget(name: "ModelTests", dependencies: ["NN", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation", "DatasetMakers"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel", "VAEModel", "HVAEModel"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation"]),
         .testTarget(name: "CLITests", dependencies: []),
     ]
