@@ -1,0 +1,164 @@
+import NN
+import Tensor
+
+/// The variational autoencoder of Kingma & Welling (2014), "Auto-Encoding Variational Bayes".
+///
+/// - Encoder q(z | x) = N(μ(x), diag σ²(x)): an MLP x → [μ | log σ²] of size 2·latent.
+/// - Prior p(z) = N(0, I).
+/// - Decoder p(x | z): an MLP z → `likelihood.outputsPerDimension` · D parameters, read by
+///   ``Likelihood`` (Gaussian (μ, log σ²), Bernoulli logits, or discretized Gaussian (μ, log σ)).
+///
+/// Parameter keys: `encoder.layers.<i>.weight|bias` and `decoder.layers.<i>.weight|bias`
+/// (weights [outputs, inputs]). ``encoderParameterCount`` counts the `encoder.` keys,
+/// ``decoderParameterCount`` the rest.
+///
+/// Estimators (all per example, in nats):
+/// - ``elbo(_:using:)``: reconstruction log p(x | z) with one draw z ~ q(z | x), summed over
+///   dimensions in Double; the KL term KL(q(z | x) ‖ N(0, I)) in closed form.
+/// - ``logImportanceWeights(_:samples:using:)``: log p(x | z_k) + log N(z_k; 0, I) − log q(z_k | x)
+///   for K independent draws z_k ~ q(z | x), every term evaluated at the drawn z_k.
+public final class VAE: LatentVariableModel {
+    /// x → [μ | log σ²] of q(z | x).
+    public let encoder: MLP
+    /// z → likelihood parameters of p(x | z).
+    public let decoder: MLP
+    /// The hyperparameters this model was built from.
+    public let configuration: VAEConfiguration
+
+    /// The number of rows (examples × samples) pushed through the networks at once by
+    /// ``logImportanceWeights(_:samples:using:)``, which bounds its memory.
+    public static let maximumRowsPerChunk = 65_536
+
+    /// A model with freshly initialized weights (PyTorch's default `Linear` initialization),
+    /// drawn from `generator`: first the encoder, then the decoder.
+    /// - Throws: ``ModelError/invalidConfiguration(_:)`` when ``VAEConfiguration/validate()`` does.
+    public init(configuration: VAEConfiguration, using generator: inout RandomGenerator) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        encoder = MLP(sizes: configuration.encoderSizes, activation: configuration.activation, using: &generator)
+        decoder = MLP(sizes: configuration.decoderSizes, activation: configuration.activation, using: &generator)
+    }
+
+    /// A model from given networks (closed-form tests use single-`Linear` MLPs, which are
+    /// linear maps). Their layer sizes must be ``VAEConfiguration/encoderSizes`` and
+    /// ``VAEConfiguration/decoderSizes``, and their activation the configuration's wherever
+    /// an MLP has a hidden layer, so that the configuration rebuilds the same architecture.
+    public init(configuration: VAEConfiguration, encoder: MLP, decoder: MLP) throws {
+        try configuration.validate()
+        try Self.check(encoder, named: "encoder", sizes: configuration.encoderSizes, activation: configuration.activation)
+        try Self.check(decoder, named: "decoder", sizes: configuration.decoderSizes, activation: configuration.activation)
+        self.configuration = configuration
+        self.encoder = encoder
+        self.decoder = decoder
+    }
+
+    private static func check(_ network: MLP, named name: String, sizes: [Int], activation: Activation) throws {
+        guard let first = network.layers.first else {
+            throw ModelError.invalidConfiguration("VAE: the \(name) has no layers")
+        }
+        var actual = [first.inputCount]
+        for (index, layer) in network.layers.enumerated() {
+            if layer.inputCount != actual.last! {
+                throw ModelError.invalidConfiguration("VAE: \(name) layer \(index) takes \(layer.inputCount) inputs, the previous layer gives \(actual.last!)")
+            }
+            actual.append(layer.outputCount)
+        }
+        guard actual == sizes else {
+            throw ModelError.invalidConfiguration("VAE: the \(name) has layer sizes \(actual), the configuration needs \(sizes)")
+        }
+        if network.layers.count > 1 && network.activation != activation {
+            throw ModelError.invalidConfiguration("VAE: the \(name) uses \(network.activation), the configuration \(activation)")
+        }
+    }
+
+    // MARK: LatentVariableModel
+
+    public var kind: String { "vae" }
+    public var likelihood: Likelihood { configuration.likelihood }
+    public var dataDimension: Int { configuration.dataDimension }
+    public var latentDimension: Int { configuration.latentDimension }
+    public var latentLayerCount: Int { 1 }
+
+    public var encoderParameterCount: Int {
+        namedParameters.filter { $0.key.hasPrefix("encoder.") }.reduce(0) { $0 + $1.tensor.count }
+    }
+
+    public var decoderParameterCount: Int {
+        namedParameters.filter { !$0.key.hasPrefix("encoder.") }.reduce(0) { $0 + $1.tensor.count }
+    }
+
+    /// q(z | x) for x [batch, D]: the encoder's output split into μ and log σ², each [batch, latent].
+    public func posterior(_ x: Tensor) -> DiagonalGaussian {
+        posterior(encoderOutput: encoder(x))
+    }
+
+    private func posterior(encoderOutput h: Tensor) -> DiagonalGaussian {
+        let k = configuration.latentDimension
+        return DiagonalGaussian(mean: h.slice(axis: 1, 0..<k), logVariance: h.slice(axis: 1, k..<(2 * k)))
+    }
+
+    /// The decoder's output for z [batch, latent]: the parameters of p(x | z), [batch, k·D].
+    public func decode(_ z: Tensor) -> Tensor { decoder(z) }
+
+    /// −ELBO averaged over the batch: one reparameterized draw z ~ q(z | x) per example for the
+    /// reconstruction, closed-form KL(q(z | x) ‖ N(0, I)), weighted by β from
+    /// ``VAEConfiguration/klWeight(step:)`` (1 unless a KL warm-up is configured).
+    public func trainingLoss(_ x: Tensor, step: Int, using generator: inout RandomGenerator) -> Tensor {
+        let q = posterior(x)
+        let z = q.sample(using: &generator)
+        let reconstruction = likelihood.logProbabilityPerElement(of: x, decoderOutput: decoder(z)).sum(axis: -1)
+        let kl = q.kl(to: DiagonalGaussian.standard(shape: q.shape))
+        let beta = Float(configuration.klWeight(step: step))
+        return (kl * beta - reconstruction).mean()
+    }
+
+    /// Per example: reconstruction log p(x | z) at one draw z ~ q(z | x) (Monte Carlo, summed in
+    /// Double) and the closed-form KL(q(z | x) ‖ N(0, I)) as layer `z`.
+    public func elbo(_ x: Tensor, using generator: inout RandomGenerator) -> ELBOTerms {
+        GradientMode.withoutRecording {
+            let q = posterior(x)
+            let z = q.sample(using: &generator)
+            let reconstruction = likelihood.logProbabilityPerElement(of: x, decoderOutput: decoder(z)).rowSumsInDouble()
+            let kl = q.klPerElement(to: DiagonalGaussian.standard(shape: q.shape)).rowSumsInDouble()
+            return ELBOTerms(reconstruction: reconstruction, layerNames: ["z"], layerKL: [kl])
+        }
+    }
+
+    /// log w_k = log p(x | z_k) + log N(z_k; 0, I) − log q(z_k | x), z_k ~ q(z | x), k = 1…K.
+    ///
+    /// The encoder runs once per example; its output and x are repeated K times into rows
+    /// `k · batch + i`, processed in chunks of at most ``maximumRowsPerChunk`` rows.
+    public func logImportanceWeights(_ x: Tensor, samples: Int, using generator: inout RandomGenerator) -> LogImportanceWeights {
+        precondition(samples >= 1, "logImportanceWeights needs at least one sample")
+        precondition(x.rank == 2 && x.shape[1] == dataDimension, "x must be [batch, \(dataDimension)], got \(x.shape)")
+        let batch = x.shape[0]
+        let total = samples * batch
+        var values: [Double] = []
+        values.reserveCapacity(total)
+        GradientMode.withoutRecording {
+            let encoded = encoder(x)
+            var start = 0
+            while start < total {
+                let end = Swift.min(total, start + Self.maximumRowsPerChunk)
+                let rows = (start..<end).map { $0 % batch }
+                let xs = x.gather(rows: rows)
+                let q = posterior(encoderOutput: encoded.gather(rows: rows))
+                let z = q.sample(using: &generator)
+                let reconstruction = likelihood.logProbabilityPerElement(of: xs, decoderOutput: decoder(z)).rowSumsInDouble()
+                let prior = DiagonalGaussian.standard(shape: z.shape).logDensityPerElement(z).rowSumsInDouble()
+                let proposal = q.logDensityPerElement(z).rowSumsInDouble()
+                for r in 0..<(end - start) { values.append(reconstruction[r] + prior[r] - proposal[r]) }
+                start = end
+            }
+        }
+        return LogImportanceWeights(samples: samples, batch: batch, values: values)
+    }
+
+    /// `count` draws x ~ p(x | z), z ~ N(0, I): [count, D].
+    public func sample(count: Int, using generator: inout RandomGenerator) -> Tensor {
+        GradientMode.withoutRecording {
+            let z = Tensor.randomNormal(shape: [count, configuration.latentDimension], using: &generator)
+            return likelihood.sample(decoderOutput: decoder(z), dimension: dataDimension, using: &generator)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import NN
+
+/// Every hyperparameter needed to rebuild a ``VAE``; stored as JSON in checkpoints.
+///
+/// The model is the one of Kingma & Welling (2014), "Auto-Encoding Variational Bayes":
+/// an MLP encoder giving a diagonal Gaussian q(z | x), a standard normal prior p(z), an MLP
+/// decoder giving p(x | z), trained on one reparameterized sample per example with the KL
+/// term in closed form. The default sizes are chosen for the 2-D toy data (`gmm2d`): a
+/// 2-D latent and two hidden layers of 128 SiLU units (the paper used one hidden layer of
+/// tanh units for MNIST; SiLU trains the toy data more reliably).
+public struct VAEConfiguration: Codable, Equatable, Sendable {
+    /// D, the data dimension.
+    public var dataDimension: Int
+    /// The size of z. Default 2.
+    public var latentDimension: Int
+    /// Hidden layer widths of the encoder; the decoder uses them in reverse order
+    /// (a mirror image). Empty means linear networks. Default [128, 128].
+    public var hiddenSizes: [Int]
+    /// The nonlinearity between hidden layers. Default SiLU.
+    public var activation: Activation
+    /// Linear KL warm-up length N (Sønderby et al. 2016, LVAE; also Bowman et al. 2016): the
+    /// training loss weighs the KL term by β = 0 at step 1 rising to β = 1 at step N (0 or 1 =
+    /// off, the default: the plain ELBO of Kingma & Welling). Training only; evaluation always
+    /// uses β = 1. Helps on data such as the ring, where the best single Gaussian is a local
+    /// optimum that ignores z (posterior collapse).
+    public var klWarmupSteps: Int
+    /// The decoder family p(x | z). Encoded in JSON as `likelihood` (its dataset name) and
+    /// `levels`, since ``Likelihood`` itself is not `Codable`.
+    public var likelihood: Likelihood
+
+    public init(dataDimension: Int = 2, latentDimension: Int = 2, hiddenSizes: [Int] = [128, 128],
+                activation: Activation = .silu, klWarmupSteps: Int = 0, likelihood: Likelihood = .continuous) {
+        self.dataDimension = dataDimension
+        self.latentDimension = latentDimension
+        self.hiddenSizes = hiddenSizes
+        self.activation = activation
+        self.klWarmupSteps = klWarmupSteps
+        self.likelihood = likelihood
+    }
+
+    /// The KL weight β at training step `step` (1-based): (step − 1)/(N − 1) clamped to [0, 1],
+    /// so β = 0 at step 1 and β = 1 from step N on; always 1 when the warm-up is off (N ≤ 1).
+    public func klWeight(step: Int) -> Double {
+        guard klWarmupSteps > 1 else { return 1 }
+        return Swift.min(1, Swift.max(0, Double(step - 1) / Double(klWarmupSteps - 1)))
+    }
+
+    /// Layer sizes of the encoder MLP: x → (μ, log σ²) of z.
+    public var encoderSizes: [Int] { [dataDimension] + hiddenSizes + [2 * latentDimension] }
+    /// Layer sizes of the decoder MLP: z → likelihood parameters of x.
+    public var decoderSizes: [Int] { [latentDimension] + hiddenSizes.reversed() + [likelihood.outputsPerDimension * dataDimension] }
+
+    /// Throws ``ModelError/invalidConfiguration(_:)`` for sizes that cannot work.
+    public func validate() throws {
+        guard dataDimension > 0 else {
+            throw ModelError.invalidConfiguration("VAE: the data dimension must be positive, got \(dataDimension)")
+        }
+        guard latentDimension > 0 else {
+            throw ModelError.invalidConfiguration("VAE: the latent dimension must be positive, got \(latentDimension)")
+        }
+        if let bad = hiddenSizes.first(where: { $0 <= 0 }) {
+            throw ModelError.invalidConfiguration("VAE: hidden sizes must be positive, got \(bad) in \(hiddenSizes)")
+        }
+        guard klWarmupSteps >= 0 else {
+            throw ModelError.invalidConfiguration("VAE: KL warm-up steps must be 0 (off) or positive, got \(klWarmupSteps)")
+        }
+        if case .discrete(let levels) = likelihood, levels < 2 {
+            throw ModelError.invalidConfiguration("VAE: a discrete likelihood needs at least 2 levels, got \(levels)")
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case dataDimension, latentDimension, hiddenSizes, activation, klWarmupSteps, likelihood, levels
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = VAEConfiguration()
+        dataDimension = try container.decode(Int.self, forKey: .dataDimension)
+        latentDimension = try container.decodeIfPresent(Int.self, forKey: .latentDimension) ?? defaults.latentDimension
+        hiddenSizes = try container.decodeIfPresent([Int].self, forKey: .hiddenSizes) ?? defaults.hiddenSizes
+        activation = try container.decodeIfPresent(Activation.self, forKey: .activation) ?? defaults.activation
+        klWarmupSteps = try container.decodeIfPresent(Int.self, forKey: .klWarmupSteps) ?? defaults.klWarmupSteps
+        let name = try container.decodeIfPresent(String.self, forKey: .likelihood) ?? "continuous"
+        let levels = try container.decodeIfPresent(Int.self, forKey: .levels)
+        guard let likelihood = Likelihood(name: name, levels: levels) else {
+            throw DecodingError.dataCorruptedError(forKey: .likelihood, in: container,
+                                                   debugDescription: "unknown likelihood '\(name)' (levels \(levels.map(String.init) ?? "none"))")
+        }
+        self.likelihood = likelihood
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(dataDimension, forKey: .dataDimension)
+        try container.encode(latentDimension, forKey: .latentDimension)
+        try container.encode(hiddenSizes, forKey: .hiddenSizes)
+        try container.encode(activation, forKey: .activation)
+        try container.encode(klWarmupSteps, forKey: .klWarmupSteps)
+        try container.encode(likelihood.name, forKey: .likelihood)
+        if case .discrete(let levels) = likelihood { try container.encode(levels, forKey: .levels) }
+    }
+}
