@@ -38,9 +38,10 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "DatasetMakers"]),
-        .testTarget(name: "ModelTests", dependencies: ["NN", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation", "DatasetMakers"]),
+        .testTarget(name: "ModelTests", dependencies: ["NN", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation", "DatasetMakers"],
+                    exclude: ["Golden"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel", "VAEModel", "HVAEModel"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: []),
     ]
 )
