@@ -1,0 +1,83 @@
+/// The data a run was evaluated on, as far as comparing runs is concerned: the dataset, the
+/// likelihood kind and its levels, and the shape of one example.
+public struct DataKey: Equatable, Hashable, Sendable {
+    public let datasetName: String
+    public let likelihood: String
+    public let levels: Int?
+    public let exampleShape: [Int]
+
+    public init(_ run: RunSummary) {
+        datasetName = run.datasetName
+        likelihood = run.likelihood
+        levels = run.levels
+        exampleShape = run.exampleShape
+    }
+
+    /// "binary", "discrete (256 levels)", "continuous".
+    public var likelihoodDescription: String {
+        if likelihood == "discrete", let levels { return "discrete (\(levels) levels)" }
+        return likelihood
+    }
+}
+
+/// Throws ``ReportError/mixedData(_:)`` unless every run is on the same dataset (name and example
+/// shape) under the same likelihood (kind and levels), and ``ReportError/inconsistentRun(_:)``
+/// when a run's evaluation does not fit its metadata.
+public func validateComparable(_ runs: [RunSummary]) throws {
+    guard let first = runs.first else { throw ReportError.noRuns }
+    for run in runs { try validateRun(run) }
+    let reference = DataKey(first)
+    let rule = "models are only compared on the same data under the same likelihood; make one report per dataset and likelihood"
+    for run in runs.dropFirst() {
+        let key = DataKey(run)
+        if key.datasetName != reference.datasetName {
+            throw ReportError.mixedData("cannot put runs on different datasets in one table: \(first.path) is on dataset '\(reference.datasetName)' but \(run.path) is on '\(key.datasetName)' (\(rule))")
+        }
+        if key.exampleShape != reference.exampleShape {
+            throw ReportError.mixedData("cannot put runs on different data in one table: \(first.path) has examples of shape \(reference.exampleShape) but \(run.path) has \(key.exampleShape), both called '\(key.datasetName)' (\(rule))")
+        }
+        if key.likelihood != reference.likelihood || key.levels != reference.levels {
+            throw ReportError.mixedData("cannot put runs under different likelihoods in one table: on dataset '\(key.datasetName)', \(first.path) uses the \(reference.likelihoodDescription) likelihood but \(run.path) uses \(key.likelihoodDescription) (\(rule))")
+        }
+    }
+}
+
+/// Checks that the run's evaluation is complete and matches its data shape.
+func validateRun(_ run: RunSummary) throws {
+    let evaluation = run.evaluation
+    let problem: String?
+    if evaluation.exampleCount < 1 || evaluation.elbo.count != evaluation.exampleCount {
+        problem = "has \(evaluation.elbo.count) ELBO values for \(evaluation.exampleCount) examples"
+    } else if evaluation.sampleCounts.isEmpty || evaluation.iwae.count != evaluation.sampleCounts.count
+                || evaluation.iwae.contains(where: { $0.count != evaluation.exampleCount }) {
+        problem = "has IWAE values that do not match its K values and examples"
+    } else if evaluation.reconstruction.count != evaluation.exampleCount
+                || evaluation.layerKL.count != evaluation.layerNames.count
+                || evaluation.layerKL.contains(where: { $0.count != evaluation.exampleCount }) {
+        problem = "has per-layer terms that do not match its examples"
+    } else if let density = evaluation.logDensity, density.count != evaluation.exampleCount {
+        problem = "has \(density.count) log-densities for \(evaluation.exampleCount) examples"
+    } else if evaluation.dataDimension != run.dimension {
+        problem = "was evaluated on \(evaluation.dataDimension)-dimensional data but its dataset has shape \(run.exampleShape)"
+    } else {
+        problem = nil
+    }
+    if let problem { throw ReportError.inconsistentRun("\(run.path): the evaluation \(problem); evaluate it again with compare eval") }
+}
+
+/// The runs split into groups that may share a table (same dataset and likelihood), in the
+/// order of their first appearance; the order of runs within a group is kept.
+public func groupByData(_ runs: [RunSummary]) -> [[RunSummary]] {
+    var keys: [DataKey] = []
+    var groups: [[RunSummary]] = []
+    for run in runs {
+        let key = DataKey(run)
+        if let index = keys.firstIndex(of: key) {
+            groups[index].append(run)
+        } else {
+            keys.append(key)
+            groups.append([run])
+        }
+    }
+    return groups
+}
