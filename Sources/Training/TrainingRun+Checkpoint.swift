@@ -25,6 +25,7 @@ extension TrainingRun {
                 "training_options": .string(optionsJSON),
                 "total_steps": .integer(Int64(options.steps)),
                 "training_seconds": .double(trainingSeconds),
+                "command": .string(command),
                 "pending_loss_sum": .double(pendingLossSum),
                 "pending_loss_count": .integer(Int64(pendingLossCount)),
                 "test_elbo_steps": .doubles(evaluationSteps),
@@ -85,7 +86,8 @@ extension TrainingRun {
                      testELBOs: checkpoint.attributes["test_elbo"]?.doubleArray ?? [],
                      pendingLossSum: checkpoint.attributes["pending_loss_sum"]?.doubleValue ?? 0,
                      pendingLossCount: checkpoint.attributes["pending_loss_count"]?.integerValue ?? 0,
-                     trainingSeconds: checkpoint.attributes["training_seconds"]?.doubleValue ?? 0)
+                     trainingSeconds: checkpoint.attributes["training_seconds"]?.doubleValue ?? 0,
+                     command: checkpoint.attributes["command"]?.stringValue ?? "")
         try setTotalSteps(options.steps)
     }
 }

@@ -25,6 +25,8 @@ public final class TrainingRun {
     /// Wall-clock seconds spent training, over all sessions of the run (not part of the history,
     /// which must be identical across resumes).
     public private(set) var trainingSeconds: Double = 0
+    /// The command line that started the run (kept across resumes; stored for reports).
+    public var command: String = ""
 
     let trainingData: Tensor
     let evaluationData: Tensor
@@ -149,7 +151,8 @@ public final class TrainingRun {
 
     func restoreState(step: Int, generator: RandomGenerator, lossSteps: [Double], losses: [Double],
                       evaluationSteps: [Double], testELBOs: [Double], pendingLossSum: Double, pendingLossCount: Int,
-                      trainingSeconds: Double) {
+                      trainingSeconds: Double, command: String) {
+        self.command = command
         self.step = step
         self.generator = generator
         self.lossSteps = lossSteps

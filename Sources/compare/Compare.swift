@@ -12,9 +12,12 @@ struct Compare: ParsableCommand {
         commandName: "compare",
         abstract: "Train a VAE, a hierarchical VAE and a DDPM on the same data and compare ELBO, log p̂(x0) and the bound gap.",
         subcommands: [
+            DemoCommand.self,
             DatasetsCommand.self,
             TrainCommand.self,
             EvalCommand.self,
+            SampleCommand.self,
+            ReportCommand.self,
         ])
 
     static func main() {

@@ -31,6 +31,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "BLAS threads.")
     var threads: Int = 1
 
+    /// The arguments as given (set by `demo`, which runs this command in-process).
+    var arguments: [String] = Array(CommandLine.arguments.dropFirst(2))
+
+    enum CodingKeys: String, CodingKey {
+        case checkpoint, samples, examples, seed, batchSize, threads
+    }
+
     func run() throws {
         try failOnError {
             let counts = try parseSampleCounts(samples)
@@ -38,7 +45,7 @@ struct EvalCommand: ParsableCommand {
             guard batchSize >= 1 else { throw CLIFailure("--batch-size must be at least 1, got \(batchSize)") }
             guard threads >= 1 else { throw CLIFailure("--threads must be at least 1, got \(threads)") }
             LinearAlgebra.setThreadCount(threads)
-            let command = (["compare"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+            let command = commandLine(["eval"], arguments)
             let result = try evaluateCheckpoint(path: checkpoint, sampleCounts: counts, examples: examples, seed: seed,
                                                 batchSize: batchSize, command: command)
             print(result)

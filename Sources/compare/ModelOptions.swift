@@ -23,7 +23,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "HVAE: bottom-up (Markov, like the diffusion encoder) or top-down (ladder).")
     var inference: String?
 
-    @Option(help: "HVAE: KL warm-up steps, β from 0 to 1 (default 0: off).")
+    @Option(help: "VAE and HVAE: KL warm-up steps, β from 0 to 1 (default 0: off).")
     var warmup: Int?
 
     @Option(name: .customLong("free-bits"), help: "HVAE: free bits in nats per layer (default off).")
@@ -70,7 +70,7 @@ struct ModelOptions: ParsableArguments {
             ("--latent", latent != nil, ["vae"]),
             ("--latent-sizes", latentSizes != nil, ["hvae"]),
             ("--inference", inference != nil, ["hvae"]),
-            ("--warmup", warmup != nil, ["hvae"]),
+            ("--warmup", warmup != nil, ["vae", "hvae"]),
             ("--free-bits", freeBits != nil, ["hvae"]),
             ("--timesteps", timesteps != nil, ["ddpm"]),
             ("--schedule", schedule != nil, ["ddpm"]),
@@ -94,6 +94,7 @@ struct ModelOptions: ParsableArguments {
             if let hiddenSizes { c.hiddenSizes = hiddenSizes }
             if let activation { c.activation = activation }
             if let latent { c.latentDimension = latent }
+            if let warmup { c.klWarmupSteps = warmup }
             return .vae(c)
         case "hvae":
             var c = HVAEConfiguration(dataDimension: dimension, likelihood: likelihood)

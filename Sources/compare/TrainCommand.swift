@@ -36,6 +36,13 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Start over even if --out exists.")
     var overwrite = false
 
+    /// The arguments as given (set by `demo`, which runs this command in-process).
+    var arguments: [String] = Array(CommandLine.arguments.dropFirst(2))
+
+    enum CodingKeys: String, CodingKey {
+        case model, dataset, runOptions, modelOptions, likelihood, out, resume, overwrite
+    }
+
     func run() throws {
         try failOnError {
             let data = try DatasetFile.read(dataset)
@@ -47,7 +54,8 @@ struct TrainCommand: ParsableCommand {
             let options = try runOptions.trainingOptions()
             let outPath = out ?? "Runs/\(model)-\(data.metadata.name).h5"
             try runTraining(configuration: configuration, options: options, data: data, outPath: outPath,
-                            resume: resume, overwrite: overwrite, threads: runOptions.threads)
+                            resume: resume, overwrite: overwrite, threads: runOptions.threads,
+                            command: commandLine(["train"], arguments))
         }
     }
 }
@@ -101,7 +109,7 @@ func modelLikelihood(of data: LoadedDataset, path: String) throws -> NN.Likeliho
 /// Trains (or resumes) a run and writes its checkpoints to `outPath`. Shared by `train` and `demo`.
 @discardableResult
 func runTraining(configuration: ModelConfiguration, options: TrainingOptions, data: LoadedDataset, outPath: String,
-                 resume: Bool, overwrite: Bool, threads: Int, quiet: Bool = false) throws -> TrainingRun {
+                 resume: Bool, overwrite: Bool, threads: Int, command: String, quiet: Bool = false) throws -> TrainingRun {
     LinearAlgebra.setThreadCount(threads)
     try prepareOutputFolder(for: outPath)
     removeStaleTemporary(for: outPath)
@@ -121,6 +129,7 @@ func runTraining(configuration: ModelConfiguration, options: TrainingOptions, da
             throw CLIFailure("\(outPath) exists: add --resume to continue that run, or --overwrite to start over")
         }
         run = try TrainingRun(configuration: configuration, options: options, dataset: data, datasetHash: hash)
+        run.command = command
     }
     catchInterrupts()
     let progress = ProgressReporter("train \(configuration.kind)", total: options.steps, startingAt: run.step)
@@ -164,4 +173,13 @@ func prepareOutputFolder(for path: String) throws {
 func removeStaleTemporary(for path: String) {
     let temporary = path + ".tmp"
     if FileManager.default.fileExists(atPath: temporary) { try? FileManager.default.removeItem(atPath: temporary) }
+}
+
+/// `compare SUBCOMMAND… ARGUMENTS…` as one line a shell reads back the same.
+func commandLine(_ subcommand: [String], _ arguments: [String]) -> String {
+    let quoted = arguments.map { argument -> String in
+        let plain = !argument.isEmpty && argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./,=:+".contains($0) }
+        return plain ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+    return (["compare"] + subcommand + quoted).joined(separator: " ")
 }

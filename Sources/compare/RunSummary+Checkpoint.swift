@@ -1,0 +1,65 @@
+import Evaluation
+import Foundation
+import NN
+import Report
+import Store
+import Tensor
+import Training
+
+extension RunSummary {
+    /// The report's view of an evaluated checkpoint: its evaluation, its training log, and
+    /// samples drawn now from the stored model (seeded, so the report is reproducible).
+    init(run: LoadedRun, sampleSeed: UInt64 = 0) throws {
+        let checkpoint = run.checkpoint
+        guard let record = checkpoint.evaluation else {
+            throw CLIFailure("\(run.path) has not been evaluated: run `compare eval \(run.path)` first")
+        }
+        let evaluation = try record.modelEvaluation(path: run.path)
+        let metadata = run.dataset.metadata
+        let shape = metadata.exampleShape
+        let dimension = run.dataset.dimension
+        let sampleCount = shape == [2] ? 2000 : (shape.count == 2 ? 64 : 0)
+        var generator = RandomGenerator(seed: sampleSeed)
+        let samples = sampleCount > 0 ? GradientMode.withoutRecording { run.model.sample(count: sampleCount, using: &generator).storage } : []
+        let points = shape == [2] ? Array(run.dataset.train.prefix(2000 * dimension)) : []
+        func attribute(_ name: String) -> AttributeValue? { checkpoint.attributes[name] }
+        let historySteps = checkpoint.historyColumn(named: "step")?.values ?? []
+        let losses = checkpoint.historyColumn(named: "loss")?.values ?? []
+        self.init(
+            path: run.path, model: checkpoint.model, modelDescription: run.configuration.summary,
+            datasetName: metadata.name, datasetPath: checkpoint.datasetPath,
+            likelihood: metadata.likelihood.rawValue, levels: metadata.levels, exampleShape: shape,
+            encoderParameters: run.model.encoderParameterCount, decoderParameters: run.model.decoderParameterCount,
+            latentLayers: run.model.latentLayerCount, trainingSteps: checkpoint.step,
+            trainingSeconds: attribute("training_seconds")?.doubleValue ?? 0, seed: checkpoint.seed,
+            trainCommand: attribute("command")?.stringValue ?? "",
+            evaluateCommand: record.attributes["command"]?.stringValue ?? "",
+            evaluationSeed: record.attributes["seed"]?.unsignedIntegerValue ?? 0,
+            evaluation: evaluation, lossSteps: historySteps, losses: losses,
+            testELBOSteps: attribute("test_elbo_steps")?.doubleArray ?? [], testELBOs: attribute("test_elbo")?.doubleArray ?? [],
+            samples: samples, dataPoints: points)
+    }
+}
+
+/// Writes every file or none: all go to `NAME.tmp` beside their final names first, then each is
+/// renamed into place; any failure removes the temporary files.
+func writeFilesAtomically(_ files: [(path: String, contents: [UInt8])]) throws {
+    var written: [String] = []
+    do {
+        for file in files {
+            let temporary = file.path + ".tmp"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(file.contents)) else {
+                throw CLIFailure("\(file.path): cannot be written")
+            }
+            written.append(temporary)
+        }
+        for file in files {
+            guard rename(file.path + ".tmp", file.path) == 0 else {
+                throw CLIFailure("\(file.path): cannot be written (\(String(cString: strerror(errno))))")
+            }
+        }
+    } catch {
+        for temporary in written { unlink(temporary) }
+        throw error
+    }
+}
