@@ -10,7 +10,7 @@ import Darwin
 /// The estimates of one model on one set of test examples, per example and aggregated.
 ///
 /// All values are nats per example. For each example i:
-/// - ELBO(xᵢ) from the model's ``LatentVariableModel/elbo(_:using:)`` (exact per-layer terms);
+/// - ELBO(xᵢ) from the model's ``LatentVariableModel/elbo(_:using:)`` (per-layer terms), averaged over R draws;
 /// - IWAE_K(xᵢ) for each K: the K_max importance weights are split into K_max/K disjoint groups
 ///   of K, and IWAE_K(xᵢ) is the average over groups of log (1/K) Σ_{k∈group} w_k — an unbiased
 ///   estimate of E[IWAE_K] with less variance than one group;
@@ -84,9 +84,12 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
 /// - Parameters:
 ///   - sampleCounts: the K values of IWAE_K (each ≥ 1); the largest must be a multiple of each.
 ///   - batchSize: examples per call of the model.
+///   - elboDraws: independent ELBO estimates averaged per example (the reconstruction and the
+///     sampled KL terms are Monte Carlo; averaging R draws divides their variance by R, so the
+///     paired gap is not dominated by one noisy draw).
 ///   - progress: called with the number of examples done.
 public func evaluate(_ model: some LatentVariableModel, data: Tensor, sampleCounts: [Int], logDensity: [Double]?,
-                     batchSize: Int = 100, using generator: inout RandomGenerator,
+                     batchSize: Int = 100, elboDraws: Int = 10, using generator: inout RandomGenerator,
                      progress: (Int) -> Void = { _ in }) throws -> ModelEvaluation {
     let counts = Array(Set(sampleCounts)).sorted()
     guard let largest = counts.last else { throw EvaluationError.invalidOption("--samples needs at least one K") }
@@ -97,6 +100,7 @@ public func evaluate(_ model: some LatentVariableModel, data: Tensor, sampleCoun
     let n = data.shape[0]
     guard n >= 1 else { throw EvaluationError.invalidOption("no examples to evaluate") }
     guard batchSize >= 1 else { throw EvaluationError.invalidOption("the evaluation batch size must be at least 1") }
+    guard elboDraws >= 1 else { throw EvaluationError.invalidOption("the number of ELBO draws must be at least 1") }
     if let logDensity, logDensity.count != n {
         throw EvaluationError.invalidOption("the data have \(n) examples but \(logDensity.count) log-densities")
     }
@@ -108,7 +112,17 @@ public func evaluate(_ model: some LatentVariableModel, data: Tensor, sampleCoun
     while start < n {
         let end = Swift.min(n, start + batchSize)
         let batch = data.rows(start..<end)
-        let batchTerms = model.elbo(batch, using: &generator)
+        var batchTerms = model.elbo(batch, using: &generator)
+        if elboDraws > 1 {
+            for _ in 1..<elboDraws {
+                let more = model.elbo(batch, using: &generator)
+                for i in batchTerms.reconstruction.indices { batchTerms.reconstruction[i] += more.reconstruction[i] }
+                for l in batchTerms.layerKL.indices { for i in batchTerms.layerKL[l].indices { batchTerms.layerKL[l][i] += more.layerKL[l][i] } }
+            }
+            let scale = 1 / Double(elboDraws)
+            batchTerms.reconstruction = batchTerms.reconstruction.map { $0 * scale }
+            batchTerms.layerKL = batchTerms.layerKL.map { $0.map { $0 * scale } }
+        }
         if terms == nil { terms = batchTerms } else { terms!.append(batchTerms) }
         let weights = model.logImportanceWeights(batch, samples: largest, using: &generator)
         for (j, k) in counts.enumerated() {

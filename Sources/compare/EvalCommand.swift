@@ -28,6 +28,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Examples per model call.")
     var batchSize: Int = 50
 
+    @Option(name: .customLong("elbo-draws"), help: "Independent ELBO draws averaged per example.")
+    var elboDraws: Int = 10
+
     @Option(help: "BLAS threads.")
     var threads: Int = 1
 
@@ -35,7 +38,7 @@ struct EvalCommand: ParsableCommand {
     var arguments: [String] = Array(CommandLine.arguments.dropFirst(2))
 
     enum CodingKeys: String, CodingKey {
-        case checkpoint, samples, examples, seed, batchSize, threads
+        case checkpoint, samples, examples, seed, batchSize, elboDraws, threads
     }
 
     func run() throws {
@@ -46,8 +49,9 @@ struct EvalCommand: ParsableCommand {
             guard threads >= 1 else { throw CLIFailure("--threads must be at least 1, got \(threads)") }
             LinearAlgebra.setThreadCount(threads)
             let command = commandLine(["eval"], arguments)
+            guard elboDraws >= 1 else { throw CLIFailure("--elbo-draws must be at least 1, got \(elboDraws)") }
             let result = try evaluateCheckpoint(path: checkpoint, sampleCounts: counts, examples: examples, seed: seed,
-                                                batchSize: batchSize, command: command)
+                                                batchSize: batchSize, elboDraws: elboDraws, command: command)
             print(result)
         }
     }
@@ -107,7 +111,7 @@ func loadRun(_ path: String, verifyDataset: Bool = true) throws -> LoadedRun {
 /// Returns the printed summary.
 @discardableResult
 func evaluateCheckpoint(path: String, sampleCounts: [Int], examples: Int?, seed: UInt64, batchSize: Int,
-                        command: String, quiet: Bool = false) throws -> String {
+                        elboDraws: Int = 10, command: String, quiet: Bool = false) throws -> String {
     let run = try loadRun(path)
     let testCount = run.dataset.testCount
     let n = Swift.min(examples ?? testCount, testCount)
@@ -117,9 +121,11 @@ func evaluateCheckpoint(path: String, sampleCounts: [Int], examples: Int?, seed:
     let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
     let evaluation = try GradientMode.withoutRecording {
         try evaluate(run.model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
-                     using: &generator, progress: { done in if !quiet { progress.update(done) } })
+                     elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
     }
-    try Checkpoint.updateEvaluation(at: path, with: EvaluationRecord(evaluation: evaluation, seed: seed, command: command))
+    var record = EvaluationRecord(evaluation: evaluation, seed: seed, command: command)
+    record.attributes["elbo_draws"] = .integer(Int64(elboDraws))
+    try Checkpoint.updateEvaluation(at: path, with: record)
     return evaluationSummary(evaluation, model: run.checkpoint.model, path: path)
 }
 
