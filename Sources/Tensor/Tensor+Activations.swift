@@ -63,11 +63,13 @@ extension Tensor {
         }
     }
 
-    /// tanh x = 2σ(2x) − 1; slope 1 − tanh².
+    /// tanh x = sign(x) (1 − e)/(1 + e) with e = e^{−2|x|}; slope 4e/(1 + e)², which keeps its
+    /// relative precision where 1 − tanh² would cancel (|x| ≳ 4).
     public func tanh() -> Tensor {
         fusedActivation { x in
-            let y = 2 * Tensor.logistic(2 * x) - 1
-            return (y, 1 - y * y)
+            let e = fastExponential(-2 * Swift.abs(x))
+            let magnitude = (1 - e) / (1 + e)
+            return (x >= 0 ? magnitude : -magnitude, 4 * e / ((1 + e) * (1 + e)))
         }
     }
 

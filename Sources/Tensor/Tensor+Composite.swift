@@ -57,7 +57,11 @@ public enum CompositeActivations {
 
     /// log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}): never overflows, exact in both tails
     /// (softplus(100) = 100, softplus(−100) = e^{−100}).
-    public static func softplus(_ x: Tensor) -> Tensor { relu(x) + (-x.absolute()).exp().log1p() }
+    /// The max takes x at 0 (not 0, as relu does) so that its slope 1 pairs with |x|'s slope +1
+    /// there: softplus′(0) = 1 − ½ = ½.
+    public static func softplus(_ x: Tensor) -> Tensor {
+        Tensor.select(x.mask { $0 >= 0 }, x, Tensor(0)) + (-x.absolute()).exp().log1p()
+    }
 
     /// σ(x) = 1 / (1 + e^{−x}), evaluated through e^{−|x|} ≤ 1 on both sides so neither
     /// branch of the selection overflows: σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
