@@ -1,0 +1,145 @@
+import Foundation
+import NN
+import Tensor
+import XCTest
+
+final class AdamTests: XCTestCase {
+    /// f(w) = Σ aᵢ (wᵢ − cᵢ)² as a tensor expression.
+    static func quadratic(_ w: Tensor, a: [Float], c: [Float]) -> Tensor {
+        let n = a.count
+        return (Tensor(shape: [n], storage: a) * (w - Tensor(shape: [n], storage: c)).squared()).sum()
+    }
+
+    func testAdam_minimizesAQuadratic() {
+        let a: [Float] = [1, 10, 0.1, 3, 0.5]
+        let c: [Float] = [1, -2, 0.5, 3, -0.25]
+        let w = Tensor(parameterShape: [5], storage: [0, 0, 0, 0, 0])
+        let adam = Adam(parameters: [("w", w)], learningRate: 0.1)
+        let initial = Self.quadratic(w, a: a, c: c).scalar
+        XCTAssertGreaterThan(initial, 10)
+        for step in 0..<3000 {
+            // A step decay: Adam's steps are ~lr near the optimum, so the rate must shrink.
+            adam.learningRate = 0.1 * powf(0.1, Float(step / 600))
+            Self.quadratic(w, a: a, c: c).backward()
+            adam.update()
+        }
+        let final = zip(zip(a, c), w.storage).reduce(0.0) { total, term in
+            let ((ai, ci), wi) = term
+            return total + Double(ai) * pow(Double(wi) - Double(ci), 2)
+        }
+        XCTAssertLessThanOrEqual(final, 1e-6, "f(w) = \(final) at w = \(w.storage)")
+        XCTAssertEqual(adam.step, 3000)
+    }
+
+    /// PyTorch's first step: m = (1 − β₁) g, v = (1 − β₂) g², so m̂ = g and √v̂ = |g|, and
+    /// w₁ = w₀ − lr · g / (|g| + ε) = w₀ − lr · sign(g) whatever the magnitude of g.
+    func testAdam_firstUpdateIsLearningRateTimesSignOfGradient() {
+        let start: [Float] = [0.5, -1, 2, 0, 3, -4]
+        let gradient: [Float] = [1e-3, -2, 5e2, -0.25, 1, -1e-2]
+        let w = Tensor(parameterShape: [6], storage: start)
+        let adam = Adam(parameters: [("w", w)], learningRate: 0.01)
+        w.accumulateGradient(gradient, shape: [6])
+        adam.update()
+        for i in 0..<6 {
+            let expected = Double(start[i]) - 0.01 * (gradient[i] > 0 ? 1 : -1)
+            XCTAssertEqual(Double(w.storage[i]), expected, accuracy: 1e-6, "element \(i)")
+        }
+        XCTAssertNil(w.gradient, "update clears the gradients")
+        XCTAssertEqual(adam.step, 1)
+    }
+
+    /// Ten steps against an independent Double implementation of
+    /// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − lr m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+    func testAdam_matchesReferenceImplementationOverSeveralSteps() {
+        var generator = RandomGenerator(seed: 21)
+        let n = 7
+        let start = (0..<n).map { _ in Float(generator.nextNormal()) }
+        let w = Tensor(parameterShape: [n], storage: start)
+        let lr = 0.003, b1 = 0.8, b2 = 0.99, eps = 1e-6
+        let adam = Adam(parameters: [("w", w)], learningRate: Float(lr), beta1: Float(b1), beta2: Float(b2), epsilon: Float(eps))
+        var rw = start.map(Double.init), m = [Double](repeating: 0, count: n), v = m
+        for t in 1...10 {
+            let g = (0..<n).map { _ in Float(generator.nextNormal() * 3) }
+            w.accumulateGradient(g, shape: [n])
+            adam.update()
+            for i in 0..<n {
+                let gi = Double(g[i])
+                m[i] = b1 * m[i] + (1 - b1) * gi
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                let mHat = m[i] / (1 - pow(b1, Double(t))), vHat = v[i] / (1 - pow(b2, Double(t)))
+                rw[i] -= lr * mHat / (vHat.squareRoot() + eps)
+            }
+            assertClose(w.storage, rw, rtol: 1e-5, atol: 1e-6, "step \(t)")
+            assertClose(adam.firstMoments["w"] ?? [], m, rtol: 1e-5, atol: 1e-7, "m at step \(t)")
+            assertClose(adam.secondMoments["w"] ?? [], v, rtol: 1e-5, atol: 1e-7, "v at step \(t)")
+        }
+    }
+
+    func testAdam_gradientNormClippingScalesTheGradient() {
+        let w = Tensor(parameterShape: [2], storage: [0, 0])
+        let u = Tensor(parameterShape: [2], storage: [1, 1])
+        let adam = Adam(parameters: [("w", w), ("u", u)], learningRate: 0.1, maximumGradientNorm: 1)
+        // Global norm √(3² + 4² + 0² + 12²) = 13 over both parameters.
+        w.accumulateGradient([3, 4], shape: [2])
+        u.accumulateGradient([0, -12], shape: [2])
+        XCTAssertEqual(adam.gradientNorm(), 13, accuracy: 1e-9)
+        let norm = adam.update()
+        XCTAssertEqual(norm, 13, accuracy: 1e-9, "update returns the norm before clipping")
+        let clipped: [Double] = [3 / 13, 4 / 13, 0, -12 / 13]
+        let m = (adam.firstMoments["w"] ?? []) + (adam.firstMoments["u"] ?? [])
+        let v = (adam.secondMoments["w"] ?? []) + (adam.secondMoments["u"] ?? [])
+        assertClose(m, clipped.map { 0.1 * $0 }, rtol: 1e-6, atol: 1e-9, "m = (1 − β₁) · clipped g")
+        // 1 − β₂ as the Float optimizer forms it (Float(0.999) is off by 1.3e-5 relative to it).
+        let oneMinusBeta2 = Double(1 - Float(0.999))
+        assertClose(v, clipped.map { oneMinusBeta2 * $0 * $0 }, rtol: 1e-6, atol: 1e-12, "v = (1 − β₂) · clipped g²")
+        // The first step is still lr · sign(g) (the scale cancels in m̂ / √v̂); zero stays put.
+        assertClose(w.storage + u.storage, [-0.1, -0.1, 1, 1.1], rtol: 0, atol: 1e-6, "parameters")
+    }
+
+    func testAdam_noClippingBelowTheThreshold() {
+        let w = Tensor(parameterShape: [2], storage: [0, 0])
+        let adam = Adam(parameters: [("w", w)], maximumGradientNorm: 10)
+        w.accumulateGradient([3, 4], shape: [2])
+        XCTAssertEqual(adam.update(), 5, accuracy: 1e-9)
+        assertClose(adam.firstMoments["w"] ?? [], [0.3, 0.4], rtol: 1e-6, atol: 0)
+    }
+
+    func testAdam_skipsParametersWithoutGradient() {
+        let w = Tensor(parameterShape: [2], storage: [1, 2])
+        let frozen = Tensor(parameterShape: [1], storage: [5])
+        let adam = Adam(parameters: [("w", w), ("frozen", frozen)], learningRate: 0.5)
+        w.accumulateGradient([1, -1], shape: [2])
+        adam.update()
+        XCTAssertEqual(frozen.storage, [5])
+        XCTAssertEqual(adam.firstMoments["frozen"], [0])
+        assertClose(w.storage, [0.5, 2.5], rtol: 0, atol: 1e-6)
+    }
+
+    /// An optimizer restored from another's moments and step continues identically.
+    func testAdam_restoredStateContinuesIdentically() throws {
+        func makeParameter() -> Tensor { Tensor(parameterShape: [3], storage: [0.1, -0.2, 0.3]) }
+        let a = makeParameter(), b = makeParameter()
+        let first = Adam(parameters: [("p", a)], learningRate: 0.05)
+        let gradients: [[Float]] = [[1, 2, 3], [-1, 0.5, 2], [0.3, -0.3, 1], [2, 2, -2]]
+        for g in gradients.prefix(2) { a.accumulateGradient(g, shape: [3]); first.update() }
+        b.assign(a.storage)
+        let second = Adam(parameters: [("p", b)], learningRate: 0.05)
+        try second.restore(step: first.step, firstMoments: first.firstMoments, secondMoments: first.secondMoments)
+        for g in gradients.suffix(2) {
+            a.accumulateGradient(g, shape: [3]); first.update()
+            b.accumulateGradient(g, shape: [3]); second.update()
+        }
+        XCTAssertEqual(a.storage, b.storage)
+        XCTAssertEqual(first.firstMoments, second.firstMoments)
+        XCTAssertEqual(first.secondMoments, second.secondMoments)
+        XCTAssertEqual(second.step, 4)
+    }
+
+    func testAdam_restoreRefusesMissingOrMisshapedMoments() {
+        let p = Tensor(parameterShape: [3], storage: [0, 0, 0])
+        let adam = Adam(parameters: [("p", p)])
+        XCTAssertThrowsError(try adam.restore(step: 1, firstMoments: [:], secondMoments: [:]))
+        XCTAssertThrowsError(try adam.restore(step: 1, firstMoments: ["p": [0, 0]], secondMoments: ["p": [0, 0]]))
+        XCTAssertEqual(adam.step, 0)
+    }
+}
