@@ -4,8 +4,8 @@
 /// calls, traps or branches so that loops over it vectorize (libm's `expf` is a call per
 /// element, and Swift's Float → Int conversion checks its range).
 ///
-/// Inputs are clamped to [−87.33, 88.37]: below, the result is 2⁻¹²⁶-ish instead of a
-/// denormal or 0 — callers use it for e^{−|x|} in quotients where that is immaterial.
+/// Inputs are clamped to [−87.33, 88.37] for the range reduction; below −87.33 (where eˣ is
+/// a denormal) the result is 0, so x·σ(x) stays bounded for huge negative x.
 @inline(__always)
 func fastExponential(_ x: Float) -> Float {
     let clamped = x < -87.336_54 ? -87.336_54 : (x > 88.376_26 ? 88.376_26 : x)
@@ -24,5 +24,6 @@ func fastExponential(_ x: Float) -> Float {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     let polynomial = p * r * r + r + 1
-    return polynomial * Float(bitPattern: (exponent &+ 127) << 23)
+    let result = polynomial * Float(bitPattern: (exponent &+ 127) << 23)
+    return x < -87.336_54 ? 0 : result
 }
