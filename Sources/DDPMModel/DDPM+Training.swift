@@ -37,7 +37,12 @@ extension DDPM {
         var epsilon = configuration.variance == .learnedRange ? output.slice(axis: 1, 0..<dimension) : output
         if stopMeanGradient { epsilon = epsilon.detached() }
         // μ_θ = c₁ x̂₀ + c₂ x_t with x̂₀ = √(1/ᾱ_t) x_t − √(1/ᾱ_t − 1) ε̂.
-        let predictedStart = xt * column(diffusion.sqrtRecipAlphasCumprod) - epsilon * column(diffusion.sqrtRecipMinusOneAlphasCumprod)
+        var predictedStart = xt * column(diffusion.sqrtRecipAlphasCumprod) - epsilon * column(diffusion.sqrtRecipMinusOneAlphasCumprod)
+        if configuration.clipsPredictedStart {
+            // Clipped to [−1, 1] like the evaluation path; no gradient flows where it clips.
+            predictedStart = Tensor.select(predictedStart.mask { $0 > 1 }, Tensor(1),
+                                           Tensor.select(predictedStart.mask { $0 < -1 }, Tensor(-1), predictedStart))
+        }
         let modelMean = predictedStart * column(diffusion.posteriorMeanCoefficient1) + xt * column(diffusion.posteriorMeanCoefficient2)
         let logVariance: Tensor
         switch configuration.variance {

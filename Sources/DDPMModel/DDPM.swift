@@ -84,7 +84,8 @@ public final class DDPM: LatentVariableModel {
     func reverseStep(_ t: Int, xt: Double, output: UnsafeBufferPointer<Float>, row: Int, d: Int) -> (mean: Double, logVariance: Double) {
         let width = configuration.variance == .learnedRange ? 2 * dataDimension : dataDimension
         let epsilon = Double(output[row * width + d])
-        let x0 = diffusion.predictedStart(t, xt: xt, epsilon: epsilon)
+        var x0 = diffusion.predictedStart(t, xt: xt, epsilon: epsilon)
+        if configuration.clipsPredictedStart { x0 = Swift.min(Swift.max(x0, -1), 1) }
         let v = configuration.variance == .learnedRange ? Double(output[row * width + dataDimension + d]) : 0
         return (diffusion.posteriorMean(t, x0: x0, xt: xt), diffusion.reverseLogVariance(t, configuration.variance, v: v))
     }

@@ -30,6 +30,11 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
     /// Width of the sinusoidal timestep embedding.
     public var embeddingDimension: Int = 32
     public var activation: Activation = .silu
+    /// Clip the predicted x̂₀ to [−1, 1] inside the reverse mean, as improved-diffusion does for
+    /// images (`clip_denoised`): part of the model p_θ(x_{t−1}|x_t), used alike by the ELBO, the
+    /// importance weights and sampling. `nil` (the default) clips for discrete and binary data,
+    /// whose support is [−1, 1], and not for continuous data.
+    public var clipPredictedStart: Bool?
 
     public init(dataDimension: Int, likelihood: Likelihood) {
         self.dataDimension = dataDimension
@@ -39,6 +44,9 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
 
     /// The decoder family.
     public var likelihood: Likelihood? { Likelihood(name: likelihoodName, levels: levels) }
+
+    /// Whether x̂₀ is clipped to [−1, 1] (see ``clipPredictedStart``).
+    public var clipsPredictedStart: Bool { clipPredictedStart ?? (likelihoodName != "continuous") }
 
     /// Refuses configurations that cannot work, with one clear line.
     public func validate() throws {

@@ -102,6 +102,7 @@ extension ModelConfiguration {
             return "latents \(c.latentSizes.map(String.init).joined(separator: ",")), \(inference), hidden \(c.hiddenSizes.map(String.init).joined(separator: "-"))"
         case .ddpm(let c):
             return "T = \(c.timestepCount), \(c.schedule.rawValue), \(c.variance.rawValue), loss \(c.loss.rawValue), hidden \(c.hiddenSizes.map(String.init).joined(separator: "-"))"
+                + (c.clipsPredictedStart ? ", x̂0 clipped to [-1, 1]" : "")
         }
     }
 }
