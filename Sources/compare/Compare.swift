@@ -18,6 +18,7 @@ struct Compare: ParsableCommand {
             EvalCommand.self,
             SampleCommand.self,
             ReportCommand.self,
+            BenchCommand.self,
         ])
 
     static func main() {
