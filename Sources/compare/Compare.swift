@@ -18,6 +18,7 @@ struct Compare: ParsableCommand {
             EvalCommand.self,
             SampleCommand.self,
             ReportCommand.self,
+            LessonCommand.self,
             BenchCommand.self,
         ])
 

@@ -1,0 +1,322 @@
+import Evaluation
+
+/// Lesson 4, "many easy problems instead of one hard one": a sweep of the DDPM over T with the
+/// same network and training budget (T = 1 is a VAE whose encoder is fixed to pure noise), the
+/// per-step KL terms L_t for one T, and the HVAE over depth L.
+public struct Lesson4Input: Sendable {
+    /// DDPMs on one dataset that differ only in T (sorted by T in the report).
+    public var sweep: [RunSummary]
+    /// HVAEs on the same dataset that differ only in depth L (may be empty).
+    public var depth: [RunSummary]
+    /// A VAE on the same dataset, shown for reference (optional).
+    public var reference: RunSummary?
+    /// The T whose per-step terms are plotted (default: the middle of the sweep).
+    public var termsT: Int?
+    public var footer: LessonFooter
+
+    public init(sweep: [RunSummary], depth: [RunSummary], reference: RunSummary?, termsT: Int?, footer: LessonFooter) {
+        self.sweep = sweep
+        self.depth = depth
+        self.reference = reference
+        self.termsT = termsT
+        self.footer = footer
+    }
+}
+
+/// The largest K evaluated for every run (nil when they share none).
+func lessonCommonK(_ runs: [RunSummary]) -> Int? {
+    guard let first = runs.first else { return nil }
+    var common = Set(first.evaluation.sampleCounts)
+    for run in runs.dropFirst() { common.formIntersection(run.evaluation.sampleCounts) }
+    return common.max()
+}
+
+/// IWAE_K per example at K = `k` (nil when not evaluated).
+func lessonIWAE(_ run: RunSummary, k: Int) -> [Double]? {
+    lessonIndex(ofK: k, in: run.evaluation).map { run.evaluation.iwae[$0] }
+}
+
+/// The checks of lesson 4:
+/// - for every T > 1: ELBO(T) ≥ ELBO(1) and log p̂(T) ≥ log p̂(1) (at the common K), paired;
+/// - the best T beats T = 1 by more than 3 s.e. (ELBO and log p̂): many easy steps win;
+/// - every run of the sweep and of the depth series: ELBO ≤ log p̂ (gap ≥ 0).
+public func lesson4Checks(_ input: Lesson4Input) -> [LessonCheck] {
+    let sweep = input.sweep.sorted { $0.latentLayers < $1.latentLayers }
+    var checks: [LessonCheck] = []
+    let k = lessonCommonK(sweep)
+    if let one = sweep.first(where: { $0.latentLayers == 1 }) {
+        for run in sweep where run.latentLayers > 1 {
+            let paired = lessonSameExamples(run.evaluation, one.evaluation)
+            let d = lessonDifference(run.evaluation.elbo, one.evaluation.elbo, paired: paired)
+            checks.append(LessonCheck(
+                statement: "ELBO(T = \(run.latentLayers)) ≥ ELBO(T = 1)", subject: "DDPM sweep",
+                measured: "difference = \(formatEstimate(d))", holds: lessonAtLeastZero(d),
+                reason: "\(run.latentLayers) small steps give a lower ELBO than one step, beyond 3 s.e. Likely reason: "
+                    + LessonReason.training(run) + "; the same training budget is spread over \(run.latentLayers) timesteps, so each "
+                    + "step's denoiser sees 1/\(run.latentLayers) of the examples (look for one large L_t in the per-step terms)."))
+            if let k, let a = lessonIWAE(run, k: k), let b = lessonIWAE(one, k: k) {
+                let d = lessonDifference(a, b, paired: paired)
+                checks.append(LessonCheck(
+                    statement: "log p̂(T = \(run.latentLayers)) ≥ log p̂(T = 1) (K = \(k))", subject: "DDPM sweep",
+                    measured: "difference = \(formatEstimate(d))", holds: lessonAtLeastZero(d),
+                    reason: "the importance-weighted bound at T = \(run.latentLayers) is below T = 1's beyond 3 s.e. Likely reason: "
+                        + LessonReason.training(run) + "; or " + LessonReason.samples(run) + "."))
+            }
+        }
+        let others = sweep.filter { $0.latentLayers > 1 }
+        if let best = others.max(by: { $0.evaluation.elboEstimate.mean < $1.evaluation.elboEstimate.mean }) {
+            let d = lessonDifference(best.evaluation.elbo, one.evaluation.elbo, paired: lessonSameExamples(best.evaluation, one.evaluation))
+            checks.append(LessonCheck(
+                statement: "many easy steps beat one hard step: ELBO(best T = \(best.latentLayers)) > ELBO(T = 1)", subject: "DDPM sweep",
+                measured: "difference = \(formatEstimate(d))", holds: lessonSignificantlyPositive(d),
+                reason: "no T > 1 improves the ELBO on T = 1 by more than 3 s.e. Likely reason: too little training "
+                    + "(\(formatCount(best.trainingSteps)) steps) for the denoiser to learn many steps; or too few test examples "
+                    + "(n = \(formatCount(best.evaluation.exampleCount)))."))
+        }
+        if let k, let best = others.max(by: { (lessonIWAE($0, k: k).map { MeanEstimate($0).mean } ?? -.infinity)
+                                             < (lessonIWAE($1, k: k).map { MeanEstimate($0).mean } ?? -.infinity) }),
+           let a = lessonIWAE(best, k: k), let b = lessonIWAE(one, k: k) {
+            let d = lessonDifference(a, b, paired: lessonSameExamples(best.evaluation, one.evaluation))
+            checks.append(LessonCheck(
+                statement: "many easy steps beat one hard step: log p̂(best T = \(best.latentLayers)) > log p̂(T = 1) (K = \(k))",
+                subject: "DDPM sweep", measured: "difference = \(formatEstimate(d))", holds: lessonSignificantlyPositive(d),
+                reason: "no T > 1 improves log p̂ on T = 1 by more than 3 s.e. Likely reason: too little training "
+                    + "(\(formatCount(best.trainingSteps)) steps); or too few samples (K = \(k), n = \(formatCount(best.evaluation.exampleCount)))."))
+        }
+    }
+    for run in sweep + input.depth.sorted(by: { $0.latentLayers < $1.latentLayers }) {
+        let gap = run.evaluation.gapEstimate
+        checks.append(LessonCheck(
+            statement: "ELBO ≤ log p̂ (K = \(run.evaluation.maximumSampleCount))", subject: lessonLabel(run),
+            measured: "gap = \(formatEstimate(gap))", holds: lessonAtLeastZero(gap),
+            reason: "log p̂ is below the ELBO by more than 3 s.e., although E[IWAE_K] ≥ ELBO. " + LessonReason.both(run)))
+    }
+    return checks
+}
+
+/// The decomposition −ELBO = L_0 + Σ_{t=1}^{T−1} L_t + L_T of one DDPM, per example means.
+struct DiffusionTerms {
+    let decoder: MeanEstimate      // L_0 = −E log p(x0|x1)
+    let denoising: MeanEstimate    // Σ_{t=1}^{T−1} L_t
+    let prior: MeanEstimate        // L_T
+    let largest: (name: String, estimate: MeanEstimate)?
+    let meanPerStep: MeanEstimate?
+
+    init(_ run: RunSummary) {
+        let e = run.evaluation
+        let n = e.exampleCount, layers = e.layerKL.count
+        decoder = e.reconstructionEstimate.scaled(by: -1)
+        var sum = [Double](repeating: 0, count: n)
+        for l in 0..<max(0, layers - 1) { for i in 0..<n { sum[i] += e.layerKL[l][i] } }
+        denoising = MeanEstimate(sum)
+        prior = layers > 0 ? MeanEstimate(e.layerKL[layers - 1]) : MeanEstimate(mean: 0, standardError: 0, count: n)
+        if layers > 1 {
+            let estimates = (0..<(layers - 1)).map { e.layerKLEstimate($0) }
+            let index = estimates.indices.max { estimates[$0].mean < estimates[$1].mean }!
+            largest = (e.layerNames[index], estimates[index])
+            meanPerStep = denoising.scaled(by: 1 / Double(layers - 1))
+        } else {
+            largest = nil
+            meanPerStep = nil
+        }
+    }
+}
+
+/// Lesson 4's report: `lesson-4.md`, `lesson-4-sweep.svg` (ELBO and log p̂ against T, and
+/// against depth for the HVAE), `lesson-4-terms.svg` (L_t against t for one T) and
+/// `lesson-4-samples.svg` (samples at every T).
+public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesson-4") throws -> [ReportFile] {
+    guard !input.sweep.isEmpty else { throw ReportError.noRuns }
+    let sweep = input.sweep.sorted { $0.latentLayers < $1.latentLayers }
+    let depth = input.depth.sorted { $0.latentLayers < $1.latentLayers }
+    try validateComparable(sweep + depth + (input.reference.map { [$0] } ?? []))
+    let name = reportBaseName(reportName)
+    let checks = lesson4Checks(input)
+    let first = sweep[0]
+    let k = lessonCommonK(sweep)
+    let entropy = lessonNegativeEntropy(sweep)
+    let termsRun = input.termsT.flatMap { t in sweep.first { $0.latentLayers == t } } ?? sweep[sweep.count / 2]
+
+    var out = "# Lesson 4 — Many easy problems instead of one hard one\n\n"
+    out += "**Statement.** A VAE's decoder must turn its prior into the data in one step; when the encoder is fixed to "
+        + "pure noise (a DDPM with T = 1), that step is a single Gaussian p(x0|x1) with x1 independent of x0: one hard problem "
+        + "that a Gaussian cannot solve for multimodal data. A DDPM with T steps splits it into T small denoising steps, each "
+        + "a KL between two Gaussians, L_t = KL(q(x_t|x_{t+1}, x0) ‖ p(x_t|x_{t+1})), that a Gaussian reverse step can match "
+        + "closely when the step is small. With the same network and the same training budget, more steps should give a "
+        + "better bound, and each step's term should be small.\n\n"
+    out += "All sweep runs use the **cosine schedule** (Nichol & Dhariwal 2021): ᾱ_T ≈ 0 for every T, so even T = 1 ends at "
+        + "pure noise and small T are meaningful (the linear schedule of Ho et al. is defined for T = 1000; at small T it would "
+        + "stop far from noise). Every run has the same ε-network, training steps, batch size and seed; only T differs.\n\n"
+    out += lessonVerdict(checks, theorem: false)
+
+    // The sweep table.
+    out += "## The DDPM against T\n\n"
+    out += "Dataset **\(first.datasetName)**; nats per example, mean ± s.e. over the same n test examples for every T. "
+        + "-ELBO = L_0 + Σ_{t=1}^{T-1} L_t + L_T, with L_0 = -E[log p(x0|x1)] (the decoder), L_t the denoising KLs and "
+        + "L_T = KL(q(x_T|x0) ‖ N(0, I)) the prior term."
+        + (k.map { " log p̂ is IWAE_\($0), the largest K evaluated for every T." } ?? "") + "\n\n"
+    var headers = ["T", "ELBO", k.map { "log p̂ (K = \($0))" } ?? "log p̂", "gap", "L_0", "Σ L_t (t < T)", "L_T", "largest L_t", "mean L_t"]
+    headers += ["steps", "training time"]
+    var table = MarkdownTable(headers: headers, alignments: Array(repeating: .right, count: headers.count))
+    for run in sweep {
+        let e = run.evaluation
+        let terms = DiffusionTerms(run)
+        let logLikelihood = k.flatMap { lessonIWAE(run, k: $0) }.map { MeanEstimate($0) } ?? e.logLikelihoodEstimate
+        let gap = k.flatMap { lessonIWAE(run, k: $0) }.map { MeanEstimate(pairedDifferenceOf: $0, minus: e.elbo) } ?? e.gapEstimate
+        table.append([formatCount(run.latentLayers), formatEstimate(e.elboEstimate), formatEstimate(logLikelihood), formatEstimate(gap),
+                      formatEstimate(terms.decoder), run.latentLayers > 1 ? formatEstimate(terms.denoising) : "-",
+                      formatEstimate(terms.prior),
+                      terms.largest.map { "\(formatEstimate($0.estimate)) (\($0.name))" } ?? "-",
+                      terms.meanPerStep.map(formatEstimate) ?? "-",
+                      formatCount(run.trainingSteps), formatDuration(run.trainingSeconds)])
+    }
+    out += table.text + "\n"
+    var notes: [String] = []
+    if let entropy { notes.append("E[log q(x0)] = -H = \(formatEstimate(entropy)): the ceiling of every bound on average.") }
+    if let vae = input.reference {
+        notes.append("For reference, the VAE (learned encoder, one latent layer): ELBO \(formatEstimate(vae.evaluation.elboEstimate)), "
+            + "log p̂ \(formatEstimate(vae.evaluation.logLikelihoodEstimate)) (K = \(vae.evaluation.maximumSampleCount)).")
+    }
+    if !notes.isEmpty { out += notes.joined(separator: " ") + "\n\n" }
+
+    // The depth table.
+    if !depth.isEmpty {
+        out += "## The hierarchical VAE against depth L\n\n"
+        out += "Learned encoders (bottom-up, the diffusion's shape), the same hidden widths and training budget; only the number "
+            + "of latent layers differs.\n\n"
+        var depthTable = MarkdownTable(headers: ["L", "encoder params", "decoder params", "ELBO", "log p̂ (K)", "gap", "-E[log p(x0|z1)]",
+                                                 "KL per layer (z1, …, zL)"],
+                                       alignments: [.right, .right, .right, .right, .right, .right, .right, .left])
+        for run in depth {
+            let e = run.evaluation
+            depthTable.append([formatCount(run.latentLayers), formatCount(run.encoderParameters), formatCount(run.decoderParameters),
+                               formatEstimate(e.elboEstimate), "\(formatEstimate(e.logLikelihoodEstimate)) (\(e.maximumSampleCount))",
+                               formatEstimate(e.gapEstimate), formatEstimate(e.reconstructionEstimate.scaled(by: -1)),
+                               e.layerKL.indices.map { formatEstimate(e.layerKLEstimate($0)) }.joined(separator: "; ")])
+        }
+        out += depthTable.text + "\n"
+    }
+
+    // Sentences.
+    out += "## What the numbers say\n\n"
+    if let one = sweep.first(where: { $0.latentLayers == 1 }) {
+        let terms = DiffusionTerms(one)
+        out += "- **T = 1** is a VAE whose encoder is fixed to noise: L_1 = \(formatEstimate(terms.prior)) nats (x_1 knows nothing "
+            + "about x0), so all of -ELBO is the decoder's one hard problem, L_0 = \(formatEstimate(terms.decoder)).\n"
+        let others = sweep.filter { $0.latentLayers > 1 }
+        if let best = others.max(by: { $0.evaluation.elboEstimate.mean < $1.evaluation.elboEstimate.mean }) {
+            let gain = lessonDifference(best.evaluation.elbo, one.evaluation.elbo, paired: lessonSameExamples(best.evaluation, one.evaluation))
+            out += "- The best ELBO is at **T = \(best.latentLayers)**: \(formatEstimate(best.evaluation.elboEstimate)) against "
+                + "\(formatEstimate(one.evaluation.elboEstimate)) at T = 1 ("
+                + (lessonSignificantlyPositive(gain) ? "better by \(formatEstimate(gain)) nats" : "not significantly better: \(formatEstimate(gain))") + ")"
+            if let k, let a = lessonIWAE(best, k: k), let b = lessonIWAE(one, k: k) {
+                out += "; log p̂ (K = \(k)) \(formatEstimate(MeanEstimate(a))) against \(formatEstimate(MeanEstimate(b)))"
+            }
+            out += ".\n"
+            if let last = others.last, last.latentLayers != best.latentLayers,
+               last.evaluation.elboEstimate.mean < best.evaluation.elboEstimate.mean {
+                let lastTerms = DiffusionTerms(last)
+                out += "- The ELBO does not keep rising with T: at T = \(last.latentLayers) it is \(formatEstimate(last.evaluation.elboEstimate)). "
+                    + "Every run had the same \(formatCount(last.trainingSteps)) training steps, so at large T each timestep's "
+                    + "denoiser is trained on fewer examples"
+                if let largest = lastTerms.largest {
+                    out += ", and its largest single term is \(largest.name) = \(formatEstimate(largest.estimate))"
+                    if largest.name == "L_\(last.latentLayers - 1)" {
+                        out += " — the first reverse step out of pure noise, where the cosine schedule's β_T = 0.999 makes the "
+                            + "ε-parameterized mean amplify the network's error by 1/√α_T ≈ 32, and which is drawn in only 1/T of the "
+                            + "training examples"
+                    }
+                }
+                out += ". More training at large T, or a learned weighting of the steps, closes this; the importance-weighted "
+                    + "bound, less sensitive to single terms, shows the benefit of many steps more clearly.\n"
+            }
+        }
+    }
+    let detail = DiffusionTerms(termsRun)
+    if let largest = detail.largest, let mean = detail.meanPerStep {
+        out += "- **Per-step terms at T = \(termsRun.latentLayers)** (plot): the mean denoising KL is \(formatEstimate(mean)) nats per step, "
+            + "the largest \(largest.name) = \(formatEstimate(largest.estimate)); L_0 = \(formatEstimate(detail.decoder)) and "
+            + "L_T = \(formatEstimate(detail.prior))."
+            + (largest.estimate.mean < 0.5 * max(1e-9, DiffusionTerms(sweep[0]).decoder.mean)
+                ? " Many small problems, each a Gaussian matching a Gaussian, where T = 1 had one large one.\n"
+                : " Here even single steps are not small: the denoiser is undertrained for this T.\n")
+    }
+    if depth.count >= 2 {
+        let values = depth.map { "L = \($0.latentLayers): \(formatEstimate($0.evaluation.elboEstimate))" }.joined(separator: ", ")
+        out += "- The HVAE's ELBO against depth: \(values). A learned encoder can already solve the hard problem with one "
+            + "layer, so depth matters far less than for the diffusion, whose encoder cannot learn and needs many layers instead.\n"
+    }
+    out += "\n"
+
+    out += lessonChecksSection(checks)
+
+    var files: [ReportFile] = []
+    var plots: [(caption: String, file: String)] = []
+    files.append(ReportFile(name: "\(name)-sweep.svg", text: lesson4SweepFigure(sweep: sweep, depth: depth, reference: input.reference, k: k).svg))
+    plots.append(("ELBO and log p̂ against T (DDPM, cosine schedule) and against depth L (HVAE)", "\(name)-sweep.svg"))
+    var termsFigure = layerTermsFigure([termsRun], labels: [lessonLabel(termsRun)])
+    termsFigure.title = "Per-step KL terms L_t of the DDPM at T = \(termsRun.latentLayers) (nats per example)"
+    termsFigure.panelWidth = 620
+    files.append(ReportFile(name: "\(name)-terms.svg", text: termsFigure.svg))
+    plots.append(("The per-step terms L_t against t at T = \(termsRun.latentLayers)", "\(name)-terms.svg"))
+    if first.exampleShape == [2], var figure = sampleScatterFigure(sweep, labels: sweep.map(lessonLabel)) {
+        figure.columns = min(4, sweep.count)
+        figure.panelWidth = 300
+        figure.panelHeight = 290
+        figure.title = "Samples at each T (colored) over the data (grey)"
+        files.append(ReportFile(name: "\(name)-samples.svg", text: figure.svg))
+        plots.append(("Samples from the DDPM at each T", "\(name)-samples.svg"))
+    }
+    out += lessonPlotsSection(plots)
+    let all = sweep + depth + (input.reference.map { [$0] } ?? [])
+    out += lessonRunsSection(all, labels: lessonLabels(all))
+    out += lessonFooterSection(input.footer, runs: all)
+    return [ReportFile(name: "\(name).md", text: out)] + files
+}
+
+/// ELBO and log p̂ against T (log axis) for the sweep, and against L for the HVAE depth series.
+func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], reference: RunSummary?, k: Int?) -> Figure {
+    func points(_ runs: [RunSummary], _ values: (RunSummary) -> MeanEstimate) -> ([(x: Double, y: Double)], [Double]) {
+        let estimates = runs.map(values)
+        return (zip(runs, estimates).map { (x: Double($0.latentLayers), y: $1.mean) }, estimates.map(\.standardError))
+    }
+    let ts = sweep.map { Double($0.latentLayers) }
+    var panel = PlotPanel(title: "DDPM against T", subtitle: "same network and training budget; bars: s.e.",
+                          xLabel: "T (diffusion steps)", yLabel: "nats per example", xScale: .logarithmic,
+                          xAxis: PlotAxis(lower: max(0.5, (ts.min() ?? 1) / 1.6), upper: (ts.max() ?? 10) * 1.6, scale: .logarithmic))
+    let elbo = points(sweep) { $0.evaluation.elboEstimate }
+    panel.series.append(.errorBars(points: elbo.0, errors: elbo.1, color: seriesColor(0), label: "ELBO"))
+    let logLikelihood = points(sweep) { run in k.flatMap { lessonIWAE(run, k: $0) }.map { MeanEstimate($0) } ?? run.evaluation.logLikelihoodEstimate }
+    panel.series.append(.errorBars(points: logLikelihood.0, errors: logLikelihood.1, color: seriesColor(1),
+                                   label: k.map { "log p̂ (K = \($0))" } ?? "log p̂"))
+    if let entropy = lessonNegativeEntropy(sweep) {
+        panel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q(x0)]"))
+    }
+    if let reference {
+        panel.series.append(.horizontalLine(y: reference.evaluation.elboEstimate.mean, color: seriesColor(2), label: "VAE ELBO", dash: "2 3"))
+    }
+    var panels = [panel]
+    if !depth.isEmpty {
+        let ls = depth.map { Double($0.latentLayers) }
+        var depthPanel = PlotPanel(title: "HVAE against depth L", subtitle: "learned bottom-up encoder; bars: s.e.",
+                                   xLabel: "L (latent layers)", yLabel: "nats per example",
+                                   xAxis: PlotAxis(lower: (ls.min() ?? 1) - 0.5, upper: (ls.max() ?? 1) + 0.5),
+                                   yAxis: nil)
+        let e = points(depth) { $0.evaluation.elboEstimate }
+        depthPanel.series.append(.errorBars(points: e.0, errors: e.1, color: seriesColor(0), label: "ELBO"))
+        let l = points(depth) { $0.evaluation.logLikelihoodEstimate }
+        depthPanel.series.append(.errorBars(points: l.0, errors: l.1, color: seriesColor(1), label: "log p̂"))
+        if let entropy = lessonNegativeEntropy(depth) {
+            depthPanel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q(x0)]"))
+        }
+        // One y axis for both panels, so the two series compare at a glance.
+        let shared = PlotAxis(covering: panel.yValues + depthPanel.yValues)
+        panel.yAxis = shared
+        depthPanel.yAxis = shared
+        panels = [panel, depthPanel]
+    }
+    var figure = Figure(title: "Many easy problems instead of one hard one", panels: panels, columns: 2)
+    figure.panelWidth = 470
+    figure.panelHeight = 340
+    return figure
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Report
+
+/// The sizes of `compare lesson`: how long each model trains and how many test examples and
+/// importance samples each evaluation uses, for the full run, `--quick` and the hidden `--smoke`.
+struct LessonPlan {
+    enum Mode: String { case full, quick, smoke }
+
+    let mode: Mode
+
+    /// Checkpoints of the lessons' runs (reused across invocations when their options match).
+    var runsFolder: String {
+        switch mode {
+        case .full: return "Runs/lessons"
+        case .quick: return "Runs/lessons-quick"
+        case .smoke: return "Runs/lessons-smoke"
+        }
+    }
+
+    /// Where the reports go: quick (and smoke) reports never overwrite the committed full ones.
+    var reportsFolder: String {
+        switch mode {
+        case .full: return "Reports"
+        case .quick: return "Reports/quick"
+        case .smoke: return "Reports/quick/smoke"
+        }
+    }
+
+    /// Training steps of every run (same budget for every model and every T).
+    var steps: Int {
+        switch mode {
+        case .full: return 8000
+        case .quick: return 2000
+        case .smoke: return 40
+        }
+    }
+
+    /// KL warm-up of the learned encoders (the demo's 1,000 steps, shortened with the run).
+    var warmup: Int { min(1000, steps / 4) }
+
+    /// Hidden widths for every network (nil: the models' defaults, 128-128 and 128-128-128).
+    var hidden: String? { mode == .smoke ? "16,16" : nil }
+
+    var checkpointEvery: Int { mode == .full ? 2000 : 0 }
+
+    /// Test examples for the VAE and the HVAE (cheap: K samples cost K decoder rows).
+    var latentExamples: Int {
+        switch mode {
+        case .full: return 1000
+        case .quick: return 300
+        case .smoke: return 16
+        }
+    }
+
+    /// Test examples for every DDPM (IWAE_K costs n · K · T network rows), the same for every T so
+    /// that runs of the sweep can be compared example by example.
+    var diffusionExamples: Int {
+        switch mode {
+        case .full: return 200
+        case .quick: return 100
+        case .smoke: return 12
+        }
+    }
+
+    /// ELBO draws averaged per example.
+    var elboDraws: Int { mode == .smoke ? 2 : 10 }
+
+    /// The K values of IWAE_K for a model with `layers` latent layers (T for the DDPM).
+    func sampleCounts(model: String, layers: Int) -> [Int] {
+        if mode == .smoke { return [1, 10] }
+        if model == "ddpm" && layers > 64 { return [1, 10, 100] }
+        return [1, 10, 100, 1000]
+    }
+
+    /// T of the DDPM in lessons 1–3 (small enough for K = 1000; also a point of lesson 4's sweep).
+    var lessonT: Int { mode == .smoke ? 16 : 64 }
+
+    /// Lesson 4's sweep over T.
+    var sweepT: [Int] { mode == .smoke ? [1, 4, 16] : [1, 2, 4, 16, 64, 256, 1000] }
+
+    /// Lesson 4's HVAE depths.
+    var depths: [Int] { mode == .smoke ? [1, 2] : [1, 2, 4] }
+
+    /// The sizes, for the reports' footers.
+    var sizeLines: [String] {
+        let hiddenText = hidden.map { "hidden \($0.replacingOccurrences(of: ",", with: "-"))" }
+        var lines = [
+            "Training: every run \(formatCount(steps)) steps of Adam (learning rate 1e-3, batch 256, gradient norm clipped at 10), "
+                + "training seed 0; the same budget for every model and every T.",
+            "VAE: latent size 2, \(hiddenText ?? "hidden 128-128"), SiLU, KL warm-up \(formatCount(warmup)) steps. "
+                + "HVAE: bottom-up (Markov) inference, latent layers of size 2, \(hiddenText ?? "hidden 128-128"), KL warm-up "
+                + "\(formatCount(warmup)) steps.",
+            "DDPM: cosine schedule, learned-range reverse variance, hybrid loss (L_simple + 0.001 L_vlb, Nichol & Dhariwal 2021), "
+                + "ε-network \(hiddenText ?? "128-128-128") with a 32-wide timestep embedding; T = \(lessonT) in lessons 1-3 "
+                + "(small enough for K = 1000: IWAE_K costs n·K·T network rows), T ∈ {\(sweepT.map(String.init).joined(separator: ", "))} "
+                + "in lesson 4.",
+            "Evaluation (seed 1): VAE and HVAE on the first n = \(formatCount(latentExamples)) test examples with K = "
+                + "\(sampleCounts(model: "vae", layers: 1).map(String.init).joined(separator: ", ")); every DDPM on the first "
+                + "n = \(formatCount(diffusionExamples)) with K = \(sampleCounts(model: "ddpm", layers: 1).map(String.init).joined(separator: ", "))"
+                + (sweepT.contains { $0 > 64 } ? " for T ≤ 64 and K = \(sampleCounts(model: "ddpm", layers: 1000).map(String.init).joined(separator: ", ")) for larger T" : "")
+                + "; each example's ELBO is the mean of \(elboDraws) draws.",
+        ]
+        if mode != .full {
+            lines.append("This is the \(mode.rawValue) variant (`compare lesson … --\(mode.rawValue)`): shorter training and fewer samples "
+                + "than the committed reports, so expect larger standard errors and looser bounds.")
+        }
+        return lines
+    }
+
+    // MARK: - Runs
+
+    /// One run of the lessons: a checkpoint trained by an ordinary `compare train` command line.
+    struct Run: Hashable {
+        /// File stem under ``LessonPlan/runsFolder``.
+        let name: String
+        let model: String
+        let dataset: String
+        /// Latent layers: 1 for the VAE, L for the HVAE, T for the DDPM.
+        let layers: Int
+        let modelOptions: [String]
+    }
+
+    func path(of run: Run) -> String { "\(runsFolder)/\(run.name).h5" }
+
+    func datasetPath(_ name: String) -> String { "Datasets/\(name).h5" }
+
+    func vae(_ dataset: String) -> Run {
+        Run(name: "vae-\(dataset)", model: "vae", dataset: dataset, layers: 1,
+            modelOptions: hiddenOptions + ["--warmup", String(warmup)])
+    }
+
+    func hvae(_ dataset: String, layers: Int) -> Run {
+        Run(name: "hvae-L\(layers)-\(dataset)", model: "hvae", dataset: dataset, layers: layers,
+            modelOptions: hiddenOptions + ["--inference", "bottom-up",
+                                           "--latent-sizes", [String](repeating: "2", count: layers).joined(separator: ","),
+                                           "--warmup", String(warmup)])
+    }
+
+    func ddpm(_ dataset: String, timesteps: Int) -> Run {
+        Run(name: "ddpm-T\(timesteps)-\(dataset)", model: "ddpm", dataset: dataset, layers: timesteps,
+            modelOptions: hiddenOptions + ["--timesteps", String(timesteps), "--schedule", "cosine",
+                                           "--variance", "learned-range", "--loss", "hybrid"])
+    }
+
+    private var hiddenOptions: [String] { hidden.map { ["--hidden", $0] } ?? [] }
+
+    /// The `compare train` arguments of `run` (without --resume/--overwrite).
+    func trainArguments(_ run: Run) -> [String] {
+        ["--model", run.model, "--dataset", datasetPath(run.dataset), "--steps", String(steps), "--batch-size", "256",
+         "--seed", "0", "--checkpoint-every", String(checkpointEvery), "--evaluate-every", "0"]
+            + run.modelOptions + ["--out", path(of: run)]
+    }
+
+    /// Test examples of `run`'s evaluation.
+    func examples(_ run: Run) -> Int { run.model == "ddpm" ? diffusionExamples : latentExamples }
+
+    /// The `compare eval` arguments of `run`.
+    func evalArguments(_ run: Run) -> [String] {
+        [path(of: run), "--examples", String(examples(run)),
+         "--samples", sampleCounts(model: run.model, layers: run.layers).map(String.init).joined(separator: ","),
+         "--seed", "1", "--elbo-draws", String(elboDraws)]
+    }
+}
