@@ -32,4 +32,10 @@ public final class Linear: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.affine(x, weight: weight, bias: bias)
     }
+
+    /// f(x Wᵀ + b) as one fused operation (the activation applied in place to the product):
+    /// equal to `activation(self(x))` in value and gradient, with one tensor less.
+    public func callAsFunction(_ x: Tensor, activation: Activation) -> Tensor {
+        Tensor.affine(x, weight: weight, bias: bias, activation: activation.pointwise)
+    }
 }

@@ -11,6 +11,15 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         case .tanh: return x.tanh()
         }
     }
+
+    /// The fused kernel of this activation, for ``Linear/callAsFunction(_:activation:)``.
+    public var pointwise: PointwiseActivation {
+        switch self {
+        case .relu: return .relu
+        case .silu: return .silu
+        case .tanh: return .tanh
+        }
+    }
 }
 
 /// A multilayer perceptron: Linear → activation → … → Linear (no activation after the last).
@@ -35,12 +44,12 @@ public final class MLP: Module {
         self.activation = activation
     }
 
-    /// x [batch, sizes.first] → [batch, sizes.last].
+    /// x [batch, sizes.first] → [batch, sizes.last]. Each hidden layer is one fused
+    /// affine-and-activation operation.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var h = x
         for (index, layer) in layers.enumerated() {
-            h = layer(h)
-            if index < layers.count - 1 { h = activation(h) }
+            h = index < layers.count - 1 ? layer(h, activation: activation) : layer(h)
         }
         return h
     }

@@ -1,41 +1,56 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
-
 // Fused activations: one pass computes y = f(x) and, when a gradient will be needed, the
 // local slope f′(x), kept for the backward pass — one allocation and one closure instead of
 // the seven of the composite form. Each matches its definition in `CompositeActivations`
 // (checked by the tests) and keeps its numerical care: e^{−|x|} never overflows.
+//
+// The kernels are written without calls or branches (`fastExponential`, `fastLog1p`), so
+// their loops vectorize; loops over more than `Parallel.minimumChunk` elements per thread are
+// split over `LinearAlgebra.threadCount` threads.
 
-extension Tensor {
-    /// Applies `kernel(x) -> (y, dy/dx)` element-wise, recording the slopes only when needed.
-    @inline(__always)
-    func fusedActivation(_ kernel: (Float) -> (Float, Float)) -> Tensor {
-        let n = count
-        let records = GradientMode.isRecording && requiresGradient
-        var slopes: [Float] = records ? [Float](unsafeUninitializedCapacity: n) { _, c in c = n } : []
-        let values = [Float](unsafeUninitializedCapacity: n) { y, initialized in
-            storage.withUnsafeBufferPointer { x in
-                if records {
-                    slopes.withUnsafeMutableBufferPointer { d in
-                        for i in 0..<n { (y[i], d[i]) = kernel(x[i]) }
-                    }
-                } else {
-                    for i in 0..<n { y[i] = kernel(x[i]).0 }
-                }
-            }
-            initialized = n
-        }
-        return Tensor(shape: shape, storage: values, inputs: [self]) { output in
-            var g = output.gradient!
-            g.withUnsafeMutableBufferPointer { g in
-                slopes.withUnsafeBufferPointer { d in for i in 0..<n { g[i] *= d[i] } }
-            }
-            self.accumulateGradient(g, shape: self.shape)
+/// A point-wise nonlinearity with a fused kernel: the activations of ``Tensor/relu()`` …
+/// ``Tensor/softplus()``, and the one an ``Tensor/affine(_:weight:bias:activation:)`` applies
+/// to its output in place.
+public enum PointwiseActivation: String, Sendable, CaseIterable {
+    case relu, sigmoid, silu, tanh, softplus
+
+    /// y = f(x) for `count` elements, and f′(x) into `slopes` when it is given. `y` may be
+    /// `x` itself (in place).
+    func evaluate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, slopes: UnsafeMutablePointer<Float>?, count: Int) {
+        switch self {
+        case .relu: Self.map(x, y, slopes, count, Self.relu)
+        case .sigmoid: Self.map(x, y, slopes, count, Self.sigmoid)
+        case .silu: Self.map(x, y, slopes, count, Self.silu)
+        case .tanh: Self.map(x, y, slopes, count, Self.tanh)
+        case .softplus: Self.map(x, y, slopes, count, Self.softplus)
         }
     }
+
+    /// Applies `kernel(x) -> (y, dy/dx)` element-wise. In-place and out-of-place loops are
+    /// written apart: a loop whose input and output pointers may alias only vectorizes after a
+    /// run-time overlap check, which in-place calls would fail.
+    @inline(__always)
+    private static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ slopes: UnsafeMutablePointer<Float>?,
+                            _ count: Int, _ kernel: (Float) -> (Float, Float)) {
+        let inPlace = UnsafePointer(y) == x
+        Parallel.forEachChunk(count) { range in
+            switch (slopes, inPlace) {
+            case (let d?, true):
+                for i in range { (y[i], d[i]) = kernel(y[i]) }
+            case (let d?, false):
+                for i in range { (y[i], d[i]) = kernel(x[i]) }
+            case (nil, true):
+                for i in range { y[i] = kernel(y[i]).0 }
+            case (nil, false):
+                for i in range { y[i] = kernel(x[i]).0 }
+            }
+        }
+    }
+
+    // MARK: Kernels: (f(x), f′(x))
+
+    /// max(x, 0); slope 1 for x > 0, else 0.
+    @inline(__always)
+    static func relu(_ x: Float) -> (Float, Float) { x > 0 ? (x, 1) : (0, 0) }
 
     /// σ(x) through e^{−|x|}: stable on both sides.
     @inline(__always)
@@ -44,39 +59,89 @@ extension Tensor {
         return (x >= 0 ? 1 : e) / (1 + e)
     }
 
-    /// max(x, 0); slope 1 for x > 0, else 0.
-    public func relu() -> Tensor { fusedActivation { x in x > 0 ? (x, 1) : (0, 0) } }
-
     /// σ(x) = 1/(1 + e^{−x}); slope σ(1 − σ).
-    public func sigmoid() -> Tensor {
-        fusedActivation { x in
-            let s = Tensor.logistic(x)
-            return (s, s * (1 - s))
-        }
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> (Float, Float) {
+        let s = logistic(x)
+        return (s, s * (1 - s))
     }
 
     /// x σ(x); slope σ (1 + x (1 − σ)).
-    public func silu() -> Tensor {
-        fusedActivation { x in
-            let s = Tensor.logistic(x)
-            return (x * s, s * (1 + x * (1 - s)))
-        }
+    @inline(__always)
+    static func silu(_ x: Float) -> (Float, Float) {
+        let s = logistic(x)
+        return (x * s, s * (1 + x * (1 - s)))
     }
 
     /// tanh x = sign(x) (1 − e)/(1 + e) with e = e^{−2|x|}; slope 4e/(1 + e)², which keeps its
     /// relative precision where 1 − tanh² would cancel (|x| ≳ 4).
-    public func tanh() -> Tensor {
-        fusedActivation { x in
-            let e = fastExponential(-2 * Swift.abs(x))
-            let magnitude = (1 - e) / (1 + e)
-            return (x >= 0 ? magnitude : -magnitude, 4 * e / ((1 + e) * (1 + e)))
+    @inline(__always)
+    static func tanh(_ x: Float) -> (Float, Float) {
+        let e = fastExponential(-2 * Swift.abs(x))
+        let magnitude = (1 - e) / (1 + e)
+        return (x >= 0 ? magnitude : -magnitude, 4 * e / ((1 + e) * (1 + e)))
+    }
+
+    /// log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}); slope σ(x) = (x ≥ 0 ? 1 : e)/(1 + e).
+    /// e keeps its subnormal range: softplus(−100) = e⁻¹⁰⁰, not 0.
+    @inline(__always)
+    static func softplus(_ x: Float) -> (Float, Float) {
+        let e = fastExponentialWithSubnormals(-Swift.abs(x))
+        return (Swift.max(x, 0) + fastLog1p(e), (x >= 0 ? 1 : e) / (1 + e))
+    }
+}
+
+extension Tensor {
+    /// Applies `activation` element-wise, recording the slopes only when needed.
+    func fusedActivation(_ activation: PointwiseActivation) -> Tensor {
+        let n = count
+        let records = GradientMode.isRecording && requiresGradient
+        var slopes: [Float] = records ? Tensor.uninitializedBuffer(n) : []
+        var values = Tensor.uninitializedBuffer(n)
+        storage.withUnsafeBufferPointer { x in
+            values.withUnsafeMutableBufferPointer { y in
+                slopes.withUnsafeMutableBufferPointer { d in
+                    activation.evaluate(x.baseAddress!, into: y.baseAddress!, slopes: records ? d.baseAddress! : nil, count: n)
+                }
+            }
+        }
+        return Tensor(shape: shape, storage: values, inputs: [self]) { output in
+            var g = output.takeGradient()!
+            Tensor.multiply(&g, by: slopes)
+            self.accumulateGradient(g, shape: self.shape)
         }
     }
 
-    /// log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}); slope σ(x).
-    public func softplus() -> Tensor {
-        fusedActivation { x in
-            (Swift.max(x, 0) + log1pf(expf(-Swift.abs(x))), Tensor.logistic(x))
+    /// g ← g ⊙ d, element-wise in place (the backward pass of every fused activation).
+    static func multiply(_ g: inout [Float], by d: [Float]) {
+        precondition(g.count == d.count, "gradient and slopes differ in size")
+        let n = g.count
+        g.withUnsafeMutableBufferPointer { g in
+            d.withUnsafeBufferPointer { d in
+                let g = g.baseAddress!, d = d.baseAddress!
+                Parallel.forEachChunk(n) { range in
+                    for i in range { g[i] *= d[i] }
+                }
+            }
         }
     }
+
+    /// max(x, 0); slope 1 for x > 0, else 0.
+    public func relu() -> Tensor { fusedActivation(.relu) }
+
+    /// σ(x) = 1/(1 + e^{−x}); slope σ(1 − σ).
+    public func sigmoid() -> Tensor { fusedActivation(.sigmoid) }
+
+    /// x σ(x); slope σ (1 + x (1 − σ)).
+    public func silu() -> Tensor { fusedActivation(.silu) }
+
+    /// tanh x; slope 4e/(1 + e)² with e = e^{−2|x|}.
+    public func tanh() -> Tensor { fusedActivation(.tanh) }
+
+    /// log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}); slope σ(x).
+    public func softplus() -> Tensor { fusedActivation(.softplus) }
+
+    /// σ(x) through e^{−|x|}: stable on both sides.
+    @inline(__always)
+    static func logistic(_ x: Float) -> Float { PointwiseActivation.logistic(x) }
 }

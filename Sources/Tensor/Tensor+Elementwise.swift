@@ -22,11 +22,17 @@ extension Tensor {
             rhs.storage.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { out in
                     if lhs.shape == rhs.shape {
-                        for i in 0..<count { out[i] = operation(a[i], b[i]) }
+                        let a = a.baseAddress!, b = b.baseAddress!, out = out.baseAddress!
+                        Parallel.forEachChunk(count) { range in
+                            for i in range { out[i] = operation(a[i], b[i]) }
+                        }
                     } else if b.count == 1 {
                         let bv = b[0]
                         if a.count == count {
-                            for i in 0..<count { out[i] = operation(a[i], bv) }
+                            let a = a.baseAddress!, out = out.baseAddress!
+                            Parallel.forEachChunk(count) { range in
+                                for i in range { out[i] = operation(a[i], bv) }
+                            }
                         } else {
                             Broadcasting.forEachIndex(shape, lhs.shape) { o, s in out[o] = operation(a[s], bv) }
                         }
@@ -116,7 +122,7 @@ extension Tensor {
             }
         }
         return Tensor(shape: shape, storage: values, inputs: [self]) { output in
-            var g = output.gradient!
+            var g = output.takeGradient()!
             self.storage.withUnsafeBufferPointer { x in
                 output.storage.withUnsafeBufferPointer { y in
                     g.withUnsafeMutableBufferPointer { g in

@@ -1,3 +1,4 @@
+import Dispatch
 import _CBLAS
 
 extension Tensor {
@@ -16,7 +17,8 @@ extension Tensor {
         let kb = transposeB ? b.shape[1] : b.shape[0]
         let n = transposeB ? b.shape[0] : b.shape[1]
         precondition(k == kb, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
-        var values = [Float](repeating: 0, count: m * n)
+        // sgemm with β = 0 writes every element: no zero-fill needed.
+        var values = [Float](unsafeUninitializedCapacity: m * n) { _, initialized in initialized = m * n }
         gemm(a.storage, rows: a.shape[0], columns: a.shape[1], transpose: transposeA,
              b.storage, rows: b.shape[0], columns: b.shape[1], transpose: transposeB,
              into: &values, accumulate: false)
@@ -25,7 +27,7 @@ extension Tensor {
             if a.requiresGradient {
                 // dA has a's own shape: [m, k] or, when transposed, [k, m].
                 let accumulateA = a.gradient != nil
-                var dA = a.takeGradient() ?? [Float](repeating: 0, count: a.count)
+                var dA = a.takeGradient() ?? Tensor.uninitializedBuffer(a.count)
                 if !transposeA {
                     // dA = dC · op(b)ᵀ
                     gemm(dC, rows: m, columns: n, transpose: false,
@@ -41,7 +43,7 @@ extension Tensor {
             }
             if b.requiresGradient {
                 let accumulateB = b.gradient != nil
-                var dB = b.takeGradient() ?? [Float](repeating: 0, count: b.count)
+                var dB = b.takeGradient() ?? Tensor.uninitializedBuffer(b.count)
                 if !transposeB {
                     // dB = op(a)ᵀ · dC
                     gemm(a.storage, rows: a.shape[0], columns: a.shape[1], transpose: !transposeA,
@@ -63,38 +65,73 @@ extension Tensor {
         Tensor.matmul(self, other, transposeA: transposeSelf, transposeB: transposeOther)
     }
 
-    /// C (+)= op(A) · op(B) on row-major buffers; A is stored [aRows, aColumns].
+    /// C (+)= op(A) · op(B) on row-major buffers; A is stored [aRows, aColumns]. Without
+    /// `accumulate`, C's previous contents are ignored (it may be uninitialized).
     static func gemm(
         _ a: [Float], rows aRows: Int, columns aColumns: Int, transpose transposeA: Bool,
         _ b: [Float], rows bRows: Int, columns bColumns: Int, transpose transposeB: Bool,
         into c: inout [Float], accumulate: Bool
     ) {
-        let m = Int32(transposeA ? aColumns : aRows)
-        let k = Int32(transposeA ? aRows : aColumns)
-        let n = Int32(transposeB ? bRows : bColumns)
+        let m = transposeA ? aColumns : aRows
+        let k = transposeA ? aRows : aColumns
+        let n = transposeB ? bRows : bColumns
         if m == 0 || n == 0 { return }
         if k == 0 { if !accumulate { for i in c.indices { c[i] = 0 } }; return }
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
-                    cblas_sgemm(CblasRowMajor,
-                                transposeA ? CblasTrans : CblasNoTrans,
-                                transposeB ? CblasTrans : CblasNoTrans,
-                                m, n, k, 1,
-                                a.baseAddress, Int32(aColumns),
-                                b.baseAddress, Int32(bColumns),
-                                accumulate ? 1 : 0,
-                                c.baseAddress, n)
+                    sgemm(m: m, n: n, k: k, a.baseAddress!, leading: aColumns, transpose: transposeA,
+                          b.baseAddress!, leading: bColumns, transpose: transposeB,
+                          beta: accumulate ? 1 : 0, c.baseAddress!)
                 }
             }
         }
     }
-}
 
-/// Control of the BLAS thread pool.
-public enum LinearAlgebra {
-    /// Sets the number of threads OpenBLAS uses for every later matrix product.
-    public static func setThreadCount(_ count: Int) { openblas_set_num_threads(Int32(count)) }
-    /// The number of threads OpenBLAS currently uses.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// One `cblas_sgemm` (row-major, C's leading dimension n), or — for products of at least
+    /// ``LinearAlgebra/parallelProductThreshold`` multiply–adds with more than one thread
+    /// configured — one single-threaded sgemm per block of C's rows (or of its columns when C
+    /// is wider than tall), run concurrently. Every element of C is computed by exactly one
+    /// call over the full k, so the blocks are independent.
+    static func sgemm(
+        m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<Float>, leading lda: Int, transpose transposeA: Bool,
+        _ b: UnsafePointer<Float>, leading ldb: Int, transpose transposeB: Bool,
+        beta: Float, _ c: UnsafeMutablePointer<Float>
+    ) {
+        let threads = LinearAlgebra.threadCount
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        // Blocks of a multiple of 16 rows (columns), so that no block ends in a partial
+        // micro-tile of the BLAS kernel except the last.
+        let parts = threads > 1 && m * n * k >= LinearAlgebra.parallelProductThreshold ? Swift.min(threads, extent / 16) : 1
+        func call(rows: Int, columns: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(rows), Int32(columns), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+        }
+        if parts <= 1 {
+            call(rows: m, columns: n, a, b, c)
+            return
+        }
+        let block = (extent / parts + 15) & ~15
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let start = part * block
+            let count = part == parts - 1 ? extent - start : Swift.min(block, extent - start)
+            guard count > 0 else { return }
+            if splitRows {
+                // Rows start..<start+count of op(A): row offset in A, or column offset in Aᵀ's storage.
+                call(rows: count, columns: n, a + (transposeA ? start : start * lda), b, c + start * n)
+            } else {
+                // Columns of op(B): column offset in B, or row offset in Bᵀ's storage.
+                call(rows: m, columns: count, a, b + (transposeB ? start * ldb : start), c + start)
+            }
+        }
+    }
+
+    /// A buffer of `count` elements whose contents are not set: for outputs that are written
+    /// in full before they are read (sgemm with β = 0, element-wise kernels).
+    @inline(__always)
+    static func uninitializedBuffer(_ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
 }

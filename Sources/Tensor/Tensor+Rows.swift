@@ -7,10 +7,16 @@ extension Tensor {
         let rows = shape[0], columns = shape[1]
         var sums = [Double](repeating: 0, count: rows)
         storage.withUnsafeBufferPointer { x in
-            for r in 0..<rows {
-                var total = 0.0
-                for c in 0..<columns { total += Double(x[r * columns + c]) }
-                sums[r] = total
+            sums.withUnsafeMutableBufferPointer { sums in
+                let x = x.baseAddress!, sums = sums.baseAddress!
+                // Rows are split over threads; each row is summed in order, as on one thread.
+                Parallel.forEachChunk(rows, minimumChunk: Swift.max(1, Parallel.minimumChunk / Swift.max(columns, 1))) { range in
+                    for r in range {
+                        var total = 0.0
+                        for c in 0..<columns { total += Double(x[r * columns + c]) }
+                        sums[r] = total
+                    }
+                }
             }
         }
         return sums

@@ -139,10 +139,15 @@ extension Tensor {
         precondition(rank >= 1, "gather needs at least one axis")
         let rowSize = shape.dropFirst().reduce(1, *)
         let rows = shape[0]
-        var values = [Float](repeating: 0, count: indices.count * rowSize)
-        for (i, r) in indices.enumerated() {
-            precondition(r >= 0 && r < rows, "gather index \(r) out of range 0..<\(rows)")
-            for j in 0..<rowSize { values[i * rowSize + j] = storage[r * rowSize + j] }
+        for r in indices { precondition(r >= 0 && r < rows, "gather index \(r) out of range 0..<\(rows)") }
+        let values = [Float](unsafeUninitializedCapacity: indices.count * rowSize) { buffer, initialized in
+            storage.withUnsafeBufferPointer { source in
+                guard rowSize > 0 else { return }
+                for (i, r) in indices.enumerated() {
+                    (buffer.baseAddress! + i * rowSize).initialize(from: source.baseAddress! + r * rowSize, count: rowSize)
+                }
+            }
+            initialized = indices.count * rowSize
         }
         var outputShape = shape
         outputShape[0] = indices.count
