@@ -36,6 +36,8 @@ unit-tests:
 # Tests that drive the real binary from the shell and from Python (h5py).
 script-tests:
 	COMPARE_BIN=$(BIN) bash scripts/interop.sh
+	COMPARE_BIN=$(BIN) bash scripts/kill-resume-test.sh
+	COMPARE_BIN=$(BIN) bash scripts/fuzz-readers.sh
 
 clean:
 	rm -rf .build

@@ -21,7 +21,10 @@ extension HDF5File {
            !(FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue) {
             throw StoreError(file: path, cause: "folder \(folder) does not exist")
         }
-        let file = try HDF5File.create(temporaryPath)
+        let file: HDF5File
+        do { file = try HDF5File.create(temporaryPath) } catch let error as StoreError {
+            throw StoreError(file: path, cause: "cannot write \(temporaryPath): \(error.cause)")
+        }
         do {
             let result = try body(file)
             try file.close()

@@ -47,11 +47,11 @@ public enum DigitsImporter {
                 throw StoreError(file: path, object: "line \(index + 1)", cause: "has \(fields.count) fields; expected 64 pixels and a label")
             }
             // Values are written as integers or as floats such as "0.0" in some versions.
-            let numbers = fields.map { Double($0) }
-            guard numbers.allSatisfy({ $0 != nil && $0!.rounded() == $0! }) else {
+            // Int(exactly:) refuses fractions, NaN, infinities and values beyond Int (1e300).
+            let values = fields.compactMap { Double($0).flatMap { Int(exactly: $0) } }
+            guard values.count == fields.count else {
                 throw StoreError(file: path, object: "line \(index + 1)", cause: "holds a value that is not an integer")
             }
-            let values = numbers.map { Int($0!) }
             guard values[0..<64].allSatisfy({ (0...16).contains($0) }) else {
                 throw StoreError(file: path, object: "line \(index + 1)", cause: "holds a pixel outside 0…16")
             }

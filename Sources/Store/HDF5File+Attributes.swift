@@ -111,7 +111,7 @@ extension HDF5File {
         let shape = try Self.extent(of: H5Aget_space(attribute)) {
             self.libraryError(object, "cannot read the attribute's shape")
         }
-        let count = shape.reduce(1, *)
+        let count = try plausibleElementCount(shape, bytesPerElement: 8, object)
         let isScalar = shape.isEmpty
 
         switch H5Tget_class(type) {
@@ -167,6 +167,12 @@ extension HDF5File {
             return pointer.map { String(cString: $0) } ?? ""
         }
         let size = H5Tget_size(type)
+        // Attribute values are stored uncompressed: a string longer than the file is damage.
+        var fileSize: hsize_t = 0
+        _ = H5Fget_filesize(identifier, &fileSize)
+        guard size > 0, size <= Swift.max(Int(clamping: fileSize), 1 << 16) else {
+            throw error(object, "declares a string of \(size) bytes (damaged file?)")
+        }
         let memoryType = H5Tcopy(compare_h5_c_s1())
         guard memoryType >= 0 else { throw libraryError(object, "cannot make a string type") }
         defer { _ = H5Tclose(memoryType) }

@@ -142,7 +142,7 @@ extension HDF5File {
                     "stored as \(description.typeName), expected \(Element.elementType.rawValue)")
             }
         }
-        let count = description.elementCount
+        let count = try plausibleElementCount(description.shape, bytesPerElement: MemoryLayout<Element>.stride, path)
         guard count > 0 else { return StoredArray(shape: description.shape, values: []) }
         var status: herr_t = 0
         let values = [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -155,6 +155,27 @@ extension HDF5File {
             throw libraryError(path, "cannot read the values (damaged or truncated file?)")
         }
         return StoredArray(shape: description.shape, values: values)
+    }
+
+    /// The number of elements of `shape`, refusing a shape no file this size can hold (more
+    /// than 2000 bytes per byte of file: deflate's ratio is at most about 1000:1), which only a
+    /// damaged dataspace declares, before anything is allocated for it.
+    func plausibleElementCount(_ shape: [Int], bytesPerElement: Int, _ path: String) throws -> Int {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow, product >= 0 else { throw error(path, "declares the impossible shape \(shape) (damaged file?)") }
+            count = product
+        }
+        var fileSize: hsize_t = 0
+        if H5Fget_filesize(identifier, &fileSize) >= 0 {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: bytesPerElement)
+            let limit = Double(fileSize) * 2000 + 1_048_576
+            guard !overflow, Double(bytes) <= limit else {
+                throw error(path, "declares shape \(shape), more data than a file of \(fileSize) bytes can hold (damaged file?)")
+            }
+        }
+        return count
     }
 
     func openDataset(_ path: String) throws -> hid_t {
@@ -192,6 +213,9 @@ extension HDF5File {
         }
         var dimensions = [hsize_t](repeating: 0, count: Int(rank))
         guard H5Sget_simple_extent_dims(space, &dimensions, nil) >= 0 else { throw failure() }
-        return dimensions.map { Int($0) }
+        // A damaged file may declare extents beyond Int.max: a failure, not a trap.
+        let extents = dimensions.compactMap { Int(exactly: $0) }
+        guard extents.count == dimensions.count else { throw failure() }
+        return extents
     }
 }

@@ -27,9 +27,13 @@ public enum IDXFile {
             throw StoreError(file: path, cause: "IDX images header is cut short (\(bytes.count) of 16 bytes)")
         }
         let count = Int(word(bytes, at: 4)), rows = Int(word(bytes, at: 8)), columns = Int(word(bytes, at: 12))
-        let expected = 16 + count * rows * columns
+        // Three 32-bit extents can overflow Int when multiplied: such a header promises too much.
+        let (area, overflow1) = rows.multipliedReportingOverflow(by: columns)
+        let (pixels, overflow2) = count.multipliedReportingOverflow(by: area)
+        let tooMany = overflow1 || overflow2 || pixels > Int.max - 16
+        let expected = tooMany ? Int.max : 16 + pixels
         guard bytes.count == expected else {
-            throw StoreError(file: path, cause: "IDX images body has \(bytes.count - 16) bytes; header promises \(count) × \(rows) × \(columns) = \(expected - 16)")
+            throw StoreError(file: path, cause: "IDX images body has \(bytes.count - 16) bytes; header promises \(count) × \(rows) × \(columns) = \(tooMany ? "too many" : String(expected - 16))")
         }
         return Images(count: count, rows: rows, columns: columns, pixels: Array(bytes[16...]))
     }

@@ -18,6 +18,7 @@ struct DatasetsCommand: ParsableCommand {
             DatasetsImportCommand.self,
             DatasetsExampleCheckpointCommand.self,
             DatasetsInvalidFixtureCommand.self,
+            DatasetsReadCheckpointCommand.self,
         ])
 
     /// The folder default outputs go to and `list` looks in.

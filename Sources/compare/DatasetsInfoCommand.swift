@@ -13,7 +13,7 @@ struct DatasetsInfoCommand: ParsableCommand {
 
     func run() throws {
         try failOnError {
-            let dataset = try DatasetFile.read(file)
+            let dataset = try readInIsolation(file) { try DatasetFile.read(file) }
             let metadata = dataset.metadata
             let dimension = metadata.dimension
             var lines: [(String, String)] = [

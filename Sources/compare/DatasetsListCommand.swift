@@ -20,7 +20,7 @@ struct DatasetsListCommand: ParsableCommand {
             for name in names {
                 let path = (folder as NSString).appendingPathComponent(name)
                 do {
-                    let metadata = try DatasetFile.readMetadata(path)
+                    let metadata = try readInIsolation(path) { try DatasetFile.readMetadata(path) }
                     print("  \(pad(name, 26)) \(describe(metadata))")
                 } catch {
                     print("  \(pad(name, 26)) unreadable: \(oneLineMessage(for: error))")

@@ -83,7 +83,7 @@ struct LoadedRun {
 /// a dataset whose bytes changed since.
 func loadRun(_ path: String, verifyDataset: Bool = true) throws -> LoadedRun {
     guard FileManager.default.fileExists(atPath: path) else { throw CLIFailure("\(path): no such file") }
-    let checkpoint = try Checkpoint.read(from: path)
+    let checkpoint = try readInIsolation(path) { try Checkpoint.read(from: path) }
     let configuration: ModelConfiguration
     do { configuration = try ModelConfiguration(kind: checkpoint.model, json: checkpoint.config) } catch {
         throw CLIFailure("\(path): \(error)")
@@ -94,7 +94,7 @@ func loadRun(_ path: String, verifyDataset: Bool = true) throws -> LoadedRun {
     } catch {
         throw CLIFailure("\(path): \(error)")
     }
-    let dataset = try DatasetFile.read(checkpoint.datasetPath)
+    let dataset = try readInIsolation(checkpoint.datasetPath) { try DatasetFile.read(checkpoint.datasetPath) }
     if verifyDataset {
         let hash = try SHA256.hexDigest(ofFileAt: checkpoint.datasetPath)
         guard hash == checkpoint.datasetHash else {
@@ -119,9 +119,14 @@ func evaluateCheckpoint(path: String, sampleCounts: [Int], examples: Int?, seed:
     let logDensity = run.dataset.testLogDensity.map { Array($0.prefix(n)) }
     var generator = RandomGenerator(seed: seed)
     let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
-    let evaluation = try GradientMode.withoutRecording {
-        try evaluate(run.model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
-                     elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
+    let evaluation: ModelEvaluation
+    do {
+        evaluation = try GradientMode.withoutRecording {
+            try evaluate(run.model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
+                         elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
+        }
+    } catch let error as EvaluationError {
+        throw CLIFailure("\(path): \(error)")  // e.g. a non-finite estimate: name the checkpoint
     }
     var record = EvaluationRecord(evaluation: evaluation, seed: seed, command: command)
     record.attributes["elbo_draws"] = .integer(Int64(elboDraws))

@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try failOnError {
-            let data = try DatasetFile.read(dataset)
+            let data = try readInIsolation(dataset) { try DatasetFile.read(dataset) }
             let datasetLikelihood = try modelLikelihood(of: data, path: dataset)
             if let likelihood, likelihood != datasetLikelihood.name {
                 throw CLIFailure("--likelihood \(likelihood) does not fit \(dataset), whose data are \(datasetLikelihood.name)")
@@ -118,8 +118,14 @@ func runTraining(configuration: ModelConfiguration, options: TrainingOptions, da
     let run: TrainingRun
     if resume {
         guard exists else { throw CLIFailure("--resume: \(outPath) does not exist; start the run without --resume") }
-        let checkpoint = try Checkpoint.read(from: outPath, expecting: CheckpointExpectation(model: configuration.kind, requiresOptimizer: true, requiresGenerator: true))
-        run = try TrainingRun(resuming: checkpoint, configuration: configuration, options: options, dataset: data, datasetHash: hash)
+        let checkpoint = try readInIsolation(outPath) {
+            try Checkpoint.read(from: outPath, expecting: CheckpointExpectation(model: configuration.kind, requiresOptimizer: true, requiresGenerator: true))
+        }
+        do {
+            run = try TrainingRun(resuming: checkpoint, configuration: configuration, options: options, dataset: data, datasetHash: hash)
+        } catch TrainingError.mismatch(let message) {
+            throw CLIFailure("--resume \(outPath): \(message)")  // name the checkpoint that does not fit
+        }
         if run.step >= options.steps {
             if !quiet { print("\(outPath) already holds \(run.step) of \(options.steps) steps; nothing to do") }
             return run
@@ -157,7 +163,14 @@ func prepareOutputFolder(for path: String) throws {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
         guard isDirectory.boolValue else { throw CLIFailure("\(path): \(folder) is not a folder") }
-        guard FileManager.default.isWritableFile(atPath: folder) else { throw CLIFailure("\(path): the folder \(folder) cannot be written") }
+        // Try it: permission bits do not stop root, yet /proc or a read-only mount still refuse.
+        let probe = folder + "/.compare-write-probe-\(getpid())"
+        let descriptor = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+        guard descriptor >= 0 else {
+            throw CLIFailure("\(path): the folder \(folder) cannot be written (\(String(cString: strerror(errno))))")
+        }
+        close(descriptor)
+        unlink(probe)
         return
     }
     if ["Runs", "Reports", "Datasets"].contains(folder) {

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Store
+import Training
+
+/// `compare datasets _read-checkpoint FILE`: reads a checkpoint as `eval` and `--resume` do
+/// (every schema check, the model rebuilt from `config` with the stored parameters, the stored
+/// evaluation parsed) without touching its dataset, and prints SHA-256 digests of its parts.
+/// Used by the fuzz test of the readers and by the command-line resume tests, which cannot
+/// link Store. Hidden from help.
+struct DatasetsReadCheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "_read-checkpoint",
+        abstract: "Validate a checkpoint and print digests of its parts (for tests).",
+        shouldDisplay: false)
+
+    @Argument(help: "Checkpoint file.")
+    var file: String
+
+    func run() throws {
+        try failOnError {
+            guard FileManager.default.fileExists(atPath: file) else { throw CLIFailure("\(file): no such file") }
+            let checkpoint = try readInIsolation(file) { try Checkpoint.read(from: file) }
+            let configuration: ModelConfiguration
+            do { configuration = try ModelConfiguration(kind: checkpoint.model, json: checkpoint.config) } catch {
+                throw CLIFailure("\(file): \(error)")
+            }
+            do {
+                _ = try configuration.restoreModel(parameters: checkpoint.parameters.map { ($0.key, $0.shape, $0.values) })
+            } catch {
+                throw CLIFailure("\(file): \(error)")
+            }
+            if let record = checkpoint.evaluation { _ = try record.modelEvaluation(path: file) }
+            for line in checkpointDigests(checkpoint) { print(line) }
+        }
+    }
+}
+
+/// `part: sha256` lines over the checkpoint's contents. `attributes` covers every root
+/// attribute except `training_seconds` (wall-clock time, which a resumed run may not match).
+func checkpointDigests(_ c: Checkpoint) -> [String] {
+    func digest(_ fill: (inout [UInt8]) -> Void) -> String {
+        var bytes: [UInt8] = []
+        fill(&bytes)
+        return SHA256.hexDigest(of: bytes)
+    }
+    func add(_ text: String, _ bytes: inout [UInt8]) { bytes += Array(text.utf8) + [0] }
+    func add(_ tensors: [NamedTensor], _ bytes: inout [UInt8]) {
+        for t in tensors {
+            add("\(t.key) \(t.shape)", &bytes)
+            for v in t.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+        }
+    }
+    var attributes = c.attributes
+    attributes["training_seconds"] = nil
+    return [
+        "model: \(c.model)",
+        "step: \(c.step)",
+        "header: " + digest { b in for s in [c.model, c.config, c.datasetPath, c.datasetHash, "\(c.seed)", "\(c.step)"] { add(s, &b) } },
+        "parameters: " + digest { add(c.parameters, &$0) },
+        "optimizer: " + digest { b in
+            if let o = c.optimizer { add("\(o.step)", &b); add(o.firstMoment, &b); add(o.secondMoment, &b) } else { add("none", &b) }
+        },
+        "generator: " + digest { b in add(c.generatorState.map { "\($0)" } ?? "none", &b) },
+        "history: " + digest { b in
+            for column in c.history {
+                add(column.name, &b)
+                for v in column.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { b += $0 } }
+            }
+        },
+        "attributes: " + digest { b in for key in attributes.keys.sorted() { add("\(key)=\(attributes[key]!)", &b) } },
+        "evaluation: " + (c.evaluation == nil ? "none" : digest { b in
+            for a in c.evaluation!.arrays { add("\(a.name) \(a.shape) \(a.values)", &b) }
+            for key in c.evaluation!.attributes.keys.sorted() { add("\(key)=\(c.evaluation!.attributes[key]!)", &b) }
+        }),
+    ]
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Compares two compare checkpoints object by object with h5py (scripts/kill-resume-test.sh).
+
+Every group, dataset (path, dtype, shape, exact bytes) and attribute (exact value) must match,
+except the root attribute `training_seconds` (wall-clock time, which an interrupted and resumed
+run cannot reproduce). Prints each difference; exits 1 if there is any.
+
+Usage: compare_checkpoints.py A.h5 B.h5
+"""
+import sys
+
+import h5py
+import numpy as np
+
+ALLOWED = {("/", "training_seconds")}
+
+
+def describe(path):
+    """{object path: ("group"|dtype, shape, bytes)} and {(object path, attribute): value}."""
+    objects, attributes = {}, {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            key = "/" + name if name else "/"
+            if isinstance(obj, h5py.Dataset):
+                data = obj[()]
+                objects[key] = (str(obj.dtype), obj.shape, np.asarray(data).tobytes())
+            else:
+                objects[key] = ("group", None, None)
+            for attribute, value in obj.attrs.items():
+                if isinstance(value, bytes):
+                    value = value.decode()
+                if isinstance(value, np.ndarray):
+                    value = (str(value.dtype), value.shape, value.tobytes())
+                elif isinstance(value, np.generic):
+                    value = (str(value.dtype), value.tobytes())
+                attributes[(key, attribute)] = value
+        visit("", f)
+        f.visititems(visit)
+    return objects, attributes
+
+
+def main():
+    a, b = sys.argv[1], sys.argv[2]
+    objects_a, attributes_a = describe(a)
+    objects_b, attributes_b = describe(b)
+    differences = []
+    for key in sorted(set(objects_a) | set(objects_b)):
+        if key not in objects_a or key not in objects_b:
+            differences.append(f"{key}: only in {a if key in objects_a else b}")
+        elif objects_a[key] != objects_b[key]:
+            kind_a, shape_a, _ = objects_a[key]
+            kind_b, shape_b, _ = objects_b[key]
+            differences.append(f"{key}: {kind_a} {shape_a} vs {kind_b} {shape_b}" +
+                               (" (same type and shape, different values)" if (kind_a, shape_a) == (kind_b, shape_b) else ""))
+    for key in sorted(set(attributes_a) | set(attributes_b)):
+        if key in ALLOWED:
+            continue
+        if key not in attributes_a or key not in attributes_b:
+            differences.append(f"attribute {key[1]} of {key[0]}: only in {a if key in attributes_a else b}")
+        elif attributes_a[key] != attributes_b[key]:
+            differences.append(f"attribute {key[1]} of {key[0]}: {attributes_a[key]!r} vs {attributes_b[key]!r}")
+    for line in differences:
+        print(f"differs: {line}")
+    compared = len(objects_a) + len(attributes_a)
+    if differences:
+        print(f"checkpoints differ in {len(differences)} places")
+        sys.exit(1)
+    print(f"checkpoints equal: {len(objects_a)} objects and {len(attributes_a)} attributes compared "
+          f"(training_seconds excepted)")
+
+
+if __name__ == "__main__":
+    main()
