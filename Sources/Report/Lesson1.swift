@@ -31,7 +31,7 @@ public func lesson1Checks(_ runs: [RunSummary]) -> [LessonCheck] {
             let holds = lessonEqualsZero(d)
             checks.append(LessonCheck(
                 statement: "ELBO ≤ IWAE_1 (equal in expectation)", subject: label,
-                measured: "IWAE_1 - ELBO = \(formatEstimate(d))", holds: holds,
+                measured: "IWAE_1 - ELBO = \(lessonFormat(d))", holds: holds,
                 reason: "IWAE_1 and the ELBO are the same quantity in expectation (one importance weight is one ELBO draw), "
                     + "but they differ by more than 3 s.e. " + (d.mean < 0
                         ? "IWAE_1 is the lower of the two, which E[IWAE_1] = ELBO forbids. " : "")
@@ -42,7 +42,7 @@ public func lesson1Checks(_ runs: [RunSummary]) -> [LessonCheck] {
             let holds = lessonAtLeastZero(d)
             checks.append(LessonCheck(
                 statement: "IWAE_\(counts[j]) ≤ IWAE_\(counts[j + 1])", subject: label,
-                measured: "IWAE_\(counts[j + 1]) - IWAE_\(counts[j]) = \(formatEstimate(d))", holds: holds,
+                measured: "IWAE_\(counts[j + 1]) - IWAE_\(counts[j]) = \(lessonFormat(d))", holds: holds,
                 reason: "IWAE_\(counts[j + 1]) is below IWAE_\(counts[j]) by more than 3 s.e., although E[IWAE_K] can only grow with K. "
                     + LessonReason.both(run)))
         }
@@ -56,7 +56,7 @@ public func lesson1Checks(_ runs: [RunSummary]) -> [LessonCheck] {
             checks.append(LessonCheck(
                 statement: "the gap closes: IWAE_\(counts[last]) - IWAE_\(counts[last - 1]) ≤ IWAE_\(counts[1]) - IWAE_\(counts[0])",
                 subject: label,
-                measured: "first step \(formatEstimate(MeanEstimate(first))), last step \(formatEstimate(MeanEstimate(final)))",
+                measured: "first step \(lessonFormat(MeanEstimate(first))), last step \(lessonFormat(MeanEstimate(final)))",
                 holds: holds,
                 reason: "the last step in K gains more than the first, so on these numbers the bound is not yet closing in on log p(x0). "
                     + "Likely reason: the importance weights are so heavy-tailed that even K = \(counts[last]) samples rarely hit "
@@ -68,7 +68,7 @@ public func lesson1Checks(_ runs: [RunSummary]) -> [LessonCheck] {
             let holds = lessonAtLeastZero(d)
             checks.append(LessonCheck(
                 statement: "IWAE_\(e.maximumSampleCount) ≤ E[log q(x0)] = -H (no model beats the data's own density on average)",
-                subject: label, measured: "E[log q(x0)] - IWAE_\(e.maximumSampleCount) = \(formatEstimate(d))", holds: holds,
+                subject: label, measured: "E[log q(x0)] - IWAE_\(e.maximumSampleCount) = \(lessonFormat(d))", holds: holds,
                 reason: "the model's log p̂ exceeds the data's own log-density on average by more than 3 s.e., which Gibbs' "
                     + "inequality E_q[log p] ≤ E_q[log q] forbids for any model. Likely reason: too few test examples "
                     + "(n = \(formatCount(n(e)))) for a reliable s.e.; otherwise the stored log q(x0) does not belong to these data."))
@@ -110,9 +110,9 @@ public func makeLesson1Report(_ input: Lesson1Input, reportName: String = "lesso
     var table = MarkdownTable(headers: headers, alignments: [.left] + Array(repeating: .right, count: headers.count - 1))
     for (i, run) in runs.enumerated() {
         let e = run.evaluation
-        var cells = [labels[i], formatEstimate(e.elboEstimate)]
-        for k in allCounts { cells.append(lessonIndex(ofK: k, in: e).map { formatEstimate(e.iwaeEstimate($0)) } ?? "-") }
-        if entropy != nil { cells.append(e.logDensity.map { formatEstimate(MeanEstimate($0)) } ?? "n/a") }
+        var cells = [labels[i], lessonFormat(e.elboEstimate)]
+        for k in allCounts { cells.append(lessonIndex(ofK: k, in: e).map { lessonFormat(e.iwaeEstimate($0)) } ?? "-") }
+        if entropy != nil { cells.append(e.logDensity.map { lessonFormat(MeanEstimate($0)) } ?? "n/a") }
         cells.append(formatCount(e.exampleCount))
         table.append(cells)
     }
@@ -130,13 +130,13 @@ public func makeLesson1Report(_ input: Lesson1Input, reportName: String = "lesso
         let e = run.evaluation
         var cells = [labels[i]]
         for k in gainCounts {
-            cells.append(lessonIndex(ofK: k, in: e).map { formatEstimate(MeanEstimate(pairedDifferenceOf: e.iwae[$0], minus: e.elbo)) } ?? "-")
+            cells.append(lessonIndex(ofK: k, in: e).map { lessonFormat(MeanEstimate(pairedDifferenceOf: e.iwae[$0], minus: e.elbo)) } ?? "-")
         }
         let c = e.sampleCounts
         if c.count >= 2 {
             let last = c.count - 1
             cells.append("IWAE_\(c[last]) - IWAE_\(c[last - 1]) = "
-                + formatEstimate(MeanEstimate(pairedDifferenceOf: e.iwae[last], minus: e.iwae[last - 1])))
+                + lessonFormat(MeanEstimate(pairedDifferenceOf: e.iwae[last], minus: e.iwae[last - 1])))
         } else {
             cells.append("-")
         }
@@ -149,14 +149,14 @@ public func makeLesson1Report(_ input: Lesson1Input, reportName: String = "lesso
     for (i, run) in runs.enumerated() {
         let e = run.evaluation
         let gap = e.gapEstimate
-        var sentence = "- **\(labels[i])**: ELBO \(formatEstimate(e.elboEstimate)); with K = \(e.maximumSampleCount) importance "
-            + "samples the bound rises by \(formatEstimate(gap)) nats to \(formatEstimate(e.logLikelihoodEstimate))."
+        var sentence = "- **\(labels[i])**: ELBO \(lessonFormat(e.elboEstimate)); with K = \(e.maximumSampleCount) importance "
+            + "samples the bound rises by \(lessonFormat(gap)) nats to \(lessonFormat(e.logLikelihoodEstimate))."
         let c = e.sampleCounts
         if c.count >= 3 {
             let firstStep = MeanEstimate(pairedDifferenceOf: e.iwae[1], minus: e.iwae[0])
             let lastStep = MeanEstimate(pairedDifferenceOf: e.iwae[c.count - 1], minus: e.iwae[c.count - 2])
-            sentence += " The first step (K = \(c[0]) → \(c[1])) gains \(formatEstimate(firstStep)), the last "
-                + "(K = \(c[c.count - 2]) → \(c[c.count - 1])) \(formatEstimate(lastStep))"
+            sentence += " The first step (K = \(c[0]) → \(c[1])) gains \(lessonFormat(firstStep)), the last "
+                + "(K = \(c[c.count - 2]) → \(c[c.count - 1])) \(lessonFormat(lastStep))"
             let shrink = MeanEstimate(pairedDifferenceOf: zipDiff(e, 1, 0), minus: zipDiff(e, c.count - 1, c.count - 2))
             sentence += lessonSignificantlyPositive(shrink)
                 ? ": each step in K buys less, the gap is closing."
@@ -165,15 +165,15 @@ public func makeLesson1Report(_ input: Lesson1Input, reportName: String = "lesso
         out += sentence + "\n"
     }
     if let entropy {
-        out += "- No bound can exceed E[log q(x0)] = \(formatEstimate(entropy)) on average: for any model, "
+        out += "- No bound can exceed E[log q(x0)] = \(lessonFormat(entropy)) on average: for any model, "
             + "E_q[log p(x0)] ≤ E_q[log q(x0)] (Gibbs' inequality), so -H is the ceiling every row climbs towards. "
             + "What is left between a row's best bound and the ceiling is the marginal KL of lesson 2.\n"
     }
     if let loosest = runs.indices.max(by: { runs[$0].evaluation.gapEstimate.mean < runs[$1].evaluation.gapEstimate.mean }),
        let tightest = runs.indices.min(by: { runs[$0].evaluation.gapEstimate.mean < runs[$1].evaluation.gapEstimate.mean }),
        loosest != tightest {
-        out += "- The loosest ELBO is the \(labels[loosest])'s (gap \(formatEstimate(runs[loosest].evaluation.gapEstimate))), the "
-            + "tightest the \(labels[tightest])'s (gap \(formatEstimate(runs[tightest].evaluation.gapEstimate))). A large gap means "
+        out += "- The loosest ELBO is the \(labels[loosest])'s (gap \(lessonFormat(runs[loosest].evaluation.gapEstimate))), the "
+            + "tightest the \(labels[tightest])'s (gap \(lessonFormat(runs[tightest].evaluation.gapEstimate))). A large gap means "
             + "q(z|x0) is far from the model's posterior p(z|x0): the ELBO, which training maximizes, then understates how good "
             + "the model is, and ranking models by ELBO can mislead.\n"
     }

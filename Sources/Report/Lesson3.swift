@@ -54,7 +54,7 @@ public func lesson3Checks(_ input: Lesson3Input) -> [LessonCheck] {
             statement: isDiffusion
                 ? "generic HVAE path E[log p(x_0:T) - log q(x_1:T|x0)] = closed-form ELBO"
                 : "generic path E[log p(x0, z) - log q(z|x0)] = the model's ELBO",
-            subject: labels[i], measured: "difference = \(formatEstimate(d))", holds: lessonEqualsZero(d),
+            subject: labels[i], measured: "difference = \(lessonFormat(d))", holds: lessonEqualsZero(d),
             reason: "the mean log-weight of sampled latents (IWAE_1) and the model's own ELBO estimate differ by more than 3 s.e., "
                 + "although both estimate E_q[log p(x0, z) - log q(z|x0)]. " + LessonReason.both(run)
                 + (isDiffusion ? " For the DDPM the closed form replaces sampled log-ratios by exact Gaussian KLs: if the difference "
@@ -70,7 +70,7 @@ public func lesson3Checks(_ input: Lesson3Input) -> [LessonCheck] {
             let slack = LessonCheck.standardErrors * (estimate.standardError.isFinite ? estimate.standardError : 0)
             checks.append(LessonCheck(
                 statement: "x_T carries no information about x0: I(x0; x_T) ≤ E[L_T] < \(formatNumber(lessonNegligibleInformation, decimals: 2)) nats",
-                subject: labels[i], measured: "E[L_T] = \(formatEstimate(estimate))",
+                subject: labels[i], measured: "E[L_T] = \(lessonFormat(estimate))",
                 holds: estimate.mean - slack < lessonNegligibleInformation,
                 reason: "the noising process leaves x_T dependent on x0 (ᾱ_T is not small enough): this schedule does not "
                     + "end at pure noise, so the DDPM's prior N(0, I) does not match q(x_T|x0). Use more steps or a schedule that ends at ᾱ_T ≈ 0."))
@@ -82,7 +82,7 @@ public func lesson3Checks(_ input: Lesson3Input) -> [LessonCheck] {
         let lower = MeanEstimate(terms)
         checks.append(LessonCheck(
             statement: "\(lessonLabel(run))'s \(topLatentName(run)) carries information about x0: I(x0; \(topLatentName(run))) > 0",
-            subject: labels[i], measured: "InfoNCE lower bound = \(formatEstimate(lower))",
+            subject: labels[i], measured: "InfoNCE lower bound = \(lessonFormat(lower))",
             holds: lessonSignificantlyPositive(lower),
             reason: "the lower bound on I(x0; \(topLatentName(run))) is not more than 3 s.e. above 0: the encoder's codes overlap so much "
                 + "that this latent is (nearly) ignored, posterior collapse. Likely reason: too little training "
@@ -95,7 +95,7 @@ public func lesson3Checks(_ input: Lesson3Input) -> [LessonCheck] {
             checks.append(LessonCheck(
                 statement: "I(x0; \(topLatentName(run))) of the \(lessonLabel(run)) > I(x0; x_T) of the \(lessonLabel(other))",
                 subject: "\(labels[i]) vs \(labels[j])",
-                measured: "lower bound - upper bound = \(formatEstimate(d))", holds: lessonSignificantlyPositive(d),
+                measured: "lower bound - upper bound = \(lessonFormat(d))", holds: lessonSignificantlyPositive(d),
                 reason: "the \(lessonLabel(run))'s lower bound does not exceed the DDPM's upper bound by 3 s.e.: either the learned "
                     + "latent carries little information (posterior collapse, too little training) or x_T still depends on x0."))
         }
@@ -140,10 +140,10 @@ public func makeLesson3Report(_ input: Lesson3Input, reportName: String = "lesso
         let e = run.evaluation
         let one = lessonIndex(ofK: 1, in: e)
         var cells = [labels[i], formatCount(run.encoderParameters), formatCount(run.decoderParameters), formatCount(run.latentLayers),
-                     formatEstimate(e.elboEstimate), one.map { formatEstimate(e.iwaeEstimate($0)) } ?? "n/a",
-                     one.map { formatEstimate(MeanEstimate(pairedDifferenceOf: e.iwae[$0], minus: e.elbo)) } ?? "n/a",
-                     "\(formatEstimate(e.logLikelihoodEstimate)) (\(e.maximumSampleCount))", formatEstimate(e.gapEstimate)]
-        if densityKnown { cells += [e.jointKLEstimate.map(formatEstimate) ?? "n/a", e.marginalKLEstimate.map(formatEstimate) ?? "n/a"] }
+                     lessonFormat(e.elboEstimate), one.map { lessonFormat(e.iwaeEstimate($0)) } ?? "n/a",
+                     one.map { lessonFormat(MeanEstimate(pairedDifferenceOf: e.iwae[$0], minus: e.elbo)) } ?? "n/a",
+                     "\(lessonFormat(e.logLikelihoodEstimate)) (\(e.maximumSampleCount))", lessonFormat(e.gapEstimate)]
+        if densityKnown { cells += [e.jointKLEstimate.map(lessonFormat) ?? "n/a", e.marginalKLEstimate.map(lessonFormat) ?? "n/a"] }
         table.append(cells)
     }
     out += table.text + "\n"
@@ -160,10 +160,10 @@ public func makeLesson3Report(_ input: Lesson3Input, reportName: String = "lesso
     for (i, run) in runs.enumerated() {
         guard let kl = topLatentKL(run) else { continue }
         let sorted = kl.sorted()
-        let lower = i < input.topLatentLowerBoundTerms.count ? input.topLatentLowerBoundTerms[i].map { formatEstimate(MeanEstimate($0)) } : nil
+        let lower = i < input.topLatentLowerBoundTerms.count ? input.topLatentLowerBoundTerms[i].map { lessonFormat(MeanEstimate($0)) } : nil
         info.append([labels[i], topLatentName(run),
                      lower ?? (run.model == "hvae" ? "n/a (q(z_L|x0) has no closed form)" : "n/a"),
-                     formatEstimate(MeanEstimate(kl)), formatGeneral(sorted[sorted.count / 2]), formatGeneral(sorted.last!)])
+                     lessonFormat(MeanEstimate(kl)), formatGeneral(sorted[sorted.count / 2]), formatGeneral(sorted.last!)])
     }
     out += info.text + "\n"
 
@@ -174,10 +174,10 @@ public func makeLesson3Report(_ input: Lesson3Input, reportName: String = "lesso
             + "decoder parameters, \(formatCount(run.latentLayers)) latent layer\(run.latentLayers == 1 ? "" : "s")."
         if let one = lessonIndex(ofK: 1, in: run.evaluation) {
             let d = MeanEstimate(pairedDifferenceOf: run.evaluation.iwae[one], minus: run.evaluation.elbo)
-            out += " Generic path minus ELBO: \(formatEstimate(d))"
+            out += " Generic path minus ELBO: \(lessonFormat(d))"
             out += lessonEqualsZero(d) ? " (the same number, within noise)." : " (they disagree beyond 3 s.e.)."
         }
-        if let kl = topLatentKL(run) { out += " Top-layer KL: \(formatEstimate(MeanEstimate(kl))) nats." }
+        if let kl = topLatentKL(run) { out += " Top-layer KL: \(lessonFormat(MeanEstimate(kl))) nats." }
         out += "\n"
     }
     if let ddpm = runs.first(where: { $0.model == "ddpm" }), let vaeIndex = runs.firstIndex(where: { $0.model == "vae" }),
@@ -187,12 +187,12 @@ public func makeLesson3Report(_ input: Lesson3Input, reportName: String = "lesso
             && input.topLatentLowerBoundTerms[vaeIndex].map { lessonSignificantlyPositive(MeanEstimate($0)) } == true
         let destroyed = MeanEstimate(ddpmKL).mean < lessonNegligibleInformation
         if encodes && destroyed {
-            out += "- The \(lessonLabel(vae))'s z costs \(formatEstimate(MeanEstimate(vaeKL))) nats of KL per example because it "
-                + "encodes x0 (its InfoNCE lower bound is well above 0); the DDPM's x_T costs \(formatEstimate(MeanEstimate(ddpmKL))): "
+            out += "- The \(lessonLabel(vae))'s z costs \(lessonFormat(MeanEstimate(vaeKL))) nats of KL per example because it "
+                + "encodes x0 (its InfoNCE lower bound is well above 0); the DDPM's x_T costs \(lessonFormat(MeanEstimate(ddpmKL))): "
                 + "nothing is encoded there. "
         } else {
             out += "- On these numbers the contrast is not clean (see Checks): the \(lessonLabel(vae))'s z costs "
-                + "\(formatEstimate(MeanEstimate(vaeKL))) nats of KL per example, the DDPM's x_T \(formatEstimate(MeanEstimate(ddpmKL))). "
+                + "\(lessonFormat(MeanEstimate(vaeKL))) nats of KL per example, the DDPM's x_T \(lessonFormat(MeanEstimate(ddpmKL))). "
         }
         out += "By construction the DDPM's information about x0 lives in its *early* latents (small t) and fades as t grows "
             + "(plot below), so its decoder, not its encoder, does all the work: it must rebuild x0 from noise one small step "

@@ -8,16 +8,18 @@ public struct Lesson4Input: Sendable {
     public var sweep: [RunSummary]
     /// HVAEs on the same dataset that differ only in depth L (may be empty).
     public var depth: [RunSummary]
-    /// A VAE on the same dataset, shown for reference (optional).
-    public var reference: RunSummary?
+    /// Other runs on the same data, shown for reference: typically the VAE and the DDPM of
+    /// lessons 1–3 (same T as one point of the sweep, another schedule), whose per-step terms are
+    /// then plotted beside the sweep's.
+    public var references: [RunSummary]
     /// The T whose per-step terms are plotted (default: the middle of the sweep).
     public var termsT: Int?
     public var footer: LessonFooter
 
-    public init(sweep: [RunSummary], depth: [RunSummary], reference: RunSummary?, termsT: Int?, footer: LessonFooter) {
+    public init(sweep: [RunSummary], depth: [RunSummary], references: [RunSummary], termsT: Int?, footer: LessonFooter) {
         self.sweep = sweep
         self.depth = depth
-        self.reference = reference
+        self.references = references
         self.termsT = termsT
         self.footer = footer
     }
@@ -50,15 +52,15 @@ public func lesson4Checks(_ input: Lesson4Input) -> [LessonCheck] {
             let d = lessonDifference(run.evaluation.elbo, one.evaluation.elbo, paired: paired)
             checks.append(LessonCheck(
                 statement: "ELBO(T = \(run.latentLayers)) ≥ ELBO(T = 1)", subject: "DDPM sweep",
-                measured: "difference = \(formatEstimate(d))", holds: lessonAtLeastZero(d),
-                reason: "\(run.latentLayers) small steps give a lower ELBO than one step, beyond 3 s.e. Likely reason: "
-                    + LessonReason.training(run) + "; the same training budget is spread over \(run.latentLayers) timesteps, so each "
-                    + "step's denoiser sees 1/\(run.latentLayers) of the examples (look for one large L_t in the per-step terms)."))
+                measured: "difference = \(lessonFormat(d))", holds: lessonAtLeastZero(d),
+                reason: "\(run.latentLayers) small steps give a lower ELBO than one step, beyond 3 s.e. Likely reason: too little "
+                    + "training: the same \(formatCount(run.trainingSteps)) steps are spread over \(run.latentLayers) timesteps, so each "
+                    + "step's denoiser sees about 1/\(run.latentLayers) of the examples" + largestTermNote(run) + "."))
             if let k, let a = lessonIWAE(run, k: k), let b = lessonIWAE(one, k: k) {
                 let d = lessonDifference(a, b, paired: paired)
                 checks.append(LessonCheck(
                     statement: "log p̂(T = \(run.latentLayers)) ≥ log p̂(T = 1) (K = \(k))", subject: "DDPM sweep",
-                    measured: "difference = \(formatEstimate(d))", holds: lessonAtLeastZero(d),
+                    measured: "difference = \(lessonFormat(d))", holds: lessonAtLeastZero(d),
                     reason: "the importance-weighted bound at T = \(run.latentLayers) is below T = 1's beyond 3 s.e. Likely reason: "
                         + LessonReason.training(run) + "; or " + LessonReason.samples(run) + "."))
             }
@@ -68,7 +70,7 @@ public func lesson4Checks(_ input: Lesson4Input) -> [LessonCheck] {
             let d = lessonDifference(best.evaluation.elbo, one.evaluation.elbo, paired: lessonSameExamples(best.evaluation, one.evaluation))
             checks.append(LessonCheck(
                 statement: "many easy steps beat one hard step: ELBO(best T = \(best.latentLayers)) > ELBO(T = 1)", subject: "DDPM sweep",
-                measured: "difference = \(formatEstimate(d))", holds: lessonSignificantlyPositive(d),
+                measured: "difference = \(lessonFormat(d))", holds: lessonSignificantlyPositive(d),
                 reason: "no T > 1 improves the ELBO on T = 1 by more than 3 s.e. Likely reason: too little training "
                     + "(\(formatCount(best.trainingSteps)) steps) for the denoiser to learn many steps; or too few test examples "
                     + "(n = \(formatCount(best.evaluation.exampleCount)))."))
@@ -79,7 +81,7 @@ public func lesson4Checks(_ input: Lesson4Input) -> [LessonCheck] {
             let d = lessonDifference(a, b, paired: lessonSameExamples(best.evaluation, one.evaluation))
             checks.append(LessonCheck(
                 statement: "many easy steps beat one hard step: log p̂(best T = \(best.latentLayers)) > log p̂(T = 1) (K = \(k))",
-                subject: "DDPM sweep", measured: "difference = \(formatEstimate(d))", holds: lessonSignificantlyPositive(d),
+                subject: "DDPM sweep", measured: "difference = \(lessonFormat(d))", holds: lessonSignificantlyPositive(d),
                 reason: "no T > 1 improves log p̂ on T = 1 by more than 3 s.e. Likely reason: too little training "
                     + "(\(formatCount(best.trainingSteps)) steps); or too few samples (K = \(k), n = \(formatCount(best.evaluation.exampleCount)))."))
         }
@@ -88,10 +90,28 @@ public func lesson4Checks(_ input: Lesson4Input) -> [LessonCheck] {
         let gap = run.evaluation.gapEstimate
         checks.append(LessonCheck(
             statement: "ELBO ≤ log p̂ (K = \(run.evaluation.maximumSampleCount))", subject: lessonLabel(run),
-            measured: "gap = \(formatEstimate(gap))", holds: lessonAtLeastZero(gap),
+            measured: "gap = \(lessonFormat(gap))", holds: lessonAtLeastZero(gap),
             reason: "log p̂ is below the ELBO by more than 3 s.e., although E[IWAE_K] ≥ ELBO. " + LessonReason.both(run)))
     }
     return checks
+}
+
+/// ", and its largest single term is L_t = …" (with what that step is when it is the first step out of noise).
+func largestTermNote(_ run: RunSummary) -> String {
+    guard let largest = DiffusionTerms(run).largest else { return "" }
+    var note = "; its largest single term is \(largest.name) = \(lessonFormat(largest.estimate))"
+    if largest.name == "L_\(run.latentLayers - 1)" {
+        note += ", the first reverse step out of pure noise, where the cosine schedule's β_T = 0.999 makes the ε-parameterized "
+            + "mean amplify the network's error by 1/√α_T ≈ 32"
+    }
+    return note
+}
+
+/// "DDPM (T = 64, cosine)": the label with the noise schedule (the second item of the model description).
+func scheduleLabel(_ run: RunSummary) -> String {
+    let parts = run.modelDescription.components(separatedBy: ", ")
+    guard run.model == "ddpm", parts.count >= 2 else { return lessonLabel(run) }
+    return "DDPM (T = \(run.latentLayers), \(parts[1]))"
 }
 
 /// The decomposition −ELBO = L_0 + Σ_{t=1}^{T−1} L_t + L_T of one DDPM, per example means.
@@ -129,7 +149,7 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     guard !input.sweep.isEmpty else { throw ReportError.noRuns }
     let sweep = input.sweep.sorted { $0.latentLayers < $1.latentLayers }
     let depth = input.depth.sorted { $0.latentLayers < $1.latentLayers }
-    try validateComparable(sweep + depth + (input.reference.map { [$0] } ?? []))
+    try validateComparable(sweep + depth + input.references)
     let name = reportBaseName(reportName)
     let checks = lesson4Checks(input)
     let first = sweep[0]
@@ -163,19 +183,21 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
         let terms = DiffusionTerms(run)
         let logLikelihood = k.flatMap { lessonIWAE(run, k: $0) }.map { MeanEstimate($0) } ?? e.logLikelihoodEstimate
         let gap = k.flatMap { lessonIWAE(run, k: $0) }.map { MeanEstimate(pairedDifferenceOf: $0, minus: e.elbo) } ?? e.gapEstimate
-        table.append([formatCount(run.latentLayers), formatEstimate(e.elboEstimate), formatEstimate(logLikelihood), formatEstimate(gap),
-                      formatEstimate(terms.decoder), run.latentLayers > 1 ? formatEstimate(terms.denoising) : "-",
-                      formatEstimate(terms.prior),
-                      terms.largest.map { "\(formatEstimate($0.estimate)) (\($0.name))" } ?? "-",
-                      terms.meanPerStep.map(formatEstimate) ?? "-",
+        table.append([formatCount(run.latentLayers), lessonFormat(e.elboEstimate), lessonFormat(logLikelihood), lessonFormat(gap),
+                      lessonFormat(terms.decoder), run.latentLayers > 1 ? lessonFormat(terms.denoising) : "-",
+                      lessonFormat(terms.prior),
+                      terms.largest.map { "\(lessonFormat($0.estimate)) (\($0.name))" } ?? "-",
+                      terms.meanPerStep.map(lessonFormat) ?? "-",
                       formatCount(run.trainingSteps), formatDuration(run.trainingSeconds)])
     }
     out += table.text + "\n"
     var notes: [String] = []
-    if let entropy { notes.append("E[log q(x0)] = -H = \(formatEstimate(entropy)): the ceiling of every bound on average.") }
-    if let vae = input.reference {
-        notes.append("For reference, the VAE (learned encoder, one latent layer): ELBO \(formatEstimate(vae.evaluation.elboEstimate)), "
-            + "log p̂ \(formatEstimate(vae.evaluation.logLikelihoodEstimate)) (K = \(vae.evaluation.maximumSampleCount)).")
+    if let entropy { notes.append("E[log q(x0)] = -H = \(lessonFormat(entropy)): the ceiling of every bound on average.") }
+    for run in input.references {
+        let what = run.model == "vae" ? "the VAE (learned encoder, one latent layer)"
+            : run.model == "ddpm" ? "the DDPM of lessons 1-3 (\(scheduleLabel(run)))" : lessonLabel(run)
+        notes.append("For reference, \(what): ELBO \(lessonFormat(run.evaluation.elboEstimate)), "
+            + "log p̂ \(lessonFormat(run.evaluation.logLikelihoodEstimate)) (K = \(run.evaluation.maximumSampleCount)).")
     }
     if !notes.isEmpty { out += notes.joined(separator: " ") + "\n\n" }
 
@@ -190,9 +212,9 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
         for run in depth {
             let e = run.evaluation
             depthTable.append([formatCount(run.latentLayers), formatCount(run.encoderParameters), formatCount(run.decoderParameters),
-                               formatEstimate(e.elboEstimate), "\(formatEstimate(e.logLikelihoodEstimate)) (\(e.maximumSampleCount))",
-                               formatEstimate(e.gapEstimate), formatEstimate(e.reconstructionEstimate.scaled(by: -1)),
-                               e.layerKL.indices.map { formatEstimate(e.layerKLEstimate($0)) }.joined(separator: "; ")])
+                               lessonFormat(e.elboEstimate), "\(lessonFormat(e.logLikelihoodEstimate)) (\(e.maximumSampleCount))",
+                               lessonFormat(e.gapEstimate), lessonFormat(e.reconstructionEstimate.scaled(by: -1)),
+                               e.layerKL.indices.map { lessonFormat(e.layerKLEstimate($0)) }.joined(separator: "; ")])
         }
         out += depthTable.text + "\n"
     }
@@ -201,26 +223,26 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     out += "## What the numbers say\n\n"
     if let one = sweep.first(where: { $0.latentLayers == 1 }) {
         let terms = DiffusionTerms(one)
-        out += "- **T = 1** is a VAE whose encoder is fixed to noise: L_1 = \(formatEstimate(terms.prior)) nats (x_1 knows nothing "
-            + "about x0), so all of -ELBO is the decoder's one hard problem, L_0 = \(formatEstimate(terms.decoder)).\n"
+        out += "- **T = 1** is a VAE whose encoder is fixed to noise: L_1 = \(lessonFormat(terms.prior)) nats (x_1 knows nothing "
+            + "about x0), so all of -ELBO is the decoder's one hard problem, L_0 = \(lessonFormat(terms.decoder)).\n"
         let others = sweep.filter { $0.latentLayers > 1 }
         if let best = others.max(by: { $0.evaluation.elboEstimate.mean < $1.evaluation.elboEstimate.mean }) {
             let gain = lessonDifference(best.evaluation.elbo, one.evaluation.elbo, paired: lessonSameExamples(best.evaluation, one.evaluation))
-            out += "- The best ELBO is at **T = \(best.latentLayers)**: \(formatEstimate(best.evaluation.elboEstimate)) against "
-                + "\(formatEstimate(one.evaluation.elboEstimate)) at T = 1 ("
-                + (lessonSignificantlyPositive(gain) ? "better by \(formatEstimate(gain)) nats" : "not significantly better: \(formatEstimate(gain))") + ")"
+            out += "- The best ELBO is at **T = \(best.latentLayers)**: \(lessonFormat(best.evaluation.elboEstimate)) against "
+                + "\(lessonFormat(one.evaluation.elboEstimate)) at T = 1 ("
+                + (lessonSignificantlyPositive(gain) ? "better by \(lessonFormat(gain)) nats" : "not significantly better: \(lessonFormat(gain))") + ")"
             if let k, let a = lessonIWAE(best, k: k), let b = lessonIWAE(one, k: k) {
-                out += "; log p̂ (K = \(k)) \(formatEstimate(MeanEstimate(a))) against \(formatEstimate(MeanEstimate(b)))"
+                out += "; log p̂ (K = \(k)) \(lessonFormat(MeanEstimate(a))) against \(lessonFormat(MeanEstimate(b)))"
             }
             out += ".\n"
             if let last = others.last, last.latentLayers != best.latentLayers,
                last.evaluation.elboEstimate.mean < best.evaluation.elboEstimate.mean {
                 let lastTerms = DiffusionTerms(last)
-                out += "- The ELBO does not keep rising with T: at T = \(last.latentLayers) it is \(formatEstimate(last.evaluation.elboEstimate)). "
+                out += "- The ELBO does not keep rising with T: at T = \(last.latentLayers) it is \(lessonFormat(last.evaluation.elboEstimate)). "
                     + "Every run had the same \(formatCount(last.trainingSteps)) training steps, so at large T each timestep's "
                     + "denoiser is trained on fewer examples"
                 if let largest = lastTerms.largest {
-                    out += ", and its largest single term is \(largest.name) = \(formatEstimate(largest.estimate))"
+                    out += ", and its largest single term is \(largest.name) = \(lessonFormat(largest.estimate))"
                     if largest.name == "L_\(last.latentLayers - 1)" {
                         out += " — the first reverse step out of pure noise, where the cosine schedule's β_T = 0.999 makes the "
                             + "ε-parameterized mean amplify the network's error by 1/√α_T ≈ 32, and which is drawn in only 1/T of the "
@@ -234,17 +256,34 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     }
     let detail = DiffusionTerms(termsRun)
     if let largest = detail.largest, let mean = detail.meanPerStep {
-        out += "- **Per-step terms at T = \(termsRun.latentLayers)** (plot): the mean denoising KL is \(formatEstimate(mean)) nats per step, "
-            + "the largest \(largest.name) = \(formatEstimate(largest.estimate)); L_0 = \(formatEstimate(detail.decoder)) and "
-            + "L_T = \(formatEstimate(detail.prior))."
+        out += "- **Per-step terms at T = \(termsRun.latentLayers)** (plot): the mean denoising KL is \(lessonFormat(mean)) nats per step, "
+            + "the largest \(largest.name) = \(lessonFormat(largest.estimate)); L_0 = \(lessonFormat(detail.decoder)) and "
+            + "L_T = \(lessonFormat(detail.prior))."
             + (largest.estimate.mean < 0.5 * max(1e-9, DiffusionTerms(sweep[0]).decoder.mean)
                 ? " Many small problems, each a Gaussian matching a Gaussian, where T = 1 had one large one.\n"
                 : " Here even single steps are not small: the denoiser is undertrained for this T.\n")
     }
+    for other in input.references where other.model == "ddpm" && other.latentLayers == termsRun.latentLayers {
+        let terms = DiffusionTerms(other)
+        if let largest = terms.largest, let mean = terms.meanPerStep {
+            out += "- The same T with the **\(scheduleLabel(other).components(separatedBy: ", ").last!.dropLast()) schedule** (the DDPM of "
+                + "lessons 1-3, same network and budget): ELBO \(lessonFormat(other.evaluation.elboEstimate)), mean denoising KL "
+                + "\(lessonFormat(mean)) per step, largest \(largest.name) = \(lessonFormat(largest.estimate)). How the noise is "
+                + "spread over the steps decides how easy each step is.\n"
+        }
+    }
     if depth.count >= 2 {
-        let values = depth.map { "L = \($0.latentLayers): \(formatEstimate($0.evaluation.elboEstimate))" }.joined(separator: ", ")
+        let values = depth.map { "L = \($0.latentLayers): \(lessonFormat($0.evaluation.elboEstimate))" }.joined(separator: ", ")
         out += "- The HVAE's ELBO against depth: \(values). A learned encoder can already solve the hard problem with one "
             + "layer, so depth matters far less than for the diffusion, whose encoder cannot learn and needs many layers instead.\n"
+        for run in depth where run.latentLayers > 1 {
+            let unused = run.evaluation.layerKL.indices.filter { run.evaluation.layerKLEstimate($0).mean < 0.05 }
+            if !unused.isEmpty {
+                out += "- In the L = \(run.latentLayers) HVAE, \(unused.count) of \(run.latentLayers) layers carry less than 0.05 nats of KL "
+                    + "(\(unused.map { run.evaluation.layerNames[$0] }.joined(separator: ", "))): they are unused, posterior collapse. "
+                    + "A learned hierarchy may switch layers off; a diffusion's layers cannot be switched off, since its encoder is fixed.\n"
+            }
+        }
     }
     out += "\n"
 
@@ -252,11 +291,13 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
 
     var files: [ReportFile] = []
     var plots: [(caption: String, file: String)] = []
-    files.append(ReportFile(name: "\(name)-sweep.svg", text: lesson4SweepFigure(sweep: sweep, depth: depth, reference: input.reference, k: k).svg))
+    files.append(ReportFile(name: "\(name)-sweep.svg", text: lesson4SweepFigure(sweep: sweep, depth: depth, references: input.references, k: k).svg))
     plots.append(("ELBO and log p̂ against T (DDPM, cosine schedule) and against depth L (HVAE)", "\(name)-sweep.svg"))
-    var termsFigure = layerTermsFigure([termsRun], labels: [lessonLabel(termsRun)])
+    let termsRuns = [termsRun] + input.references.filter { $0.model == "ddpm" && $0.latentLayers == termsRun.latentLayers }
+    var termsFigure = layerTermsFigure(termsRuns, labels: termsRuns.map(scheduleLabel))
     termsFigure.title = "Per-step KL terms L_t of the DDPM at T = \(termsRun.latentLayers) (nats per example)"
-    termsFigure.panelWidth = 620
+    termsFigure.columns = termsRuns.count
+    termsFigure.panelWidth = termsRuns.count == 1 ? 620 : 470
     files.append(ReportFile(name: "\(name)-terms.svg", text: termsFigure.svg))
     plots.append(("The per-step terms L_t against t at T = \(termsRun.latentLayers)", "\(name)-terms.svg"))
     if first.exampleShape == [2], var figure = sampleScatterFigure(sweep, labels: sweep.map(lessonLabel)) {
@@ -268,14 +309,14 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
         plots.append(("Samples from the DDPM at each T", "\(name)-samples.svg"))
     }
     out += lessonPlotsSection(plots)
-    let all = sweep + depth + (input.reference.map { [$0] } ?? [])
+    let all = sweep + depth + input.references
     out += lessonRunsSection(all, labels: lessonLabels(all))
     out += lessonFooterSection(input.footer, runs: all)
     return [ReportFile(name: "\(name).md", text: out)] + files
 }
 
 /// ELBO and log p̂ against T (log axis) for the sweep, and against L for the HVAE depth series.
-func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], reference: RunSummary?, k: Int?) -> Figure {
+func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], references: [RunSummary], k: Int?) -> Figure {
     func points(_ runs: [RunSummary], _ values: (RunSummary) -> MeanEstimate) -> ([(x: Double, y: Double)], [Double]) {
         let estimates = runs.map(values)
         return (zip(runs, estimates).map { (x: Double($0.latentLayers), y: $1.mean) }, estimates.map(\.standardError))
@@ -292,8 +333,14 @@ func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], reference: Run
     if let entropy = lessonNegativeEntropy(sweep) {
         panel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q(x0)]"))
     }
-    if let reference {
+    for reference in references where reference.model == "vae" {
         panel.series.append(.horizontalLine(y: reference.evaluation.elboEstimate.mean, color: seriesColor(2), label: "VAE ELBO", dash: "2 3"))
+    }
+    let others = references.filter { $0.model == "ddpm" }
+    if !others.isEmpty {
+        panel.series.append(.errorBars(points: others.map { (x: Double($0.latentLayers), y: $0.evaluation.elboEstimate.mean) },
+                                       errors: others.map { $0.evaluation.elboEstimate.standardError }, color: seriesColor(3),
+                                       label: "ELBO, linear schedule", connect: false))
     }
     var panels = [panel]
     if !depth.isEmpty {

@@ -126,12 +126,22 @@ func lessonLabel(_ run: RunSummary) -> String {
 
 /// Labels for a list of runs, made unique with the dataset name and then a number.
 func lessonLabels(_ runs: [RunSummary]) -> [String] {
+    func duplicated(_ labels: [String]) -> [Bool] { labels.map { label in labels.filter { $0 == label }.count > 1 } }
     var labels = runs.map(lessonLabel)
-    for i in labels.indices where labels.filter({ $0 == labels[i] }).count > 1 {
-        labels[i] += " on \(runs[i].datasetName)"
-    }
-    for i in labels.indices where labels.filter({ $0 == labels[i] }).count > 1 { labels[i] += " #\(i + 1)" }
+    for (i, repeated) in duplicated(labels).enumerated() where repeated { labels[i] += " on \(runs[i].datasetName)" }
+    for (i, repeated) in duplicated(labels).enumerated() where repeated { labels[i] += " #\(i + 1)" }
     return labels
+}
+
+/// An estimate as text: ``formatEstimate(_:)``, or scientific notation for tiny values
+/// ("1.20e-06 ± 1.3e-08") where fixed decimals would need a row of zeros.
+func lessonFormat(_ estimate: MeanEstimate) -> String {
+    let mean = estimate.mean, se = estimate.standardError
+    if mean.isFinite, mean != 0, abs(mean) < 1e-3 {
+        let seText = se.isFinite ? String(format: "%.2g", abs(se)).replacingOccurrences(of: "e-0", with: "e-") : "n/a"
+        return String(format: "%.3g", mean).replacingOccurrences(of: "e-0", with: "e-") + " ± " + seText
+    }
+    return formatEstimate(estimate)
 }
 
 /// "a ± b" with an explicit sign: "+0.12 ± 0.01".

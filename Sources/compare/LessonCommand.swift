@@ -213,7 +213,7 @@ final class LessonSession {
     private func ensureEvaluated(_ run: LessonPlan.Run) throws {
         let path = plan.path(of: run)
         let arguments = plan.evalArguments(run)
-        let counts = plan.sampleCounts(model: run.model, layers: run.layers)
+        let counts = run.sampleCounts
         if let record = try? Checkpoint.readEvaluation(from: path),
            record.array(named: "sample_counts")?.values.map({ Int($0) }) == counts,
            let examples = record.attributes["examples"]?.integerValue,
@@ -236,7 +236,7 @@ final class LessonSession {
     // MARK: - The lessons
 
     func lesson1() throws -> ((LessonFooter) throws -> [ReportFile], [String]) {
-        let runs = try [plan.vae("gmm2d"), plan.hvae("gmm2d", layers: 2), plan.ddpm("gmm2d", timesteps: plan.lessonT)].map(summary)
+        let runs = try [plan.vae("gmm2d"), plan.hvae("gmm2d", layers: 2), plan.lessonDDPM("gmm2d")].map(summary)
         let name = "lesson-1"
         return ({ footer in try makeLesson1Report(Lesson1Input(runs: runs, footer: footer), reportName: name) },
                 [commandLine(["datasets", "make"], ["gmm2d"])])
@@ -245,13 +245,13 @@ final class LessonSession {
     func lesson2() throws -> ((LessonFooter) throws -> [ReportFile], [String]) {
         var runs: [RunSummary] = []
         for dataset in ["gmm2d", "checkerboard"] {
-            runs += try [plan.vae(dataset), plan.hvae(dataset, layers: 2), plan.ddpm(dataset, timesteps: plan.lessonT)].map(summary)
+            runs += try [plan.vae(dataset), plan.hvae(dataset, layers: 2), plan.lessonDDPM(dataset)].map(summary)
         }
         return ({ footer in try makeLesson2Report(Lesson2Input(runs: runs, footer: footer), reportName: "lesson-2") }, makeDatasets)
     }
 
     func lesson3() throws -> ((LessonFooter) throws -> [ReportFile], [String]) {
-        let specs = [plan.vae("gmm2d"), plan.hvae("gmm2d", layers: 2), plan.ddpm("gmm2d", timesteps: plan.lessonT)]
+        let specs = [plan.vae("gmm2d"), plan.hvae("gmm2d", layers: 2), plan.lessonDDPM("gmm2d")]
         let runs = try specs.map(summary)
         say("lesson 3: bounds on the information in the top latents")
         var lower: [[Double]?] = []
@@ -293,12 +293,12 @@ final class LessonSession {
     }
 
     func lesson4() throws -> ((LessonFooter) throws -> [ReportFile], [String]) {
-        let sweep = try plan.sweepT.map { try summary(plan.ddpm("gmm2d", timesteps: $0)) }
+        let sweep = try plan.sweepT.map { try summary(plan.sweepDDPM(timesteps: $0)) }
         let depth = try plan.depths.map { try summary(plan.hvae("gmm2d", layers: $0)) }
-        let reference = try summary(plan.vae("gmm2d"))
+        let references = try [plan.vae("gmm2d"), plan.lessonDDPM("gmm2d")].map(summary)
         let termsT = plan.lessonT
         return ({ footer in
-            try makeLesson4Report(Lesson4Input(sweep: sweep, depth: depth, reference: reference, termsT: termsT, footer: footer),
+            try makeLesson4Report(Lesson4Input(sweep: sweep, depth: depth, references: references, termsT: termsT, footer: footer),
                                   reportName: "lesson-4")
         }, [commandLine(["datasets", "make"], ["gmm2d"])])
     }

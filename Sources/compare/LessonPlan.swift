@@ -65,14 +65,13 @@ struct LessonPlan {
     /// ELBO draws averaged per example.
     var elboDraws: Int { mode == .smoke ? 2 : 10 }
 
-    /// The K values of IWAE_K for a model with `layers` latent layers (T for the DDPM).
-    func sampleCounts(model: String, layers: Int) -> [Int] {
-        if mode == .smoke { return [1, 10] }
-        if model == "ddpm" && layers > 64 { return [1, 10, 100] }
-        return [1, 10, 100, 1000]
-    }
+    /// K up to 1000 (lessons 1–3: the VAE, the HVAE and the DDPM at T = ``lessonT``).
+    var manySamples: [Int] { mode == .smoke ? [1, 10] : [1, 10, 100, 1000] }
 
-    /// T of the DDPM in lessons 1–3 (small enough for K = 1000; also a point of lesson 4's sweep).
+    /// K up to 100 (lesson 4's sweep, where T reaches 1000: IWAE_K costs n · K · T network rows).
+    var sweepSamples: [Int] { mode == .smoke ? [1, 10] : [1, 10, 100] }
+
+    /// T of the DDPM in lessons 1–3 (small enough for K = 1000).
     var lessonT: Int { mode == .smoke ? 16 : 64 }
 
     /// Lesson 4's sweep over T.
@@ -90,15 +89,15 @@ struct LessonPlan {
             "VAE: latent size 2, \(hiddenText ?? "hidden 128-128"), SiLU, KL warm-up \(formatCount(warmup)) steps. "
                 + "HVAE: bottom-up (Markov) inference, latent layers of size 2, \(hiddenText ?? "hidden 128-128"), KL warm-up "
                 + "\(formatCount(warmup)) steps.",
-            "DDPM: cosine schedule, learned-range reverse variance, hybrid loss (L_simple + 0.001 L_vlb, Nichol & Dhariwal 2021), "
-                + "ε-network \(hiddenText ?? "128-128-128") with a 32-wide timestep embedding; T = \(lessonT) in lessons 1-3 "
-                + "(small enough for K = 1000: IWAE_K costs n·K·T network rows), T ∈ {\(sweepT.map(String.init).joined(separator: ", "))} "
-                + "in lesson 4.",
-            "Evaluation (seed 1): VAE and HVAE on the first n = \(formatCount(latentExamples)) test examples with K = "
-                + "\(sampleCounts(model: "vae", layers: 1).map(String.init).joined(separator: ", ")); every DDPM on the first "
-                + "n = \(formatCount(diffusionExamples)) with K = \(sampleCounts(model: "ddpm", layers: 1).map(String.init).joined(separator: ", "))"
-                + (sweepT.contains { $0 > 64 } ? " for T ≤ 64 and K = \(sampleCounts(model: "ddpm", layers: 1000).map(String.init).joined(separator: ", ")) for larger T" : "")
-                + "; each example's ELBO is the mean of \(elboDraws) draws.",
+            "DDPM: learned-range reverse variance, hybrid loss (L_simple + 0.001 L_vlb, Nichol & Dhariwal 2021), ε-network "
+                + "\(hiddenText ?? "128-128-128") with a 32-wide timestep embedding. Lessons 1-3: T = \(lessonT) with the linear schedule "
+                + "(Ho et al.'s β from 1e-4 to 0.02 at T = 1000, both ends scaled by 1000/T); T = \(lessonT) is small enough for "
+                + "K = 1000, since IWAE_K costs n·K·T network rows. Lesson 4: T ∈ {\(sweepT.map(String.init).joined(separator: ", "))} "
+                + "with the cosine schedule, so that every T, even 1, ends at pure noise.",
+            "Evaluation (seed 1): VAE and HVAE on the first n = \(formatCount(latentExamples)) test examples, every DDPM on the first "
+                + "n = \(formatCount(diffusionExamples)); K = \(manySamples.map(String.init).joined(separator: ", ")) in lessons 1-3 and "
+                + "K = \(sweepSamples.map(String.init).joined(separator: ", ")) for lesson 4's sweep; each example's ELBO is the mean of "
+                + "\(elboDraws) draws.",
         ]
         if mode != .full {
             lines.append("This is the \(mode.rawValue) variant (`compare lesson … --\(mode.rawValue)`): shorter training and fewer samples "
@@ -118,6 +117,8 @@ struct LessonPlan {
         /// Latent layers: 1 for the VAE, L for the HVAE, T for the DDPM.
         let layers: Int
         let modelOptions: [String]
+        /// The K values of its evaluation.
+        let sampleCounts: [Int]
     }
 
     func path(of run: Run) -> String { "\(runsFolder)/\(run.name).h5" }
@@ -126,20 +127,28 @@ struct LessonPlan {
 
     func vae(_ dataset: String) -> Run {
         Run(name: "vae-\(dataset)", model: "vae", dataset: dataset, layers: 1,
-            modelOptions: hiddenOptions + ["--warmup", String(warmup)])
+            modelOptions: hiddenOptions + ["--warmup", String(warmup)], sampleCounts: manySamples)
     }
 
     func hvae(_ dataset: String, layers: Int) -> Run {
         Run(name: "hvae-L\(layers)-\(dataset)", model: "hvae", dataset: dataset, layers: layers,
             modelOptions: hiddenOptions + ["--inference", "bottom-up",
                                            "--latent-sizes", [String](repeating: "2", count: layers).joined(separator: ","),
-                                           "--warmup", String(warmup)])
+                                           "--warmup", String(warmup)],
+            sampleCounts: manySamples)
     }
 
-    func ddpm(_ dataset: String, timesteps: Int) -> Run {
-        Run(name: "ddpm-T\(timesteps)-\(dataset)", model: "ddpm", dataset: dataset, layers: timesteps,
-            modelOptions: hiddenOptions + ["--timesteps", String(timesteps), "--schedule", "cosine",
-                                           "--variance", "learned-range", "--loss", "hybrid"])
+    /// The DDPM of lessons 1–3: T = ``lessonT``, linear schedule, K up to 1000.
+    func lessonDDPM(_ dataset: String) -> Run { ddpm(dataset, timesteps: lessonT, schedule: "linear", sampleCounts: manySamples) }
+
+    /// A DDPM of lesson 4's sweep: cosine schedule, K up to 100.
+    func sweepDDPM(timesteps: Int) -> Run { ddpm("gmm2d", timesteps: timesteps, schedule: "cosine", sampleCounts: sweepSamples) }
+
+    func ddpm(_ dataset: String, timesteps: Int, schedule: String, sampleCounts: [Int]) -> Run {
+        Run(name: "ddpm-\(schedule)-T\(timesteps)-\(dataset)", model: "ddpm", dataset: dataset, layers: timesteps,
+            modelOptions: hiddenOptions + ["--timesteps", String(timesteps), "--schedule", schedule,
+                                           "--variance", "learned-range", "--loss", "hybrid"],
+            sampleCounts: sampleCounts)
     }
 
     private var hiddenOptions: [String] { hidden.map { ["--hidden", $0] } ?? [] }
@@ -157,7 +166,7 @@ struct LessonPlan {
     /// The `compare eval` arguments of `run`.
     func evalArguments(_ run: Run) -> [String] {
         [path(of: run), "--examples", String(examples(run)),
-         "--samples", sampleCounts(model: run.model, layers: run.layers).map(String.init).joined(separator: ","),
+         "--samples", run.sampleCounts.map(String.init).joined(separator: ","),
          "--seed", "1", "--elbo-draws", String(elboDraws)]
     }
 }
