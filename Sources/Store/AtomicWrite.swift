@@ -19,7 +19,8 @@ extension HDF5File {
         var isDirectory: ObjCBool = false
         if !folder.isEmpty,
            !(FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue) {
-            throw StoreError(file: path, cause: "folder \(folder) does not exist")
+            throw StoreError(file: path, cause: FileManager.default.fileExists(atPath: folder)
+                ? "\(folder) is not a folder" : "folder \(folder) does not exist")
         }
         let file: HDF5File
         do { file = try HDF5File.create(temporaryPath) } catch let error as StoreError {

@@ -86,6 +86,9 @@ struct ModelOptions: ParsableArguments {
     /// The configuration of `model` for data of `dimension` under `likelihood`.
     func configuration(model: String, dimension: Int, likelihood: Likelihood) throws -> ModelConfiguration {
         try refuseForeign(model)
+        if let latent, latent < 1 { throw CLIFailure("--latent must be at least 1, got \(latent)") }
+        if let warmup, warmup < 0 { throw CLIFailure("--warmup must be 0 (off) or positive, got \(warmup)") }
+        if let freeBits, !(freeBits >= 0 && freeBits.isFinite) { throw CLIFailure("--free-bits must be a finite number ≥ 0, got \(freeBits)") }
         let hiddenSizes = try hidden.map { try Self.parseSizes($0, option: "hidden") }
         let activation = try activation.map { try Self.parse($0, as: Activation.self, option: "activation") }
         switch model {
