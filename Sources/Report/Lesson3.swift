@@ -219,7 +219,7 @@ public func makeLesson3Report(_ input: Lesson3Input, reportName: String = "lesso
 /// A value with four significant digits (exponent form when tiny).
 func formatGeneral(_ value: Double) -> String {
     guard value.isFinite else { return formatFixed(value, decimals: 0) }
-    if value != 0 && abs(value) < 1e-3 { return String(format: "%.2e", value) }
+    if value != 0 && abs(value) < 1e-3 { return String(format: "%.3g", value).replacingOccurrences(of: "e-0", with: "e-") }
     return formatFixed(value, decimals: decimalsForBareValue(value))
 }
 

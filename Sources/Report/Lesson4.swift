@@ -107,11 +107,15 @@ func largestTermNote(_ run: RunSummary) -> String {
     return note
 }
 
-/// "DDPM (T = 64, cosine)": the label with the noise schedule (the second item of the model description).
+/// "DDPM (T = 64, cosine)": the label with the noise schedule.
 func scheduleLabel(_ run: RunSummary) -> String {
+    run.model == "ddpm" ? "DDPM (T = \(run.latentLayers), \(scheduleName(run)))" : lessonLabel(run)
+}
+
+/// The noise schedule of a DDPM run (the second item of its model description), e.g. `cosine`.
+func scheduleName(_ run: RunSummary) -> String {
     let parts = run.modelDescription.components(separatedBy: ", ")
-    guard run.model == "ddpm", parts.count >= 2 else { return lessonLabel(run) }
-    return "DDPM (T = \(run.latentLayers), \(parts[1]))"
+    return parts.count >= 2 ? parts[1] : "?"
 }
 
 /// The decomposition −ELBO = L_0 + Σ_{t=1}^{T−1} L_t + L_T of one DDPM, per example means.
@@ -120,6 +124,8 @@ struct DiffusionTerms {
     let denoising: MeanEstimate    // Σ_{t=1}^{T−1} L_t
     let prior: MeanEstimate        // L_T
     let largest: (name: String, estimate: MeanEstimate)?
+    /// The largest denoising KL after `largest`.
+    let secondLargest: (name: String, estimate: MeanEstimate)?
     let meanPerStep: MeanEstimate?
 
     init(_ run: RunSummary) {
@@ -132,11 +138,13 @@ struct DiffusionTerms {
         prior = layers > 0 ? MeanEstimate(e.layerKL[layers - 1]) : MeanEstimate(mean: 0, standardError: 0, count: n)
         if layers > 1 {
             let estimates = (0..<(layers - 1)).map { e.layerKLEstimate($0) }
-            let index = estimates.indices.max { estimates[$0].mean < estimates[$1].mean }!
-            largest = (e.layerNames[index], estimates[index])
+            let order = estimates.indices.sorted { estimates[$0].mean > estimates[$1].mean }
+            largest = (e.layerNames[order[0]], estimates[order[0]])
+            secondLargest = order.count > 1 ? (e.layerNames[order[1]], estimates[order[1]]) : nil
             meanPerStep = denoising.scaled(by: 1 / Double(layers - 1))
         } else {
             largest = nil
+            secondLargest = nil
             meanPerStep = nil
         }
     }
@@ -195,7 +203,7 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     if let entropy { notes.append("E[log q(x0)] = -H = \(lessonFormat(entropy)): the ceiling of every bound on average.") }
     for run in input.references {
         let what = run.model == "vae" ? "the VAE (learned encoder, one latent layer)"
-            : run.model == "ddpm" ? "the DDPM of lessons 1-3 (\(scheduleLabel(run)))" : lessonLabel(run)
+            : run.model == "ddpm" ? "the DDPM of lessons 1-3 (T = \(run.latentLayers), \(scheduleName(run)) schedule)" : lessonLabel(run)
         notes.append("For reference, \(what): ELBO \(lessonFormat(run.evaluation.elboEstimate)), "
             + "log p̂ \(lessonFormat(run.evaluation.logLikelihoodEstimate)) (K = \(run.evaluation.maximumSampleCount)).")
     }
@@ -256,17 +264,24 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     }
     let detail = DiffusionTerms(termsRun)
     if let largest = detail.largest, let mean = detail.meanPerStep {
+        let oneStep = DiffusionTerms(sweep[0]).decoder.mean
         out += "- **Per-step terms at T = \(termsRun.latentLayers)** (plot): the mean denoising KL is \(lessonFormat(mean)) nats per step, "
             + "the largest \(largest.name) = \(lessonFormat(largest.estimate)); L_0 = \(lessonFormat(detail.decoder)) and "
             + "L_T = \(lessonFormat(detail.prior))."
-            + (largest.estimate.mean < 0.5 * max(1e-9, DiffusionTerms(sweep[0]).decoder.mean)
+        if largest.name == "L_\(termsRun.latentLayers - 1)", let next = detail.secondLargest {
+            out += " Apart from that first step out of noise, the largest is \(next.name) = \(lessonFormat(next.estimate)):"
+                + (next.estimate.mean < 0.5 * oneStep ? " many small problems, each a Gaussian matching a Gaussian, where T = 1 had one large one.\n"
+                    : " even the other steps are not small yet; the denoiser is undertrained for this T.\n")
+        } else {
+            out += largest.estimate.mean < 0.5 * oneStep
                 ? " Many small problems, each a Gaussian matching a Gaussian, where T = 1 had one large one.\n"
-                : " Here even single steps are not small: the denoiser is undertrained for this T.\n")
+                : " Here even single steps are not small: the denoiser is undertrained for this T.\n"
+        }
     }
     for other in input.references where other.model == "ddpm" && other.latentLayers == termsRun.latentLayers {
         let terms = DiffusionTerms(other)
         if let largest = terms.largest, let mean = terms.meanPerStep {
-            out += "- The same T with the **\(scheduleLabel(other).components(separatedBy: ", ").last!.dropLast()) schedule** (the DDPM of "
+            out += "- The same T with the **\(scheduleName(other)) schedule** (the DDPM of "
                 + "lessons 1-3, same network and budget): ELBO \(lessonFormat(other.evaluation.elboEstimate)), mean denoising KL "
                 + "\(lessonFormat(mean)) per step, largest \(largest.name) = \(lessonFormat(largest.estimate)). How the noise is "
                 + "spread over the steps decides how easy each step is.\n"
@@ -329,9 +344,9 @@ func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], references: [R
     panel.series.append(.errorBars(points: elbo.0, errors: elbo.1, color: seriesColor(0), label: "ELBO"))
     let logLikelihood = points(sweep) { run in k.flatMap { lessonIWAE(run, k: $0) }.map { MeanEstimate($0) } ?? run.evaluation.logLikelihoodEstimate }
     panel.series.append(.errorBars(points: logLikelihood.0, errors: logLikelihood.1, color: seriesColor(1),
-                                   label: k.map { "log p̂ (K = \($0))" } ?? "log p̂"))
+                                   label: k.map { "log p̂ (K=\($0))" } ?? "log p̂"))
     if let entropy = lessonNegativeEntropy(sweep) {
-        panel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q(x0)]"))
+        panel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q]"))
     }
     for reference in references where reference.model == "vae" {
         panel.series.append(.horizontalLine(y: reference.evaluation.elboEstimate.mean, color: seriesColor(2), label: "VAE ELBO", dash: "2 3"))
@@ -340,7 +355,7 @@ func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], references: [R
     if !others.isEmpty {
         panel.series.append(.errorBars(points: others.map { (x: Double($0.latentLayers), y: $0.evaluation.elboEstimate.mean) },
                                        errors: others.map { $0.evaluation.elboEstimate.standardError }, color: seriesColor(3),
-                                       label: "ELBO, linear schedule", connect: false))
+                                       label: "ELBO, linear", connect: false))
     }
     var panels = [panel]
     if !depth.isEmpty {
@@ -354,7 +369,7 @@ func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], references: [R
         let l = points(depth) { $0.evaluation.logLikelihoodEstimate }
         depthPanel.series.append(.errorBars(points: l.0, errors: l.1, color: seriesColor(1), label: "log p̂"))
         if let entropy = lessonNegativeEntropy(depth) {
-            depthPanel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q(x0)]"))
+            depthPanel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q]"))
         }
         // One y axis for both panels, so the two series compare at a glance.
         let shared = PlotAxis(covering: panel.yValues + depthPanel.yValues)
@@ -363,7 +378,7 @@ func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], references: [R
         panels = [panel, depthPanel]
     }
     var figure = Figure(title: "Many easy problems instead of one hard one", panels: panels, columns: 2)
-    figure.panelWidth = 470
+    figure.panelWidth = 520
     figure.panelHeight = 340
     return figure
 }
