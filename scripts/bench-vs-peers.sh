@@ -65,13 +65,15 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 PACKAGES="numpy jax optax threadpoolctl"
-[ "$WITH_TORCH" = 1 ] && PACKAGES="$PACKAGES torch"
-# shellcheck disable=SC2086
-if ! "$VENV/bin/python" -c "import numpy, jax, optax, threadpoolctl$([ "$WITH_TORCH" = 1 ] && echo ', torch')" 2>/dev/null; then
+IMPORTS="numpy, jax, optax, threadpoolctl"
+FRAMEWORKS="jax numpy"
+if [ "$WITH_TORCH" = 1 ]; then
+  PACKAGES="$PACKAGES torch"; IMPORTS="$IMPORTS, torch"; FRAMEWORKS="jax numpy torch"
+fi
+if ! "$VENV/bin/python" -c "import $IMPORTS" 2>/dev/null; then
+  # shellcheck disable=SC2086
   "$VENV/bin/pip" install -q $PACKAGES
 fi
-FRAMEWORKS="jax numpy"
-[ "$WITH_TORCH" = 1 ] && FRAMEWORKS="jax numpy torch"
 
 if [ -z "${COMPARE_BIN:-}" ]; then
   swift build -c release >/dev/null
@@ -112,7 +114,9 @@ if [ -n "$MEMORY_STEPS" ]; then
     --workload ddpm2d,vae784,ddpm784 --steps-memory-check "$MEMORY_STEPS" > "$MEMORY_JSON"
 fi
 
-COMMAND="scripts/bench-vs-peers.sh --threads \"$THREADS\" --rounds $ROUNDS --workloads \"$WORKLOADS\" --reps $REPS --target-s $TARGET_S --warmup-s $WARMUP_S --idle-threshold $IDLE_THRESHOLD$([ "$WITH_TORCH" = 1 ] && echo ' --with-torch')$([ -n "$MEMORY_STEPS" ] && echo " --memory-steps $MEMORY_STEPS")"
+COMMAND="scripts/bench-vs-peers.sh --threads \"$THREADS\" --rounds $ROUNDS --workloads \"$WORKLOADS\" --reps $REPS --target-s $TARGET_S --warmup-s $WARMUP_S --idle-threshold $IDLE_THRESHOLD"
+if [ "$WITH_TORCH" = 1 ]; then COMMAND="$COMMAND --with-torch"; fi
+if [ -n "$MEMORY_STEPS" ]; then COMMAND="$COMMAND --memory-steps $MEMORY_STEPS"; fi
 "$VENV/bin/python" - "$RAW" "$OUT" "$COMMAND" "$MEMORY_JSON" <<'PY'
 import glob, json, os, statistics, sys
 raw, out, command, memory_path = sys.argv[1:5]

@@ -34,11 +34,10 @@ public final class Adam {
 
     /// Moments of `parameters[i]` at index i.
     private let moments: [Moments]
-    /// Parameter indices in the order threads take them: largest first, each to the thread
-    /// with the least work so far (a fixed assignment, decided once from the sizes).
-    private var schedule: [[Int]]
-    /// The thread count ``schedule`` was made for.
-    private var scheduledThreads: Int
+    /// Parameter indices, largest first: the order threads take them in.
+    private let order: [Int]
+    /// Whether there are enough values to share the update out between threads.
+    private let concurrent: Bool
 
     /// First moments m, keyed like the parameters.
     public var firstMoments: [String: [Float]] {
@@ -63,35 +62,15 @@ public final class Adam {
         self.epsilon = epsilon
         self.maximumGradientNorm = maximumGradientNorm
         moments = parameters.map { Moments(count: $0.tensor.count) }
-        scheduledThreads = LinearAlgebra.threadCount
-        schedule = Self.balance(parameters.map { $0.tensor.count }, threads: scheduledThreads)
+        let sizes = parameters.map { $0.tensor.count }
+        order = sizes.indices.sorted { sizes[$0] > sizes[$1] || (sizes[$0] == sizes[$1] && $0 < $1) }
+        concurrent = sizes.reduce(0, +) >= Self.parallelThreshold
     }
 
-    /// Parameter indices split into `LinearAlgebra.threadCount` lists of similar total size
-    /// (longest first onto the lightest list), or one list when the total is small.
-    private static func balance(_ sizes: [Int], threads: Int) -> [[Int]] {
-        let order = sizes.indices.sorted { sizes[$0] > sizes[$1] || (sizes[$0] == sizes[$1] && $0 < $1) }
-        let lists = sizes.reduce(0, +) >= parallelThreshold ? Swift.max(1, threads) : 1
-        var schedule = [[Int]](repeating: [], count: lists)
-        var loads = [Int](repeating: 0, count: lists)
-        for index in order {
-            let lightest = loads.indices.min { loads[$0] < loads[$1] }!
-            schedule[lightest].append(index)
-            loads[lightest] += sizes[index]
-        }
-        return schedule.filter { !$0.isEmpty }
-    }
-
-    /// Runs `body(i)` for every parameter index, the lists of ``schedule`` on concurrent threads.
+    /// Runs `body(i)` once for every parameter index, largest parameters first, spread over
+    /// the configured threads when there is enough work.
     private func forEachParameter(_ body: (Int) -> Void) {
-        if scheduledThreads != LinearAlgebra.threadCount {
-            scheduledThreads = LinearAlgebra.threadCount
-            schedule = Self.balance(parameters.map { $0.tensor.count }, threads: scheduledThreads)
-        }
-        let schedule = self.schedule
-        Parallel.forEach(schedule.count, concurrent: schedule.count > 1) { list in
-            for index in schedule[list] { body(index) }
-        }
+        Parallel.forEach(order.count, concurrent: concurrent) { body(order[$0]) }
     }
 
     /// Σ g² of one buffer in Double, in a fixed order (four running sums, then the tail).
@@ -129,12 +108,10 @@ public final class Adam {
     /// Returns the gradient norm before clipping, so callers can stop on a non-finite one.
     @discardableResult
     public func update() -> Double {
+        let clippingNorm = maximumGradientNorm == nil ? nil : gradientNorm()
         var scale: Float = 1
-        var clippingNorm: Double?
-        if let maximum = maximumGradientNorm {
-            let norm = gradientNorm()
-            clippingNorm = norm
-            if norm > Double(maximum) { scale = Float(Double(maximum) / norm) }
+        if let maximum = maximumGradientNorm, let norm = clippingNorm, norm > Double(maximum) {
+            scale = Float(Double(maximum) / norm)
         }
         step += 1
         let correction1 = 1 - powf(beta1, Float(step))
@@ -143,6 +120,7 @@ public final class Adam {
         let b1 = beta1, b2 = beta2, eps = epsilon
         let rootCorrection2 = correction2.squareRoot()
         let needsNorm = clippingNorm == nil
+        let gradientScale = scale
         var partial = [Double](repeating: 0, count: parameters.count)
         partial.withUnsafeMutableBufferPointer { partial in
             let partial = partial.baseAddress!
@@ -156,15 +134,9 @@ public final class Adam {
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
                             p.withMutableStorage { w in
-                                let g = g.baseAddress!, m = m.baseAddress!, v = v.baseAddress!, w = w.baseAddress!
-                                for i in 0..<n {
-                                    let gi = g[i] * scale
-                                    let mi = b1 * m[i] + (1 - b1) * gi
-                                    let vi = b2 * v[i] + (1 - b2) * gi * gi
-                                    m[i] = mi
-                                    v[i] = vi
-                                    w[i] -= stepSize * mi / (vi.squareRoot() / rootCorrection2 + eps)
-                                }
+                                Self.step(n, g.baseAddress!, m.baseAddress!, v.baseAddress!, w.baseAddress!,
+                                          scale: gradientScale, beta1: b1, beta2: b2, stepSize: stepSize,
+                                          rootCorrection2: rootCorrection2, epsilon: eps)
                             }
                         }
                     }
@@ -173,6 +145,48 @@ public final class Adam {
             }
         }
         return clippingNorm ?? partial.reduce(0, +).squareRoot()
+    }
+
+    /// The update of `count` values: with gᵢ = scale · gradientᵢ,
+    /// m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², w ← w − stepSize · m / (√v / √(1 − β₂ˢ) + ε),
+    /// four lanes at a time, then the tail one by one — the same operations on every element.
+    @inline(__always)
+    private static func step(_ count: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                             _ v: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
+                             scale: Float, beta1: Float, beta2: Float, stepSize: Float, rootCorrection2: Float, epsilon: Float) {
+        typealias Lanes = SIMD4<Float>
+        var i = 0
+        while i + 4 <= count {
+            let gi = load(g + i) * scale
+            let mi = beta1 * load(m + i) + (1 - beta1) * gi
+            let vi = beta2 * load(v + i) + (1 - beta2) * gi * gi
+            store(mi, m + i)
+            store(vi, v + i)
+            store(load(w + i) - stepSize * mi / (squareRoots(vi) / rootCorrection2 + epsilon), w + i)
+            i += 4
+        }
+        while i < count {
+            let gi = g[i] * scale
+            let mi = beta1 * m[i] + (1 - beta1) * gi
+            let vi = beta2 * v[i] + (1 - beta2) * gi * gi
+            m[i] = mi
+            v[i] = vi
+            w[i] -= stepSize * mi / (vi.squareRoot() / rootCorrection2 + epsilon)
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    private static func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    private static func load(_ pointer: UnsafeMutablePointer<Float>) -> SIMD4<Float> { load(UnsafePointer(pointer)) }
+
+    @inline(__always)
+    private static func store(_ value: SIMD4<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Float>.self)
     }
 
     /// Restores the moments and step count saved from an identical optimizer.
@@ -198,3 +212,10 @@ import Glibc
 #else
 import Darwin
 #endif
+
+/// √ of four lanes, correctly rounded like `Float.squareRoot()`: LLVM's vector square root,
+/// bound directly. On Linux `Float.squareRoot()` goes through libm's `sqrtf`, whose errno path
+/// (a call for negative inputs) keeps the loop around it from vectorizing: the update loop
+/// then runs one element at a time.
+@_silgen_name("llvm.sqrt.v4f32")
+private func squareRoots(_ x: SIMD4<Float>) -> SIMD4<Float>

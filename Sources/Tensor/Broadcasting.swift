@@ -61,11 +61,28 @@ public enum Broadcasting {
         }
     }
 
+    /// Whether `reduced` is `full` with its last axis summed away: `[…, n]` → `[…]` or `[…, 1]`
+    /// (with n > 1, and every other extent equal).
+    static func isRowReduction(from full: [Int], to reduced: [Int]) -> Bool {
+        guard let last = full.last, last > 1 else { return false }
+        let leading = full.dropLast()
+        return Array(leading) == reduced || (Array(leading) + [1]) == reduced
+    }
+
     /// `values` of `sourceShape` stretched to `outputShape`.
     static func expand(_ values: [Float], from sourceShape: [Int], to outputShape: [Int]) -> [Float] {
         if sourceShape == outputShape { return values }
         let count = outputShape.reduce(1, *)
         if values.count == 1 { return [Float](repeating: values[0], count: count) }
+        if let last = outputShape.last, last > 0, isRowReduction(from: outputShape, to: sourceShape) {
+            // One value per row ([rows] or [rows, 1] → [rows, last]): fill each row.
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for row in 0..<(count / last) {
+                    (buffer.baseAddress! + row * last).initialize(repeating: values[row], count: last)
+                }
+                initialized = count
+            }
+        }
         var result = [Float](repeating: 0, count: count)
         values.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { output in
@@ -89,6 +106,17 @@ public enum Broadcasting {
                     var total = 0.0
                     for v in source { total += Double(v) }
                     output[0] = total
+                } else if let last = sourceShape.last, last > 0, isRowReduction(from: sourceShape, to: targetShape) {
+                    // The sum of each row ([rows, last] → [rows] or [rows, 1]), in order: the
+                    // additions of the general path below, without its index arithmetic.
+                    let source = source.baseAddress!
+                    Parallel.forEachChunk(count, minimumChunk: Swift.max(1, Parallel.minimumChunk / last)) { rows in
+                        for row in rows {
+                            var total = 0.0
+                            for j in 0..<last { total += Double(source[row * last + j]) }
+                            output[row] = total
+                        }
+                    }
                 } else if let last = sourceShape.last, last == count, targetShape.reduce(1, *) == targetShape.last {
                     // A row vector [n] or [1, n] against a matrix [m, n].
                     var offset = 0

@@ -1,6 +1,12 @@
 import Dispatch
 import _CBLAS
 
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// The number of threads the toolkit computes with, for matrix products and large
 /// element-wise kernels alike.
 ///
@@ -11,8 +17,7 @@ import _CBLAS
 /// between small products (they used to take a third of a core on a shared machine).
 ///
 /// Small work never splits: a product below ``parallelProductThreshold`` multiply–adds, or an
-/// element-wise loop below ``Parallel/minimumChunk`` elements per thread, runs on the calling
-/// thread. The split is a function of the sizes and `threadCount` only, so results are
+/// element-wise loop below 2 × ``Parallel/minimumChunk`` elements, runs on the calling thread. The split is a function of the sizes and `threadCount` only, so results are
 /// reproducible for a given thread count.
 public enum LinearAlgebra {
     /// The count OpenBLAS was started with (`OPENBLAS_NUM_THREADS`, else the number of cores),
@@ -40,42 +45,72 @@ public enum LinearAlgebra {
     public static let parallelProductThreshold = 1 << 20
 }
 
-/// Splits loops over ``LinearAlgebra/threadCount`` threads (element-wise kernels here, the
-/// optimizer's update in `NN`).
+/// Splits loops over ``LinearAlgebra/threadCount`` threads (element-wise kernels and
+/// products here, the optimizer's update in `NN`).
+///
+/// Work is cut into a few more pieces than there are threads, and each thread takes the next
+/// piece when it is done with one, so a thread that the operating system pauses (on a shared
+/// machine) holds up the others only for the piece it is on. Which thread computes a piece
+/// never changes its result: pieces are fixed by the sizes and the thread count alone.
 public enum Parallel {
-    /// Elements per thread below which a loop is not split.
-    public static let minimumChunk = 1 << 15
+    /// Elements per piece below which a loop is not split.
+    public static let minimumChunk = 1 << 14
+    /// Pieces per thread for element-wise loops.
+    static let chunksPerThread = 4
 
     /// Calls `body` on contiguous ranges that cover `0..<count`: one range (on the calling
-    /// thread) for small counts, else up to `threadCount` ranges run concurrently. Ranges start
-    /// at multiples of 16 so that each thread's vector loop starts aligned with the others'.
-    @inlinable
+    /// thread) for small counts or one thread, else up to 4 × threadCount ranges of at least
+    /// `minimumChunk` elements, taken by the threads in turn. Ranges start at multiples of 16.
     public static func forEachChunk(_ count: Int, minimumChunk: Int = minimumChunk, _ body: (Range<Int>) -> Void) {
-        let parts = Swift.min(LinearAlgebra.threadCount, count / Swift.max(1, minimumChunk))
-        if parts <= 1 {
+        let threads = LinearAlgebra.threadCount
+        let chunks = Swift.min(threads * chunksPerThread, count / Swift.max(1, minimumChunk))
+        if threads <= 1 || chunks <= 1 {
             body(0..<count)
             return
         }
-        let chunk = (count / parts + 15) & ~15
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let start = Swift.min(count, part * chunk)
-            let end = part == parts - 1 ? count : Swift.min(count, start + chunk)
-            body(start..<end)
+        let size = (count / chunks + 15) & ~15
+        forEach(chunks) { chunk in
+            let start = chunk * size
+            let end = chunk == chunks - 1 ? count : Swift.min(count, start + size)
+            if start < end { body(start..<end) }
         }
     }
 
-    /// Runs `body(0) … body(count − 1)`: when `concurrent`, on ``LinearAlgebra/threadCount``
-    /// threads, thread j taking items j, j + threads, …; else in order on the calling thread.
-    /// `body` must only write what item i owns.
-    @inlinable
-    public static func forEach(_ count: Int, concurrent: Bool, _ body: (Int) -> Void) {
+    /// Runs `body(0) … body(count − 1)`, each once: when `concurrent` (and more than one
+    /// thread is configured), on up to ``LinearAlgebra/threadCount`` threads that each take
+    /// the next unclaimed item; else in order on the calling thread. `body(i)` must only write
+    /// what item i owns.
+    public static func forEach(_ count: Int, concurrent: Bool = true, _ body: (Int) -> Void) {
         let threads = Swift.min(count, LinearAlgebra.threadCount)
-        if concurrent && threads > 1 {
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                for item in stride(from: thread, to: count, by: threads) { body(item) }
-            }
-        } else {
+        if !concurrent || threads <= 1 {
             for item in 0..<count { body(item) }
+            return
         }
+        let counter = WorkCounter()
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while let item = counter.take(below: count) { body(item) }
+        }
+    }
+}
+
+/// The next unclaimed item index, shared by the threads of one ``Parallel/forEach(_:concurrent:_:)``.
+final class WorkCounter {
+    private var next = 0
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() { pthread_mutex_init(mutex, nil) }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    /// Claims the next index below `count`, or `nil` when all are claimed.
+    func take(below count: Int) -> Int? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }

@@ -7,6 +7,11 @@
 // their loops vectorize; loops over more than `Parallel.minimumChunk` elements per thread are
 // split over `LinearAlgebra.threadCount` threads.
 
+/// One element's (f(x), f′(x)).
+private protocol ActivationKernel {
+    static func apply(_ x: Float) -> (Float, Float)
+}
+
 /// A point-wise nonlinearity with a fused kernel: the activations of ``Tensor/relu()`` …
 /// ``Tensor/softplus()``, and the one an ``Tensor/affine(_:weight:bias:activation:)`` applies
 /// to its output in place.
@@ -17,34 +22,41 @@ public enum PointwiseActivation: String, Sendable, CaseIterable {
     /// `x` itself (in place).
     func evaluate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, slopes: UnsafeMutablePointer<Float>?, count: Int) {
         switch self {
-        case .relu: Self.map(x, y, slopes, count, Self.relu)
-        case .sigmoid: Self.map(x, y, slopes, count, Self.sigmoid)
-        case .silu: Self.map(x, y, slopes, count, Self.silu)
-        case .tanh: Self.map(x, y, slopes, count, Self.tanh)
-        case .softplus: Self.map(x, y, slopes, count, Self.softplus)
+        case .relu: Self.map(Relu.self, x, y, slopes, count)
+        case .sigmoid: Self.map(Sigmoid.self, x, y, slopes, count)
+        case .silu: Self.map(SiLU.self, x, y, slopes, count)
+        case .tanh: Self.map(Tanh.self, x, y, slopes, count)
+        case .softplus: Self.map(Softplus.self, x, y, slopes, count)
         }
     }
 
-    /// Applies `kernel(x) -> (y, dy/dx)` element-wise. In-place and out-of-place loops are
-    /// written apart: a loop whose input and output pointers may alias only vectorizes after a
-    /// run-time overlap check, which in-place calls would fail.
+    /// Applies `Kernel.apply(x) -> (y, dy/dx)` element-wise. The kernel is a type, not a
+    /// closure, so that each specialization has it inlined into its loop whatever its size. In-place and
+    /// out-of-place loops are written apart: a loop whose input and output pointers may alias
+    /// only vectorizes after a run-time overlap check, which in-place calls would fail.
     @inline(__always)
-    private static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ slopes: UnsafeMutablePointer<Float>?,
-                            _ count: Int, _ kernel: (Float) -> (Float, Float)) {
+    private static func map<Kernel: ActivationKernel>(_: Kernel.Type, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                                      _ slopes: UnsafeMutablePointer<Float>?, _ count: Int) {
         let inPlace = UnsafePointer(y) == x
         Parallel.forEachChunk(count) { range in
             switch (slopes, inPlace) {
             case (let d?, true):
-                for i in range { (y[i], d[i]) = kernel(y[i]) }
+                for i in range { (y[i], d[i]) = Kernel.apply(y[i]) }
             case (let d?, false):
-                for i in range { (y[i], d[i]) = kernel(x[i]) }
+                for i in range { (y[i], d[i]) = Kernel.apply(x[i]) }
             case (nil, true):
-                for i in range { y[i] = kernel(y[i]).0 }
+                for i in range { y[i] = Kernel.apply(y[i]).0 }
             case (nil, false):
-                for i in range { y[i] = kernel(x[i]).0 }
+                for i in range { y[i] = Kernel.apply(x[i]).0 }
             }
         }
     }
+
+    private enum Relu: ActivationKernel { @inline(__always) static func apply(_ x: Float) -> (Float, Float) { relu(x) } }
+    private enum Sigmoid: ActivationKernel { @inline(__always) static func apply(_ x: Float) -> (Float, Float) { sigmoid(x) } }
+    private enum SiLU: ActivationKernel { @inline(__always) static func apply(_ x: Float) -> (Float, Float) { silu(x) } }
+    private enum Tanh: ActivationKernel { @inline(__always) static func apply(_ x: Float) -> (Float, Float) { tanh(x) } }
+    private enum Softplus: ActivationKernel { @inline(__always) static func apply(_ x: Float) -> (Float, Float) { softplus(x) } }
 
     // MARK: Kernels: (f(x), f′(x))
 

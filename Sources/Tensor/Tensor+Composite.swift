@@ -12,8 +12,15 @@ extension Tensor {
     /// −x.
     public static prefix func - (x: Tensor) -> Tensor { x * -1 }
 
-    /// lhs − rhs with broadcasting.
-    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs + (-rhs) }
+    /// lhs − rhs with broadcasting: lhs + (−rhs). Where nothing is recorded the two passes are
+    /// done as one, which gives the same values (a − b is a + (−b) in IEEE arithmetic).
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        if !GradientMode.isRecording || !(lhs.requiresGradient || rhs.requiresGradient) {
+            let (shape, values) = broadcastBinary(lhs, rhs, -)
+            return Tensor(shape: shape, storage: values)
+        }
+        return lhs + (-rhs)
+    }
 
     /// x².
     public func squared() -> Tensor { self * self }

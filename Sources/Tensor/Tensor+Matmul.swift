@@ -91,8 +91,10 @@ extension Tensor {
     /// One `cblas_sgemm` (row-major, C's leading dimension n), or — for products of at least
     /// ``LinearAlgebra/parallelProductThreshold`` multiply–adds with more than one thread
     /// configured — one single-threaded sgemm per block of C's rows (or of its columns when C
-    /// is wider than tall), run concurrently. Every element of C is computed by exactly one
-    /// call over the full k, so the blocks are independent.
+    /// is wider than tall), the blocks shared out by ``Parallel/forEach(_:concurrent:_:)``.
+    /// Every element of C is computed by exactly one call over the full k, so blocks are
+    /// independent. Splitting rows repacks B once per block (columns: A), so blocks are at
+    /// least 64 rows and at most two per thread.
     static func sgemm(
         m: Int, n: Int, k: Int,
         _ a: UnsafePointer<Float>, leading lda: Int, transpose transposeA: Bool,
@@ -102,21 +104,20 @@ extension Tensor {
         let threads = LinearAlgebra.threadCount
         let splitRows = m >= n
         let extent = splitRows ? m : n
-        // Blocks of a multiple of 16 rows (columns), so that no block ends in a partial
-        // micro-tile of the BLAS kernel except the last.
-        let parts = threads > 1 && m * n * k >= LinearAlgebra.parallelProductThreshold ? Swift.min(threads, extent / 16) : 1
+        let blocks = threads > 1 && m * n * k >= LinearAlgebra.parallelProductThreshold ? Swift.min(2 * threads, extent / 64) : 1
         func call(rows: Int, columns: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(rows), Int32(columns), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
         }
-        if parts <= 1 {
+        if blocks <= 1 {
             call(rows: m, columns: n, a, b, c)
             return
         }
-        let block = (extent / parts + 15) & ~15
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let start = part * block
-            let count = part == parts - 1 ? extent - start : Swift.min(block, extent - start)
+        // Multiples of 16 rows (columns): no block but the last ends in a partial micro-tile.
+        let size = (extent / blocks + 15) & ~15
+        Parallel.forEach(blocks) { block in
+            let start = block * size
+            let count = block == blocks - 1 ? extent - start : Swift.min(size, extent - start)
             guard count > 0 else { return }
             if splitRows {
                 // Rows start..<start+count of op(A): row offset in A, or column offset in Aᵀ's storage.

@@ -238,6 +238,47 @@ final class PerformancePathTests: XCTestCase {
         for (twice, single) in zip(w.gradient!, once) { XCTAssertEqual(twice, 2 * single, accuracy: 1e-5 * Swift.abs(single) + 1e-7) }
     }
 
+    // MARK: - Shortcuts without a tape
+
+    /// `a − b` without recording is one pass; with recording it is the composite a + (−b).
+    /// Same values either way, and the recorded one still has its gradient.
+    func testSubtraction_withoutRecordingEqualsComposite() {
+        var data = TestData(seed: 420)
+        let a = data.normal([5, 7]), b = data.normal([7]), c = data.normal([5, 7])
+        for (lhs, rhs) in [(a, b), (a, c), (b, a), (a, Tensor(0.5))] {
+            let direct = GradientMode.withoutRecording { lhs - rhs }
+            let composite = lhs + (-rhs)
+            XCTAssertEqual(direct.shape, composite.shape)
+            XCTAssertEqual(direct.storage, composite.storage)
+            XCTAssertFalse(direct.requiresGradient)
+        }
+        let p = Tensor(parameterShape: [5, 7], storage: a.storage)
+        (p - c).sum().backward()
+        XCTAssertEqual(p.gradient, [Float](repeating: 1, count: 35))
+    }
+
+    /// Sums over the last axis (and their gradients, which broadcast back) take a row-wise path:
+    /// the same additions in the same order as the general one.
+    func testRowSums_equalTheGeneralReduction() {
+        var data = TestData(seed: 421)
+        let x = data.normal([300, 129])
+        let kept = x.sum(axis: 1, keepingDimensions: true), dropped = x.sum(axis: -1)
+        XCTAssertEqual(kept.shape, [300, 1])
+        XCTAssertEqual(dropped.shape, [300])
+        XCTAssertEqual(kept.storage, dropped.storage)
+        for row in 0..<300 {
+            var total = 0.0
+            for j in 0..<129 { total += Double(x.storage[row * 129 + j]) }
+            XCTAssertEqual(dropped.storage[row], Float(total), "row \(row)")
+        }
+        let p = Tensor(parameterShape: [300, 129], storage: x.storage)
+        let weights = data.normal([300])
+        (p.sum(axis: -1) * weights).sum().backward()
+        for row in [0, 17, 299] {
+            for j in [0, 64, 128] { XCTAssertEqual(p.gradient![row * 129 + j], weights.storage[row]) }
+        }
+    }
+
     // MARK: - softplus / fastLog1p
 
     /// softplus(x) = log1p(eˣ) for x ≤ 0 is fastLog1p of e = fastExponential(x); its relative
