@@ -172,10 +172,23 @@ public func makeLesson1Report(_ input: Lesson1Input, reportName: String = "lesso
     if let loosest = runs.indices.max(by: { runs[$0].evaluation.gapEstimate.mean < runs[$1].evaluation.gapEstimate.mean }),
        let tightest = runs.indices.min(by: { runs[$0].evaluation.gapEstimate.mean < runs[$1].evaluation.gapEstimate.mean }),
        loosest != tightest {
-        out += "- The loosest ELBO is the \(labels[loosest])'s (gap \(lessonFormat(runs[loosest].evaluation.gapEstimate))), the "
-            + "tightest the \(labels[tightest])'s (gap \(lessonFormat(runs[tightest].evaluation.gapEstimate))). A large gap means "
-            + "q(z|x0) is far from the model's posterior p(z|x0): the ELBO, which training maximizes, then understates how good "
-            + "the model is, and ranking models by ELBO can mislead.\n"
+        func gaps(_ e: ModelEvaluation) -> [Double] { zip(e.logLikelihood, e.elbo).map { $0 - $1 } }
+        let a = runs[loosest].evaluation, b = runs[tightest].evaluation
+        let difference = lessonDifference(gaps(a), gaps(b), paired: lessonSameExamples(a, b))
+        if lessonSignificantlyPositive(difference) {
+            out += "- The loosest ELBO is the \(labels[loosest])'s (gap \(lessonFormat(a.gapEstimate))), the tightest the "
+                + "\(labels[tightest])'s (gap \(lessonFormat(b.gapEstimate))). A large gap means q(z|x0) is far from the model's "
+                + "posterior p(z|x0): the ELBO, which training maximizes, then understates how good the model is, and ranking "
+                + "models by ELBO can mislead.\n"
+        } else {
+            out += "- The gaps do not differ significantly between the models (from \(lessonFormat(b.gapEstimate)) to "
+                + "\(lessonFormat(a.gapEstimate)) nats): each encoder sits about as far from its model's posterior p(z|x0). "
+                + (runs.contains { $0.model == "ddpm" }
+                    ? "For the DDPM that is remarkable, since its encoder cannot move at all: training has made the fixed noising "
+                        + "process nearly the posterior of the learned decoder. "
+                    : "")
+                + "Where gaps differ, the ELBO understates the better-fitted models unequally, and ranking models by ELBO can mislead.\n"
+        }
     }
     out += "\n"
 
