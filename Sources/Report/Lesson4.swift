@@ -315,7 +315,7 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     termsFigure.panelWidth = termsRuns.count == 1 ? 620 : 470
     files.append(ReportFile(name: "\(name)-terms.svg", text: termsFigure.svg))
     plots.append(("The per-step terms L_t against t at T = \(termsRun.latentLayers)", "\(name)-terms.svg"))
-    if first.exampleShape == [2], var figure = sampleScatterFigure(sweep, labels: sweep.map(lessonLabel)) {
+    if first.exampleShape == [2], var figure = sampleScatterFigure(sweep, labels: sweep.map(lessonLabel), maximumPoints: 800) {
         figure.columns = min(4, sweep.count)
         figure.panelWidth = 300
         figure.panelHeight = 290
