@@ -9,21 +9,7 @@
 @inline(__always)
 func fastExponential(_ x: Float) -> Float {
     let clamped = x < -87.336_54 ? -87.336_54 : (x > 88.376_26 ? 88.376_26 : x)
-    // n = round(x / ln 2) by the 1.5·2²³ trick: after the addition the integer sits in the low
-    // mantissa bits, so its bit pattern minus the constant's is n itself.
-    let magic: Float = 12_582_912
-    let shifted = clamped * 1.442_695_04 + magic
-    let n = shifted - magic
-    let exponent = shifted.bitPattern &- magic.bitPattern
-    // r = x − n ln 2, with ln 2 split in two parts so the product is exact.
-    let r = clamped - n * 0.693_359_375 + n * 2.121_944_40e-4
-    var p: Float = 1.987_569_150_0e-4
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    let polynomial = p * r * r + r + 1
+    let (polynomial, exponent) = exponentialReduction(clamped)
     let result = polynomial * Float(bitPattern: (exponent &+ 127) << 23)
     return x < -87.336_54 ? 0 : result
 }
@@ -62,18 +48,28 @@ func fastLog1p(_ e: Float) -> Float {
 @inline(__always)
 func fastExponentialWithSubnormals(_ x: Float) -> Float {
     let clamped = x < -103.972_08 ? -103.972_08 : (x > 0 ? 0 : x)
+    let (polynomial, exponent) = exponentialReduction(clamped)
+    let result = polynomial * Float(bitPattern: (exponent &+ 127 &+ 64) << 23) * 0x1p-64
+    return x < -103.972_08 ? 0 : result
+}
+
+/// The shared core of both exponentials: for x (already clamped to the caller's range) returns
+/// eʳ ≈ 1 + r + r² P(r) and n, with x = n ln 2 + r, |r| ≤ ln 2 / 2, so that eˣ = eʳ · 2ⁿ.
+@inline(__always)
+func exponentialReduction(_ x: Float) -> (polynomial: Float, exponent: UInt32) {
+    // n = round(x / ln 2) by the 1.5·2²³ trick: after the addition the integer sits in the low
+    // mantissa bits, so its bit pattern minus the constant's is n itself.
     let magic: Float = 12_582_912
-    let shifted = clamped * 1.442_695_04 + magic
+    let shifted = x * 1.442_695_04 + magic
     let n = shifted - magic
     let exponent = shifted.bitPattern &- magic.bitPattern
-    let r = clamped - n * 0.693_359_375 + n * 2.121_944_40e-4
+    // r = x − n ln 2, with ln 2 split in two parts so the product is exact.
+    let r = x - n * 0.693_359_375 + n * 2.121_944_40e-4
     var p: Float = 1.987_569_150_0e-4
     p = p * r + 1.398_199_950_7e-3
     p = p * r + 8.333_451_907_3e-3
     p = p * r + 4.166_579_589_4e-2
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
-    let polynomial = p * r * r + r + 1
-    let result = polynomial * Float(bitPattern: (exponent &+ 127 &+ 64) << 23) * 0x1p-64
-    return x < -103.972_08 ? 0 : result
+    return (p * r * r + r + 1, exponent)
 }
