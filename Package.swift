@@ -2,10 +2,10 @@
 import PackageDescription
 
 // Dependencies point one way:
-// compare → Report / Training / Store → models (VAE, HVAE, DDPM) + Evaluation → NN → Tensor → _CBLAS.
+// compare → Report / Training / Store → models (VAE, HVAE, DDPM) + Evaluation → NN → Tensor → _CBLAS, _TensorKernels.
 let package = Package(
     name: "compare",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS("15.0")],  // Synchronization.Atomic
     products: [
         .executable(name: "compare", targets: ["compare"]),
         .library(name: "Tensor", targets: ["Tensor"]),
@@ -18,7 +18,8 @@ let package = Package(
         .systemLibrary(name: "_CBLAS"),
         .systemLibrary(name: "_CHDF5"),
         .systemLibrary(name: "_CPNG"),
-        .target(name: "Tensor", dependencies: ["_CBLAS"]),
+        .target(name: "_TensorKernels"),
+        .target(name: "Tensor", dependencies: ["_CBLAS", "_TensorKernels"]),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "VAEModel", dependencies: ["NN"]),
         .target(name: "HVAEModel", dependencies: ["NN"]),

@@ -1,4 +1,3 @@
-import Dispatch
 import _CBLAS
 
 #if canImport(Glibc)
@@ -46,7 +45,7 @@ public enum LinearAlgebra {
 }
 
 /// Splits loops over ``LinearAlgebra/threadCount`` threads (element-wise kernels and
-/// products here, the optimizer's update in `NN`).
+/// products here, the optimizer's update in `NN`), on the persistent workers of ``ThreadPool``.
 ///
 /// Work is cut into a few more pieces than there are threads, and each thread takes the next
 /// piece when it is done with one, so a thread that the operating system pauses (on a shared
@@ -81,36 +80,18 @@ public enum Parallel {
     /// the next unclaimed item; else in order on the calling thread. `body(i)` must only write
     /// what item i owns.
     public static func forEach(_ count: Int, concurrent: Bool = true, _ body: (Int) -> Void) {
+        forEach(count, concurrent: concurrent) { item, _ in body(item) }
+    }
+
+    /// As ``forEach(_:concurrent:_:)-swift.type.method``, also passing the participant that runs the
+    /// item: 0 for the calling thread, 1…threadCount − 1 for workers, distinct among the threads
+    /// of one loop (an index into per-thread scratch space).
+    public static func forEach(_ count: Int, concurrent: Bool = true, _ body: (_ item: Int, _ participant: Int) -> Void) {
         let threads = Swift.min(count, LinearAlgebra.threadCount)
         if !concurrent || threads <= 1 {
-            for item in 0..<count { body(item) }
+            for item in 0..<count { body(item, 0) }
             return
         }
-        let counter = WorkCounter()
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while let item = counter.take(below: count) { body(item) }
-        }
-    }
-}
-
-/// The next unclaimed item index, shared by the threads of one ``Parallel/forEach(_:concurrent:_:)``.
-final class WorkCounter {
-    private var next = 0
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    init() { pthread_mutex_init(mutex, nil) }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    /// Claims the next index below `count`, or `nil` when all are claimed.
-    func take(below count: Int) -> Int? {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        guard next < count else { return nil }
-        next += 1
-        return next - 1
+        ThreadPool.shared.forEach(count, threads: threads, body)
     }
 }

@@ -1,42 +1,55 @@
 extension Tensor {
-    /// y = x Wᵀ + b in one operation: the output starts as b repeated on every row and one
-    /// sgemm adds x Wᵀ to it (β = 1), so the bias costs no extra pass or allocation.
+    /// y = x Wᵀ + b in one operation: the product adds b to each element as it stores it, so
+    /// the bias costs no extra pass or allocation.
     ///
     /// Shapes: x [n, in], W [out, in], b [out] → [n, out].
-    /// Gradients: dx = dy W, dW = dyᵀ x, db = Σ_rows dy — each accumulated by sgemm or one loop.
+    /// Gradients: dx = dy W, dW = dyᵀ x, db = Σ_rows dy — each accumulated by the product or one loop.
     public static func affine(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
         affine(x, weight: weight, bias: bias, activation: nil)
     }
 
     /// f(x Wᵀ + b) in one operation: the affine map as above, then `activation` applied in
-    /// place to the product's buffer, keeping only its slopes f′ for the backward pass — no
-    /// separate activation tensor, gradient buffer or tape entry. `activation: nil` is the
-    /// plain affine map. Equal in value and gradient to `affine(x, weight:, bias:)` followed
-    /// by the activation (checked by the tests).
+    /// place to each block of the product while it is in cache, keeping only its slopes f′ for
+    /// the backward pass — no separate activation tensor, gradient buffer or tape entry.
+    /// `activation: nil` is the plain affine map. Equal in value and gradient to
+    /// `affine(x, weight:, bias:)` followed by the activation (checked by the tests).
     ///
     /// Gradients: with dz = dy ⊙ f′, dx = dz W, dW = dzᵀ x, db = Σ_rows dz.
     public static func affine(_ x: Tensor, weight: Tensor, bias: Tensor, activation: PointwiseActivation?) -> Tensor {
         precondition(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1] && bias.shape == [weight.shape[0]],
                      "affine needs x [n, in], W [out, in], b [out]; got \(x.shape), \(weight.shape), \(bias.shape)")
         let n = x.shape[0], inputs = x.shape[1], outputs = weight.shape[0]
-        var values = [Float](unsafeUninitializedCapacity: n * outputs) { buffer, initialized in
-            bias.storage.withUnsafeBufferPointer { b in
-                for row in 0..<n {
-                    (buffer.baseAddress! + row * outputs).initialize(from: b.baseAddress!, count: outputs)
-                }
-            }
-            initialized = n * outputs
-        }
-        gemm(x.storage, rows: n, columns: inputs, transpose: false,
-             weight.storage, rows: outputs, columns: inputs, transpose: true,
-             into: &values, accumulate: true)
         let records = GradientMode.isRecording && (x.requiresGradient || weight.requiresGradient || bias.requiresGradient)
-        var slopes: [Float] = []
-        if let activation {
-            if records { slopes = uninitializedBuffer(n * outputs) }
-            values.withUnsafeMutableBufferPointer { z in
-                slopes.withUnsafeMutableBufferPointer { d in
-                    activation.evaluate(z.baseAddress!, into: z.baseAddress!, slopes: records ? d.baseAddress! : nil, count: n * outputs)
+        var values = uninitializedBuffer(n * outputs)
+        var slopes: [Float] = records && activation != nil ? uninitializedBuffer(n * outputs) : []
+        x.storage.withUnsafeBufferPointer { xs in
+            weight.storage.withUnsafeBufferPointer { w in
+                bias.storage.withUnsafeBufferPointer { b in
+                    values.withUnsafeMutableBufferPointer { z in
+                        slopes.withUnsafeMutableBufferPointer { d in
+                            guard let zBase = z.baseAddress else { return }
+                            let slopeBase = records ? d.baseAddress : nil
+                            MatrixProduct.multiply(m: n, n: outputs, k: inputs,
+                                                   xs.baseAddress ?? UnsafePointer(zBase), leading: inputs, transpose: false,
+                                                   w.baseAddress ?? UnsafePointer(zBase), leading: inputs, transpose: true,
+                                                   into: zBase, accumulate: false, bias: b.baseAddress) { rows, columns in
+                                guard let activation else { return }
+                                if columns.count == outputs {
+                                    // Whole rows: one stretch of memory (split over threads
+                                    // unless the product already runs on several).
+                                    let offset = rows.lowerBound * outputs
+                                    activation.evaluate(zBase + offset, into: zBase + offset,
+                                                        slopes: slopeBase.map { $0 + offset }, count: rows.count * outputs)
+                                    return
+                                }
+                                for row in rows {
+                                    let offset = row * outputs + columns.lowerBound
+                                    activation.evaluateSerially(zBase + offset, into: zBase + offset,
+                                                                slopes: slopeBase.map { $0 + offset }, count: columns.count)
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,201 @@
+// The matrix product's inner loops for AVX2 + FMA (the blocking and threading around them are
+// in Swift, `MatrixProduct.swift`): packing of A and B into register-tile panels, and the
+// 6 × 16 micro-kernel of BLIS's Haswell / Zen sgemm — twelve 8-lane accumulators, one
+// broadcast of A and two loads of B per step of depth.
+#include "TensorKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TK_AVX2 __attribute__((target("avx2,fma")))
+#define MR TK_GEMM_MR
+#define NR TK_GEMM_NR
+
+static inline long tk_min(long a, long b) { return a < b ? a : b; }
+
+// MARK: - Packing
+
+TK_AVX2 void tk_gemm_pack_a(const float *a, long lda, int transpose, long row, long rows,
+                            long depth, long depthCount, float *packed) {
+    for (long panel = 0; panel < rows; panel += MR) {
+        const long height = tk_min(MR, rows - panel);
+        float *out = packed + panel * depthCount;
+        if (!transpose) {
+            // op(A)[i][p] = a[i·lda + p]: each row is read contiguously, written every MR floats.
+            long r = 0;
+            for (; r < height; r++) {
+                const float *source = a + (row + panel + r) * lda + depth;
+                for (long p = 0; p < depthCount; p++) out[p * MR + r] = source[p];
+            }
+            for (; r < MR; r++) {
+                for (long p = 0; p < depthCount; p++) out[p * MR + r] = 0;
+            }
+        } else {
+            // op(A)[i][p] = a[p·lda + i]: MR neighbours at each depth.
+            for (long p = 0; p < depthCount; p++) {
+                const float *source = a + (depth + p) * lda + row + panel;
+                long r = 0;
+                for (; r < height; r++) out[p * MR + r] = source[r];
+                for (; r < MR; r++) out[p * MR + r] = 0;
+            }
+        }
+    }
+}
+
+/// 8 × 8 transpose of the rows r[0…7] in place (the classic unpack / shuffle / permute sequence).
+TK_AVX2 static inline void tk_transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+TK_AVX2 void tk_gemm_pack_b(const float *b, long ldb, int transpose, long depth, long depthCount,
+                            long column, long columns, float *packed) {
+    for (long panel = 0; panel < columns; panel += NR) {
+        const long width = tk_min(NR, columns - panel);
+        float *out = packed + panel * depthCount;
+        if (!transpose) {
+            // op(B)[p][j] = b[p·ldb + j]: NR neighbours at each depth.
+            const float *source = b + depth * ldb + column + panel;
+            if (width == NR) {
+                for (long p = 0; p < depthCount; p++) {
+                    _mm256_store_ps(out + p * NR, _mm256_loadu_ps(source + p * ldb));
+                    _mm256_store_ps(out + p * NR + 8, _mm256_loadu_ps(source + p * ldb + 8));
+                }
+            } else {
+                for (long p = 0; p < depthCount; p++) {
+                    long j = 0;
+                    for (; j < width; j++) out[p * NR + j] = source[p * ldb + j];
+                    for (; j < NR; j++) out[p * NR + j] = 0;
+                }
+            }
+        } else {
+            // op(B)[p][j] = b[j·ldb + p]: row j of B is column j of op(B). Full panels go
+            // through 8 × 8 transposes (8 columns × 8 depths at a time); the rest element-wise.
+            const float *source = b + (column + panel) * ldb + depth;
+            long p = 0;
+            if (width == NR) {
+                for (; p + 8 <= depthCount; p += 8) {
+                    for (int half = 0; half < 2; half++) {
+                        __m256 r[8];
+                        for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(source + (half * 8 + j) * ldb + p);
+                        tk_transpose8(r);
+                        for (int q = 0; q < 8; q++) _mm256_store_ps(out + (p + q) * NR + half * 8, r[q]);
+                    }
+                }
+            }
+            for (; p < depthCount; p++) {
+                long j = 0;
+                for (; j < width; j++) out[p * NR + j] = source[j * ldb + p];
+                for (; j < NR; j++) out[p * NR + j] = 0;
+            }
+        }
+    }
+}
+
+// MARK: - Micro-kernel
+
+/// The MR × NR tile at `c` (row stride ldc) from one packed panel of A and one of B.
+TK_AVX2 static inline void tk_kernel_6x16(long depthCount, const float *restrict a, const float *restrict b,
+                                          float *restrict c, long ldc, int accumulate, const float *restrict bias) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int r = 0; r < MR; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
+#pragma clang loop unroll_count(4)
+    for (long p = 0; p < depthCount; p++) {
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        __m256 s;
+        s = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(s, b0, c00); c01 = _mm256_fmadd_ps(s, b1, c01);
+        s = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(s, b0, c10); c11 = _mm256_fmadd_ps(s, b1, c11);
+        s = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(s, b0, c20); c21 = _mm256_fmadd_ps(s, b1, c21);
+        s = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(s, b0, c30); c31 = _mm256_fmadd_ps(s, b1, c31);
+        s = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(s, b0, c40); c41 = _mm256_fmadd_ps(s, b1, c41);
+        s = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(s, b0, c50); c51 = _mm256_fmadd_ps(s, b1, c51);
+        a += MR;
+        b += NR;
+    }
+    if (accumulate) {
+#define TK_STORE(row, low, high)                                                                    \
+    _mm256_storeu_ps(c + (row) * ldc, _mm256_add_ps(_mm256_loadu_ps(c + (row) * ldc), low));       \
+    _mm256_storeu_ps(c + (row) * ldc + 8, _mm256_add_ps(_mm256_loadu_ps(c + (row) * ldc + 8), high));
+        TK_STORE(0, c00, c01) TK_STORE(1, c10, c11) TK_STORE(2, c20, c21)
+        TK_STORE(3, c30, c31) TK_STORE(4, c40, c41) TK_STORE(5, c50, c51)
+#undef TK_STORE
+    } else {
+        if (bias) {
+            const __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+            c00 = _mm256_add_ps(c00, b0); c01 = _mm256_add_ps(c01, b1);
+            c10 = _mm256_add_ps(c10, b0); c11 = _mm256_add_ps(c11, b1);
+            c20 = _mm256_add_ps(c20, b0); c21 = _mm256_add_ps(c21, b1);
+            c30 = _mm256_add_ps(c30, b0); c31 = _mm256_add_ps(c31, b1);
+            c40 = _mm256_add_ps(c40, b0); c41 = _mm256_add_ps(c41, b1);
+            c50 = _mm256_add_ps(c50, b0); c51 = _mm256_add_ps(c51, b1);
+        }
+#define TK_STORE(row, low, high)                          \
+    _mm256_storeu_ps(c + (row) * ldc, low);               \
+    _mm256_storeu_ps(c + (row) * ldc + 8, high);
+        TK_STORE(0, c00, c01) TK_STORE(1, c10, c11) TK_STORE(2, c20, c21)
+        TK_STORE(3, c30, c31) TK_STORE(4, c40, c41) TK_STORE(5, c50, c51)
+#undef TK_STORE
+    }
+}
+
+TK_AVX2 void tk_gemm_block(long rows, long columns, long depthCount, const float *packedA,
+                           const float *packedB, float *c, long ldc, int accumulate, const float *bias) {
+    float tile[MR * NR] __attribute__((aligned(32)));
+    for (long j = 0; j < columns; j += NR) {
+        const long width = tk_min(NR, columns - j);
+        const float *panelB = packedB + j * depthCount;
+        const float *columnBias = bias ? bias + j : 0;
+        for (long i = 0; i < rows; i += MR) {
+            const long height = tk_min(MR, rows - i);
+            const float *panelA = packedA + i * depthCount;
+            float *target = c + i * ldc + j;
+            if (height == MR && width == NR) {
+                tk_kernel_6x16(depthCount, panelA, panelB, target, ldc, accumulate, columnBias);
+                continue;
+            }
+            // An edge tile: the same sums into a local tile, then the same one addition each.
+            tk_kernel_6x16(depthCount, panelA, panelB, tile, NR, 0, 0);
+            for (long r = 0; r < height; r++) {
+                for (long q = 0; q < width; q++) {
+                    const float value = tile[r * NR + q];
+                    if (accumulate) target[r * ldc + q] = target[r * ldc + q] + value;
+                    else target[r * ldc + q] = columnBias ? value + columnBias[q] : value;
+                }
+            }
+        }
+    }
+}
+
+#else
+
+// Not x86-64: never called (tk_cpu_has_avx2_fma() is 0); present so the module links.
+void tk_gemm_pack_a(const float *a, long lda, int transpose, long row, long rows, long depth,
+                    long depthCount, float *packed) { __builtin_trap(); }
+void tk_gemm_pack_b(const float *b, long ldb, int transpose, long depth, long depthCount,
+                    long column, long columns, float *packed) { __builtin_trap(); }
+void tk_gemm_block(long rows, long columns, long depthCount, const float *packedA,
+                   const float *packedB, float *c, long ldc, int accumulate, const float *bias) { __builtin_trap(); }
+
+#endif

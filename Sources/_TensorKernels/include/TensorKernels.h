@@ -1,0 +1,87 @@
+#ifndef COMPARE_TENSOR_KERNELS_H
+#define COMPARE_TENSOR_KERNELS_H
+// The few loops of the Tensor engine that are compiled for AVX2 + FMA and chosen at run time.
+//
+// Swift cannot compile one function for AVX2 and the rest of a module for the x86-64
+// baseline; C can (`__attribute__((target("avx2,fma")))`). Everything here is therefore only
+// the inner loops — packing and the register-tiled micro-kernel of the matrix product, and the
+// fused activations — while the engine around them (the graph, the blocking and threading of
+// the product, every other operation) stays in Swift. Each function must only be called when
+// `tk_cpu_has_avx2_fma()` returns 1; on other CPUs the engine uses OpenBLAS and its Swift loops.
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU (and the operating system) executes AVX2 and FMA instructions, else 0.
+int tk_cpu_has_avx2_fma(void);
+
+/// Tells the CPU that the caller is spinning (x86 `pause`), so a waiting loop costs less.
+static inline void tk_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/// A 64-byte-aligned buffer of at least `count` floats that belongs to the calling thread,
+/// one per `slot` (0 or 1), kept for the thread's next call and grown when too small; NULL
+/// when memory runs out. Scratch space for packed panels: a thread never needs more than
+/// one buffer of each kind at a time.
+float *tk_thread_scratch(int slot, long count);
+
+// MARK: - Matrix product C = op(A) · op(B)
+
+/// Rows of the register tile: the micro-kernel computes a TK_GEMM_MR × TK_GEMM_NR block of C.
+#define TK_GEMM_MR 6
+/// Columns of the register tile (two 8-lane registers).
+#define TK_GEMM_NR 16
+
+/// Packs rows [row, row + rows) and depth [depth, depth + depthCount) of op(A) — A stored
+/// row-major with leading dimension `lda`, op(A) = Aᵀ when `transpose` — into panels of
+/// TK_GEMM_MR rows: panel i holds depthCount × TK_GEMM_MR floats, depth-major. Rows of the
+/// last panel past `rows` are zero. `packed` holds ceil(rows / MR) · MR · depthCount floats.
+void tk_gemm_pack_a(const float *a, long lda, int transpose, long row, long rows,
+                    long depth, long depthCount, float *packed);
+
+/// Packs depth [depth, depth + depthCount) and columns [column, column + columns) of op(B)
+/// — B stored row-major with leading dimension `ldb`, op(B) = Bᵀ when `transpose` — into
+/// panels of TK_GEMM_NR columns: panel j holds depthCount × TK_GEMM_NR floats, depth-major.
+/// Columns of the last panel past `columns` are zero. `packed` must be 32-byte aligned.
+void tk_gemm_pack_b(const float *b, long ldb, int transpose, long depth, long depthCount,
+                    long column, long columns, float *packed);
+
+/// C[rows × columns] (row stride `ldc`) from a packed block of A (rows × depthCount, as
+/// `tk_gemm_pack_a` writes it) and packed panels of B (depthCount × columns, as
+/// `tk_gemm_pack_b` writes them, 32-byte aligned):
+///   accumulate = 0: C = A·B (+ bias[j] on column j when `bias` is not NULL),
+///   accumulate = 1: C = C + A·B.
+/// Each element's products are summed in depth order with fused multiply–adds and added to
+/// its initial value once, so a result does not depend on how C is cut into blocks.
+void tk_gemm_block(long rows, long columns, long depthCount, const float *packedA,
+                   const float *packedB, float *c, long ldc, int accumulate, const float *bias);
+
+// MARK: - Fused activations
+
+/// The activations with a fused kernel (the order of Swift's `PointwiseActivation`).
+enum tk_activation {
+    TK_RELU = 0,
+    TK_SIGMOID = 1,
+    TK_SILU = 2,
+    TK_TANH = 3,
+    TK_SOFTPLUS = 4,
+};
+
+/// y[i] = f(x[i]) and, when `slopes` is not NULL, slopes[i] = f′(x[i]), for `count`
+/// elements; `y` may equal `x` (in place). The formulas are those of Swift's
+/// `PointwiseActivation` kernels, eight lanes at a time with fused multiply–adds.
+void tk_activation(int kind, const float *x, float *y, float *slopes, long count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
