@@ -48,6 +48,22 @@ public enum PointwiseActivation: String, Sendable, CaseIterable {
         }
     }
 
+    /// f(x) and f′(x) of every element, computed by the given kernels (to compare the two).
+    public func valuesAndSlopes(_ x: [Float], kernels: ComputeKernels) -> (values: [Float], slopes: [Float]) {
+        precondition(kernels == .portable || ComputeKernels.avx2Available, "this CPU cannot run the AVX2 kernels")
+        let count = x.count
+        var values = [Float](repeating: 0, count: count), slopes = values
+        x.withUnsafeBufferPointer { x in
+            values.withUnsafeMutableBufferPointer { y in
+                slopes.withUnsafeMutableBufferPointer { d in
+                    guard let x = x.baseAddress else { return }
+                    evaluate(x, into: y.baseAddress!, slopes: d.baseAddress!, count: count, kernels: kernels)
+                }
+            }
+        }
+        return (values, slopes)
+    }
+
     /// The `tk_activation` kind of this activation.
     private var vectorKernel: Int32 {
         switch self {
