@@ -20,7 +20,7 @@ let package = Package(
         .systemLibrary(name: "_CPNG"),
         .target(name: "_TensorKernels"),
         .target(name: "Tensor", dependencies: ["_CBLAS", "_TensorKernels"]),
-        .target(name: "NN", dependencies: ["Tensor"]),
+        .target(name: "NN", dependencies: ["Tensor", "_TensorKernels"]),
         .target(name: "VAEModel", dependencies: ["NN"]),
         .target(name: "HVAEModel", dependencies: ["NN"]),
         .target(name: "DDPMModel", dependencies: ["NN"]),

@@ -1,4 +1,5 @@
 import Tensor
+import _TensorKernels
 
 /// Adam (Kingma & Ba 2015) with PyTorch's bias correction, over a fixed list of parameters.
 ///
@@ -108,6 +109,14 @@ public final class Adam {
     /// Returns the gradient norm before clipping, so callers can stop on a non-finite one.
     @discardableResult
     public func update() -> Double {
+        update(kernels: .current)
+    }
+
+    /// ``update()`` through the given kernels: the AVX2 loop of `_TensorKernels`
+    /// (``ComputeKernels/avx2``) or the Swift loop below (to compare the two).
+    @discardableResult
+    public func update(kernels: ComputeKernels) -> Double {
+        precondition(kernels == .portable || ComputeKernels.avx2Available, "this CPU cannot run the AVX2 kernels")
         let clippingNorm = maximumGradientNorm == nil ? nil : gradientNorm()
         var scale: Float = 1
         if let maximum = maximumGradientNorm, let norm = clippingNorm, norm > Double(maximum) {
@@ -130,12 +139,17 @@ public final class Adam {
                 let state = moments[index]
                 let n = p.count
                 gradient.withUnsafeBufferPointer { g in
-                    if needsNorm { partial[index] = Self.sumOfSquares(g) }
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
                             p.withMutableStorage { w in
-                                Self.step(n, g.baseAddress!, m.baseAddress!, v.baseAddress!, w.baseAddress!,
-                                          scale: gradientScale, beta1: b1, beta2: b2, stepSize: stepSize,
+                                guard let g = g.baseAddress, let m = m.baseAddress, let v = v.baseAddress, let w = w.baseAddress else { return }
+                                if kernels == .avx2 {
+                                    partial[index] = tk_adam_update(n, g, m, v, w, gradientScale, b1, b2, stepSize,
+                                                                    rootCorrection2, eps, needsNorm ? 1 : 0)
+                                    return
+                                }
+                                if needsNorm { partial[index] = Self.sumOfSquares(UnsafeBufferPointer(start: g, count: n)) }
+                                Self.step(n, g, m, v, w, scale: gradientScale, beta1: b1, beta2: b2, stepSize: stepSize,
                                           rootCorrection2: rootCorrection2, epsilon: eps)
                             }
                         }

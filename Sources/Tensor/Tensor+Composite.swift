@@ -16,7 +16,7 @@ extension Tensor {
     /// done as one, which gives the same values (a − b is a + (−b) in IEEE arithmetic).
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         if !GradientMode.isRecording || !(lhs.requiresGradient || rhs.requiresGradient) {
-            let (shape, values) = broadcastBinary(lhs, rhs, -)
+            let (shape, values) = broadcastBinary(lhs, rhs, Subtraction.self)
             return Tensor(shape: shape, storage: values)
         }
         return lhs + (-rhs)

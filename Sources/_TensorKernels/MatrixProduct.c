@@ -64,44 +64,48 @@ TK_AVX2 static inline void tk_transpose8(__m256 r[8]) {
 
 TK_AVX2 void tk_gemm_pack_b(const float *b, long ldb, int transpose, long depth, long depthCount,
                             long column, long columns, float *packed) {
+    if (!transpose) {
+        // op(B)[p][j] = b[p·ldb + j]. Row by row of B, so that memory is read in order (the
+        // prefetcher follows one stream instead of one per panel); each row's 16-column pieces
+        // go to their panels. The partial last panel is padded with zeros.
+        const long fullPanels = columns / NR, rest = columns - fullPanels * NR;
+        for (long p = 0; p < depthCount; p++) {
+            const float *source = b + (depth + p) * ldb + column;
+            float *out = packed + p * NR;
+            for (long panel = 0; panel < fullPanels; panel++) {
+                _mm256_store_ps(out + panel * NR * depthCount, _mm256_loadu_ps(source + panel * NR));
+                _mm256_store_ps(out + panel * NR * depthCount + 8, _mm256_loadu_ps(source + panel * NR + 8));
+            }
+            if (rest) {
+                float *last = out + fullPanels * NR * depthCount;
+                long j = 0;
+                for (; j < rest; j++) last[j] = source[fullPanels * NR + j];
+                for (; j < NR; j++) last[j] = 0;
+            }
+        }
+        return;
+    }
+    // op(B)[p][j] = b[j·ldb + p]: row j of B is column j of op(B). Full panels go through
+    // 8 × 8 transposes (8 columns × 8 depths at a time); the rest element-wise.
     for (long panel = 0; panel < columns; panel += NR) {
         const long width = tk_min(NR, columns - panel);
         float *out = packed + panel * depthCount;
-        if (!transpose) {
-            // op(B)[p][j] = b[p·ldb + j]: NR neighbours at each depth.
-            const float *source = b + depth * ldb + column + panel;
-            if (width == NR) {
-                for (long p = 0; p < depthCount; p++) {
-                    _mm256_store_ps(out + p * NR, _mm256_loadu_ps(source + p * ldb));
-                    _mm256_store_ps(out + p * NR + 8, _mm256_loadu_ps(source + p * ldb + 8));
-                }
-            } else {
-                for (long p = 0; p < depthCount; p++) {
-                    long j = 0;
-                    for (; j < width; j++) out[p * NR + j] = source[p * ldb + j];
-                    for (; j < NR; j++) out[p * NR + j] = 0;
+        const float *source = b + (column + panel) * ldb + depth;
+        long p = 0;
+        if (width == NR) {
+            for (; p + 8 <= depthCount; p += 8) {
+                for (int half = 0; half < 2; half++) {
+                    __m256 r[8];
+                    for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(source + (half * 8 + j) * ldb + p);
+                    tk_transpose8(r);
+                    for (int q = 0; q < 8; q++) _mm256_store_ps(out + (p + q) * NR + half * 8, r[q]);
                 }
             }
-        } else {
-            // op(B)[p][j] = b[j·ldb + p]: row j of B is column j of op(B). Full panels go
-            // through 8 × 8 transposes (8 columns × 8 depths at a time); the rest element-wise.
-            const float *source = b + (column + panel) * ldb + depth;
-            long p = 0;
-            if (width == NR) {
-                for (; p + 8 <= depthCount; p += 8) {
-                    for (int half = 0; half < 2; half++) {
-                        __m256 r[8];
-                        for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(source + (half * 8 + j) * ldb + p);
-                        tk_transpose8(r);
-                        for (int q = 0; q < 8; q++) _mm256_store_ps(out + (p + q) * NR + half * 8, r[q]);
-                    }
-                }
-            }
-            for (; p < depthCount; p++) {
-                long j = 0;
-                for (; j < width; j++) out[p * NR + j] = source[j * ldb + p];
-                for (; j < NR; j++) out[p * NR + j] = 0;
-            }
+        }
+        for (; p < depthCount; p++) {
+            long j = 0;
+            for (; j < width; j++) out[p * NR + j] = source[j * ldb + p];
+            for (; j < NR; j++) out[p * NR + j] = 0;
         }
     }
 }

@@ -49,29 +49,43 @@ final class AdamTests: XCTestCase {
     }
 
     /// Ten steps against an independent Double implementation of
-    /// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − lr m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+    /// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − lr m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ),
+    /// through both kernels (the AVX2 loop takes eight values at a time, then the rest one by one:
+    /// sizes 7, 8 and 37 cover both parts), with and without clipping; the returned norm is the
+    /// gradient's own.
     func testAdam_matchesReferenceImplementationOverSeveralSteps() {
-        var generator = RandomGenerator(seed: 21)
-        let n = 7
-        let start = (0..<n).map { _ in Float(generator.nextNormal()) }
-        let w = Tensor(parameterShape: [n], storage: start)
-        let lr = 0.003, b1 = 0.8, b2 = 0.99, eps = 1e-6
-        let adam = Adam(parameters: [("w", w)], learningRate: Float(lr), beta1: Float(b1), beta2: Float(b2), epsilon: Float(eps))
-        var rw = start.map(Double.init), m = [Double](repeating: 0, count: n), v = m
-        for t in 1...10 {
-            let g = (0..<n).map { _ in Float(generator.nextNormal() * 3) }
-            w.accumulateGradient(g, shape: [n])
-            adam.update()
-            for i in 0..<n {
-                let gi = Double(g[i])
-                m[i] = b1 * m[i] + (1 - b1) * gi
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                let mHat = m[i] / (1 - pow(b1, Double(t))), vHat = v[i] / (1 - pow(b2, Double(t)))
-                rw[i] -= lr * mHat / (vHat.squareRoot() + eps)
+        let kernelSets: [ComputeKernels] = ComputeKernels.avx2Available ? [.avx2, .portable] : [.portable]
+        for kernels in kernelSets {
+            for n in [7, 8, 37] {
+                for clip in [nil, Float(2)] {
+                    var generator = RandomGenerator(seed: 21)
+                    let start = (0..<n).map { _ in Float(generator.nextNormal()) }
+                    let w = Tensor(parameterShape: [n], storage: start)
+                    let lr = 0.003, b1 = 0.8, b2 = 0.99, eps = 1e-6
+                    let adam = Adam(parameters: [("w", w)], learningRate: Float(lr), beta1: Float(b1), beta2: Float(b2),
+                                    epsilon: Float(eps), maximumGradientNorm: clip)
+                    var rw = start.map(Double.init), m = [Double](repeating: 0, count: n), v = m
+                    let label = "\(kernels), n = \(n), clip \(clip.map { "\($0)" } ?? "none")"
+                    for t in 1...10 {
+                        let g = (0..<n).map { _ in Float(generator.nextNormal() * 3) }
+                        w.accumulateGradient(g, shape: [n])
+                        let norm = adam.update(kernels: kernels)
+                        let exactNorm = g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+                        XCTAssertEqual(norm, exactNorm, accuracy: 1e-12 * exactNorm, "norm, \(label)")
+                        let scale = clip.map { exactNorm > Double($0) ? Double($0) / exactNorm : 1 } ?? 1
+                        for i in 0..<n {
+                            let gi = Double(g[i]) * scale
+                            m[i] = b1 * m[i] + (1 - b1) * gi
+                            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                            let mHat = m[i] / (1 - pow(b1, Double(t))), vHat = v[i] / (1 - pow(b2, Double(t)))
+                            rw[i] -= lr * mHat / (vHat.squareRoot() + eps)
+                        }
+                        assertClose(w.storage, rw, rtol: 1e-5, atol: 1e-6, "step \(t), \(label)")
+                        assertClose(adam.firstMoments["w"] ?? [], m, rtol: 1e-5, atol: 1e-7, "m at step \(t), \(label)")
+                        assertClose(adam.secondMoments["w"] ?? [], v, rtol: 1e-5, atol: 1e-7, "v at step \(t), \(label)")
+                    }
+                }
             }
-            assertClose(w.storage, rw, rtol: 1e-5, atol: 1e-6, "step \(t)")
-            assertClose(adam.firstMoments["w"] ?? [], m, rtol: 1e-5, atol: 1e-7, "m at step \(t)")
-            assertClose(adam.secondMoments["w"] ?? [], v, rtol: 1e-5, atol: 1e-7, "v at step \(t)")
         }
     }
 

@@ -80,6 +80,16 @@ enum tk_activation {
 /// `PointwiseActivation` kernels, eight lanes at a time with fused multiply–adds.
 void tk_activation(int kind, const float *x, float *y, float *slopes, long count);
 
+// MARK: - Optimizer
+
+/// One Adam step over `count` values, with g = scale · gradient:
+///   m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,  w ← w − stepSize · m / (√v / rootCorrection2 + ε),
+/// as `Adam.step` in Swift (NN/Adam.swift), eight lanes at a time. Returns Σ gradient² (before
+/// scaling) in double when `sumSquares` is nonzero, else 0.
+double tk_adam_update(long count, const float *gradient, float *m, float *v, float *w, float scale,
+                      float beta1, float beta2, float stepSize, float rootCorrection2, float epsilon,
+                      int sumSquares);
+
 #ifdef __cplusplus
 }
 #endif
