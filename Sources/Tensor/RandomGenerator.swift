@@ -1,3 +1,5 @@
+import _TensorKernels
+
 /// A seeded, platform-independent random number generator: xoshiro256** seeded by SplitMix64.
 ///
 /// Every random draw in `compare` goes through a generator passed explicitly as
@@ -7,7 +9,10 @@
 ///
 /// Normal deviates use the Box–Muller transform on pairs of uniforms; a single
 /// ``nextNormal()`` draws a fresh pair and keeps no cached half, so the whole stream is
-/// determined by the four state words.
+/// determined by the four state words. The transform's logarithm, sine and cosine are the
+/// engine's own (``BoxMuller``: fdlibm's kernels, branch-free), so a seed gives the same bits
+/// on every IEEE-754 machine whatever its libm, and ``fillNormal(_:)`` transforms whole
+/// batches of uniforms in loops the compiler vectorizes and that run on several threads.
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// The four words of xoshiro256** state. Never all zero.
     public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
@@ -74,29 +79,68 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return Int(truncatingIfNeeded: next(upperBound: UInt64(bound)))
     }
 
-    /// A pair of independent standard normal deviates (Box–Muller).
+    /// A pair of independent standard normal deviates (Box–Muller): with u₁ ∈ (0, 1] drawn
+    /// first and u₂ ∈ [0, 1), (√(−2 log u₁) cos 2πu₂, √(−2 log u₁) sin 2πu₂).
     @inline(__always)
     public mutating func nextNormalPair() -> (Double, Double) {
-        let radius = (-2.0 * _log(nextOpenUniform())).squareRoot()
-        let angle = 2.0 * Double.pi * nextUniform()
-        return (radius * _cos(angle), radius * _sin(angle))
+        let u1 = nextOpenUniform()
+        let u2 = nextUniform()
+        return BoxMuller.transform(u1, u2)
     }
 
     /// One standard normal deviate. Draws a fresh pair and uses its first half.
     public mutating func nextNormal() -> Double { nextNormalPair().0 }
 
-    /// Fills `buffer` with standard normal deviates, two per Box–Muller pair.
+    /// Fills `buffer` with standard normal deviates, two per Box–Muller pair: the same values
+    /// as `Float(nextNormalPair().0), Float(nextNormalPair().1), …`, with a fresh pair (its
+    /// first half) for an odd last element. The uniforms are drawn in order; the transform runs
+    /// over a block of them at a time, split over threads for large buffers (through the AVX2
+    /// kernel where the CPU has it: the same operations, the same bits).
     public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>) {
-        var index = 0
-        let count = buffer.count
-        while index + 1 < count {
-            let (a, b) = nextNormalPair()
-            buffer[index] = Float(a)
-            buffer[index + 1] = Float(b)
-            index += 2
-        }
-        if index < count { buffer[index] = Float(nextNormalPair().0) }
+        fillNormal(buffer, kernels: .current)
     }
+
+    /// ``fillNormal(_:)`` through the given kernels (to compare the two).
+    public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, kernels: ComputeKernels) {
+        precondition(kernels == .portable || ComputeKernels.avx2Available, "this CPU cannot run the AVX2 kernels")
+        let count = buffer.count
+        let pairs = (count + 1) / 2
+        guard let output = buffer.baseAddress, pairs > 0 else { return }
+        let block = Swift.min(pairs, Self.normalBlock)
+        var uniforms = [Double](unsafeUninitializedCapacity: 2 * block) { _, initialized in initialized = 2 * block }
+        uniforms.withUnsafeMutableBufferPointer { uniforms in
+            let u = uniforms.baseAddress!
+            var first = 0
+            while first < pairs {
+                let size = Swift.min(block, pairs - first)
+                for i in 0..<size {
+                    u[2 * i] = nextOpenUniform()
+                    u[2 * i + 1] = nextUniform()
+                }
+                let base = first
+                Parallel.forEachChunk(size, minimumChunk: Self.normalChunk) { range in
+                    let start = 2 * (base + range.lowerBound)
+                    let written = Swift.min(count - start, 2 * range.count)
+                    if kernels == .avx2 {
+                        tk_box_muller(u + 2 * range.lowerBound, range.count, output + start, written)
+                        return
+                    }
+                    for i in range {
+                        let (a, b) = BoxMuller.transform(u[2 * i], u[2 * i + 1])
+                        let index = 2 * (base + i)
+                        output[index] = Float(a)
+                        if index + 1 < count { output[index + 1] = Float(b) }
+                    }
+                }
+                first += size
+            }
+        }
+    }
+
+    /// Pairs whose uniforms are drawn before they are transformed (1 MiB of uniforms).
+    static let normalBlock = 1 << 16
+    /// Pairs per thread below which the transform is not split.
+    static let normalChunk = 1 << 12
 
     /// A permutation of `0..<count` (Fisher–Yates), for shuffling data order.
     public mutating func permutation(_ count: Int) -> [Int] {
@@ -110,14 +154,3 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-@inline(__always) func _sin(_ x: Double) -> Double { Glibc.sin(x) }
-#else
-import Darwin
-@inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Darwin.cos(x) }
-@inline(__always) func _sin(_ x: Double) -> Double { Darwin.sin(x) }
-#endif

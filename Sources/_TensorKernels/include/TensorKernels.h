@@ -80,6 +80,15 @@ enum tk_activation {
 /// `PointwiseActivation` kernels, eight lanes at a time with fused multiply–adds.
 void tk_activation(int kind, const float *x, float *y, float *slopes, long count);
 
+// MARK: - Normal deviates
+
+/// The Box–Muller transform of `pairs` pairs of uniforms, u = [u₁, u₂, u₁, u₂, …] (u₁ ∈ (0, 1],
+/// u₂ ∈ [0, 1)), into out[2i] = (float)(r cos 2πu₂), out[2i + 1] = (float)(r sin 2πu₂),
+/// r = √(−2 log u₁), writing only the first `count` floats (count ≤ 2·pairs). The same
+/// operations as Swift's `BoxMuller.transform`, four lanes at a time and with no fused
+/// multiply–add: bit-identical results.
+void tk_box_muller(const double *uniforms, long pairs, float *out, long count);
+
 // MARK: - Optimizer
 
 /// One Adam step over `count` values, with g = scale · gradient:
