@@ -21,6 +21,8 @@ public final class DDPM: LatentVariableModel {
     /// ε_θ(x_t, t): MLP on [x_t, e(t)] → ε̂ (and, for learned-range, v).
     public let denoiser: MLP
     public let likelihood: Likelihood
+    /// e(t) of every embedded timestep (t · 1000 / T ≤ 1000), computed once.
+    let embedding: SinusoidalEmbeddingTable
 
     /// Rows per network call during evaluation: bounds memory while keeping sgemm efficient.
     public var evaluationRowsPerCall = 16384
@@ -30,6 +32,7 @@ public final class DDPM: LatentVariableModel {
         self.configuration = configuration
         self.likelihood = configuration.likelihood!
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
+        embedding = SinusoidalEmbeddingTable(maximumTimestep: 1000, dimension: configuration.embeddingDimension)
         let outputs = configuration.variance == .learnedRange ? 2 * configuration.dataDimension : configuration.dataDimension
         denoiser = MLP(sizes: [configuration.dataDimension + configuration.embeddingDimension] + configuration.hiddenSizes + [outputs],
                        activation: configuration.activation, using: &generator)
@@ -41,6 +44,7 @@ public final class DDPM: LatentVariableModel {
         self.configuration = configuration
         self.likelihood = configuration.likelihood!
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
+        embedding = SinusoidalEmbeddingTable(maximumTimestep: 1000, dimension: configuration.embeddingDimension)
         self.denoiser = denoiser
     }
 
@@ -67,8 +71,7 @@ public final class DDPM: LatentVariableModel {
 
     /// ε_θ on a batch: `xt` [rows, D], one timestep per row → network output [rows, D or 2D].
     public func network(_ xt: Tensor, timesteps: [Int]) -> Tensor {
-        let embedding = sinusoidalTimestepEmbedding(timesteps.map(embeddedTimestep), dimension: configuration.embeddingDimension)
-        return denoiser(Tensor.concatenate([xt, embedding], axis: 1))
+        denoiser(Tensor.concatenate([xt, embedding(timesteps.map(embeddedTimestep))], axis: 1))
     }
 
     /// Network outputs without recording, for rows of x_t in Double.

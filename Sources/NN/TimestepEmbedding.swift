@@ -26,3 +26,36 @@ public func sinusoidalTimestepEmbedding(_ timesteps: [Int], dimension: Int) -> T
     }
     return Tensor(shape: [timesteps.count, dimension], storage: values)
 }
+
+/// The sinusoidal embeddings of the timesteps 0…`maximumTimestep`, computed once: a DDPM
+/// embeds one of at most 1001 timesteps per row of every batch, so a table lookup replaces a
+/// sine and a cosine per element. Rows equal ``sinusoidalTimestepEmbedding(_:dimension:)``
+/// exactly.
+public struct SinusoidalEmbeddingTable: Sendable {
+    public let dimension: Int
+    public let maximumTimestep: Int
+    /// Row t is e(t); [maximumTimestep + 1, dimension], row-major.
+    private let rows: [Float]
+
+    public init(maximumTimestep: Int, dimension: Int) {
+        precondition(maximumTimestep >= 0, "the largest timestep must not be negative")
+        self.dimension = dimension
+        self.maximumTimestep = maximumTimestep
+        rows = sinusoidalTimestepEmbedding(Array(0...maximumTimestep), dimension: dimension).storage
+    }
+
+    /// e(t) for each of `timesteps` (each in 0…maximumTimestep): [timesteps.count, dimension].
+    public func callAsFunction(_ timesteps: [Int]) -> Tensor {
+        let width = dimension
+        var values = [Float](unsafeUninitializedCapacity: timesteps.count * width) { buffer, initialized in
+            rows.withUnsafeBufferPointer { table in
+                for (row, t) in timesteps.enumerated() {
+                    precondition(t >= 0 && t <= maximumTimestep, "timestep \(t) outside 0…\(maximumTimestep)")
+                    (buffer.baseAddress! + row * width).initialize(from: table.baseAddress! + t * width, count: width)
+                }
+            }
+            initialized = timesteps.count * width
+        }
+        return Tensor(shape: [timesteps.count, width], storage: values)
+    }
+}

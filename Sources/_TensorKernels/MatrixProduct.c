@@ -15,33 +15,6 @@ static inline long tk_min(long a, long b) { return a < b ? a : b; }
 
 // MARK: - Packing
 
-TK_AVX2 void tk_gemm_pack_a(const float *a, long lda, int transpose, long row, long rows,
-                            long depth, long depthCount, float *packed) {
-    for (long panel = 0; panel < rows; panel += MR) {
-        const long height = tk_min(MR, rows - panel);
-        float *out = packed + panel * depthCount;
-        if (!transpose) {
-            // op(A)[i][p] = a[i·lda + p]: each row is read contiguously, written every MR floats.
-            long r = 0;
-            for (; r < height; r++) {
-                const float *source = a + (row + panel + r) * lda + depth;
-                for (long p = 0; p < depthCount; p++) out[p * MR + r] = source[p];
-            }
-            for (; r < MR; r++) {
-                for (long p = 0; p < depthCount; p++) out[p * MR + r] = 0;
-            }
-        } else {
-            // op(A)[i][p] = a[p·lda + i]: MR neighbours at each depth.
-            for (long p = 0; p < depthCount; p++) {
-                const float *source = a + (depth + p) * lda + row + panel;
-                long r = 0;
-                for (; r < height; r++) out[p * MR + r] = source[r];
-                for (; r < MR; r++) out[p * MR + r] = 0;
-            }
-        }
-    }
-}
-
 /// 8 × 8 transpose of the rows r[0…7] in place (the classic unpack / shuffle / permute sequence).
 TK_AVX2 static inline void tk_transpose8(__m256 r[8]) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -60,6 +33,47 @@ TK_AVX2 static inline void tk_transpose8(__m256 r[8]) {
     r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+TK_AVX2 void tk_gemm_pack_a(const float *a, long lda, int transpose, long row, long rows,
+                            long depth, long depthCount, float *packed) {
+    // Stores of the 6 floats of one depth in a full panel: 8 lanes, the last 2 of which the
+    // next depth's store overwrites; the last depth of a group of 8 is masked instead.
+    const __m256i sixLanes = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    for (long panel = 0; panel < rows; panel += MR) {
+        const long height = tk_min(MR, rows - panel);
+        float *out = packed + panel * depthCount;
+        if (!transpose) {
+            // op(A)[i][p] = a[i·lda + p]: rows are contiguous in depth. A full panel goes 8
+            // depths at a time through an 8 × 8 transpose (6 rows and 2 of zeros).
+            const float *source = a + (row + panel) * lda + depth;
+            long p = 0;
+            if (height == MR) {
+                for (; p + 8 <= depthCount; p += 8) {
+                    __m256 r[8];
+                    for (int i = 0; i < MR; i++) r[i] = _mm256_loadu_ps(source + i * lda + p);
+                    r[6] = r[7] = _mm256_setzero_ps();
+                    tk_transpose8(r);
+                    for (int q = 0; q < 7; q++) _mm256_storeu_ps(out + (p + q) * MR, r[q]);
+                    _mm256_maskstore_ps(out + (p + 7) * MR, sixLanes, r[7]);
+                }
+            }
+            for (long r = 0; r < height; r++) {
+                for (long q = p; q < depthCount; q++) out[q * MR + r] = source[r * lda + q];
+            }
+            for (long r = height; r < MR; r++) {
+                for (long q = p; q < depthCount; q++) out[q * MR + r] = 0;
+            }
+        } else {
+            // op(A)[i][p] = a[p·lda + i]: MR neighbours at each depth.
+            for (long p = 0; p < depthCount; p++) {
+                const float *source = a + (depth + p) * lda + row + panel;
+                long r = 0;
+                for (; r < height; r++) out[p * MR + r] = source[r];
+                for (; r < MR; r++) out[p * MR + r] = 0;
+            }
+        }
+    }
 }
 
 TK_AVX2 void tk_gemm_pack_b(const float *b, long ldb, int transpose, long depth, long depthCount,

@@ -41,4 +41,17 @@ final class TimestepEmbeddingTests: XCTestCase {
         for t in 0..<1000 { rows.insert(Array(e.storage[(t * 32)..<((t + 1) * 32)])) }
         XCTAssertEqual(rows.count, 1000)
     }
+
+    /// The table's rows are the function's values, bit for bit, in any order and repeated.
+    func testEmbeddingTable_rowsEqualTheFunction() {
+        for dimension in [2, 32, 128] {
+            let table = SinusoidalEmbeddingTable(maximumTimestep: 1000, dimension: dimension)
+            let timesteps = [1000, 0, 7, 7, 500, 1, 999] + (0..<200).map { ($0 * 37) % 1001 }
+            let looked = table(timesteps)
+            XCTAssertEqual(looked.shape, [timesteps.count, dimension])
+            XCTAssertFalse(looked.requiresGradient)
+            XCTAssertEqual(looked.storage, sinusoidalTimestepEmbedding(timesteps, dimension: dimension).storage, "d = \(dimension)")
+        }
+        XCTAssertEqual(SinusoidalEmbeddingTable(maximumTimestep: 3, dimension: 4)([]).shape, [0, 4])
+    }
 }
