@@ -52,7 +52,9 @@ public enum MatrixProduct {
             epilogue?(0..<m, 0..<n)
             return
         }
-        let threads = m * n * k >= LinearAlgebra.parallelProductThreshold ? LinearAlgebra.threadCount : 1
+        // The packed kernel computes whole 6 × 16 tiles: its work is that of the padded product.
+        let work = kernels == .avx2 ? roundUp(m, to: tileRows) * roundUp(n, to: tileColumns) * k : m * n * k
+        let threads = work >= LinearAlgebra.parallelProductThreshold ? LinearAlgebra.threadCount : 1
         switch kernels {
         case .avx2:
             packedProduct(m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)

@@ -39,9 +39,10 @@ public enum LinearAlgebra {
     /// The number of threads products and large element-wise kernels are split over.
     public static var threadCount: Int { chosenThreadCount ?? initialThreadCount }
 
-    /// Products of fewer multiply–adds (m·n·k) than this run as one sgemm on the calling
-    /// thread: below ~2 MFLOP the hand-off costs more than the second core saves.
-    public static let parallelProductThreshold = 1 << 20
+    /// Products of fewer multiply–adds (m·n·k, with m and n rounded up to the packed kernel's
+    /// tile) than this run on the calling thread: below ~1 MFLOP (≈ 10 µs on one core) the
+    /// hand-off to the workers (≈ 1–2 µs) and the split tiles cost more than the second core saves.
+    public static let parallelProductThreshold = 1 << 19
 }
 
 /// Splits loops over ``LinearAlgebra/threadCount`` threads (element-wise kernels and

@@ -1,3 +1,5 @@
+import _TensorKernels
+
 extension Tensor {
     /// y = x Wᵀ + b in one operation: the product adds b to each element as it stores it, so
     /// the bias costs no extra pass or allocation.
@@ -79,15 +81,28 @@ extension Tensor {
     }
 
     /// Σ over rows of a row-major [rows, columns] buffer, accumulated in Double row by row
-    /// (the same order as `Broadcasting.reduce`, so the same result), one vectorizable pass.
-    static func columnSums(_ values: [Float], rows: Int, columns: Int) -> [Float] {
+    /// (the same order as `Broadcasting.reduce`, so the same result). Blocks of columns are
+    /// shared out between threads; each column's additions stay in row order, so the result
+    /// does not depend on the thread count or on the kernels (the AVX2 loop makes the same
+    /// additions four columns at a time).
+    public static func columnSums(_ values: [Float], rows: Int, columns: Int, kernels: ComputeKernels = .current) -> [Float] {
         var totals = [Double](repeating: 0, count: columns)
         values.withUnsafeBufferPointer { v in
             totals.withUnsafeMutableBufferPointer { t in
-                let v = v.baseAddress!, t = t.baseAddress!
-                for row in 0..<rows {
-                    let r = v + row * columns
-                    for j in 0..<columns { t[j] += Double(r[j]) }
+                guard let v = v.baseAddress, let t = t.baseAddress else { return }
+                let blockWidth = 64
+                let blocks = rows * columns >= 2 * Parallel.minimumChunk ? (columns + blockWidth - 1) / blockWidth : 1
+                let width = blocks == 1 ? columns : blockWidth
+                Parallel.forEach(blocks) { block in
+                    let first = block * width, count = Swift.min(width, columns - first)
+                    if kernels == .avx2 {
+                        tk_column_sums(v + first, rows, count, columns, t + first)
+                        return
+                    }
+                    for row in 0..<rows {
+                        let r = v + row * columns + first
+                        for j in 0..<count { t[first + j] += Double(r[j]) }
+                    }
                 }
             }
         }

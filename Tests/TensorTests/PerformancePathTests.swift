@@ -201,6 +201,28 @@ final class PerformancePathTests: XCTestCase {
         assertClose(affine(threads: 2), affine(threads: 1).map(Double.init), rtol: 1e-5, atol: 1e-5, "fused affine")
     }
 
+    /// The bias gradient Σ_rows dz: each column summed in Double in row order — exactly, by both
+    /// kernels, on 1 and 2 threads (blocks of columns are shared out, never blocks of rows).
+    func testColumnSums_sameBitsAsARowOrderDoubleSum() {
+        var data = TestData(seed: 420)
+        let kernelSets: [ComputeKernels] = ComputeKernels.avx2Available ? [.avx2, .portable] : [.portable]
+        for (rows, columns) in [(5, 3), (300, 70), (1000, 130), (64, 16), (2048, 33)] {
+            let values = data.normal([rows * columns]).storage
+            var expected = [Float](repeating: 0, count: columns)
+            for j in 0..<columns {
+                var total = 0.0
+                for i in 0..<rows { total += Double(values[i * columns + j]) }
+                expected[j] = Float(total)
+            }
+            for kernels in kernelSets {
+                for threads in [1, 2] {
+                    let sums = withThreads(threads) { Tensor.columnSums(values, rows: rows, columns: columns, kernels: kernels) }
+                    XCTAssertEqual(sums, expected, "\(rows)×\(columns), \(kernels), \(threads) threads")
+                }
+            }
+        }
+    }
+
     // MARK: - Buffers taken over by pullbacks
 
     /// `a + b` hands the same gradient buffer to both inputs; each fused pullback then scales

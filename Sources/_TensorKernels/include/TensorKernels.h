@@ -80,6 +80,12 @@ enum tk_activation {
 /// `PointwiseActivation` kernels, eight lanes at a time with fused multiply–adds.
 void tk_activation(int kind, const float *x, float *y, float *slopes, long count);
 
+// MARK: - Reductions
+
+/// totals[j] += Σ_i values[i·ld + j] for j < columns, in double, row by row (i ascending) — the
+/// order of Swift's `Tensor.columnSums`, so the same bits, four columns at a time.
+void tk_column_sums(const float *values, long rows, long columns, long ld, double *totals);
+
 // MARK: - Normal deviates
 
 /// The Box–Muller transform of `pairs` pairs of uniforms, u = [u₁, u₂, u₁, u₂, …] (u₁ ∈ (0, 1],
