@@ -9,7 +9,8 @@ extension DDPM {
     ///   λ = 0.001 on Σ_t L_t, so only the variance learns from it (Nichol & Dhariwal).
     public func trainingLoss(_ x: Tensor, step: Int, using generator: inout RandomGenerator) -> Tensor {
         let batch = x.shape[0], dimension = dataDimension, steps = configuration.timestepCount
-        let x0 = Tensor(shape: [batch, dimension], storage: diffusionScale(x.storage).map(Float.init))
+        // On the diffusion scale: binary {0, 1} → {−1, 1} (exact in Float); other data as they are.
+        let x0 = likelihood == .binary ? Tensor(shape: [batch, dimension], storage: x.storage.map { 2 * $0 - 1 }) : x.detached()
         let timesteps = (0..<batch).map { _ in 1 + generator.nextInt(below: steps) }
         let noise = Tensor.randomNormal(shape: [batch, dimension], using: &generator)
         func column(_ values: [Double]) -> Tensor {

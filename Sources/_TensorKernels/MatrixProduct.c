@@ -79,22 +79,25 @@ TK_AVX2 void tk_gemm_pack_a(const float *a, long lda, int transpose, long row, l
 TK_AVX2 void tk_gemm_pack_b(const float *b, long ldb, int transpose, long depth, long depthCount,
                             long column, long columns, float *packed) {
     if (!transpose) {
-        // op(B)[p][j] = b[p·ldb + j]. Row by row of B, so that memory is read in order (the
-        // prefetcher follows one stream instead of one per panel); each row's 16-column pieces
-        // go to their panels. The partial last panel is padded with zeros.
-        const long fullPanels = columns / NR, rest = columns - fullPanels * NR;
-        for (long p = 0; p < depthCount; p++) {
-            const float *source = b + (depth + p) * ldb + column;
-            float *out = packed + p * NR;
-            for (long panel = 0; panel < fullPanels; panel++) {
-                _mm256_store_ps(out + panel * NR * depthCount, _mm256_loadu_ps(source + panel * NR));
-                _mm256_store_ps(out + panel * NR * depthCount + 8, _mm256_loadu_ps(source + panel * NR + 8));
-            }
-            if (rest) {
-                float *last = out + fullPanels * NR * depthCount;
-                long j = 0;
-                for (; j < rest; j++) last[j] = source[fullPanels * NR + j];
-                for (; j < NR; j++) last[j] = 0;
+        // op(B)[p][j] = b[p·ldb + j]: panel by panel, NR neighbours at each depth, so that the
+        // packed panels are written in order. (Row by row, reading B in order but writing to
+        // every panel at once, measured 1.8 times slower: the panels' rows lie 16·depth floats
+        // apart, a multiple of 4 KiB that maps them all onto the same L1 sets.)
+        for (long panel = 0; panel < columns; panel += NR) {
+            const long width = tk_min(NR, columns - panel);
+            float *out = packed + panel * depthCount;
+            const float *source = b + depth * ldb + column + panel;
+            if (width == NR) {
+                for (long p = 0; p < depthCount; p++) {
+                    _mm256_store_ps(out + p * NR, _mm256_loadu_ps(source + p * ldb));
+                    _mm256_store_ps(out + p * NR + 8, _mm256_loadu_ps(source + p * ldb + 8));
+                }
+            } else {
+                for (long p = 0; p < depthCount; p++) {
+                    long j = 0;
+                    for (; j < width; j++) out[p * NR + j] = source[p * ldb + j];
+                    for (; j < NR; j++) out[p * NR + j] = 0;
+                }
             }
         }
         return;
@@ -193,13 +196,29 @@ TK_AVX2 void tk_gemm_block(long rows, long columns, long depthCount, const float
                 tk_kernel_6x16(depthCount, panelA, panelB, target, ldc, accumulate, columnBias);
                 continue;
             }
-            // An edge tile: the same sums into a local tile, then the same one addition each.
+            // An edge tile: the same sums into a local tile, then the same one addition each —
+            // whole rows of 16 with two registers, narrower ones element by element.
             tk_kernel_6x16(depthCount, panelA, panelB, tile, NR, 0, 0);
             for (long r = 0; r < height; r++) {
+                float *row = target + r * ldc;
+                const float *sums = tile + r * NR;
+                if (width == NR) {
+                    __m256 low = _mm256_load_ps(sums), high = _mm256_load_ps(sums + 8);
+                    if (accumulate) {
+                        low = _mm256_add_ps(_mm256_loadu_ps(row), low);
+                        high = _mm256_add_ps(_mm256_loadu_ps(row + 8), high);
+                    } else if (columnBias) {
+                        low = _mm256_add_ps(low, _mm256_loadu_ps(columnBias));
+                        high = _mm256_add_ps(high, _mm256_loadu_ps(columnBias + 8));
+                    }
+                    _mm256_storeu_ps(row, low);
+                    _mm256_storeu_ps(row + 8, high);
+                    continue;
+                }
+#pragma clang loop vectorize(disable)
                 for (long q = 0; q < width; q++) {
-                    const float value = tile[r * NR + q];
-                    if (accumulate) target[r * ldc + q] = target[r * ldc + q] + value;
-                    else target[r * ldc + q] = columnBias ? value + columnBias[q] : value;
+                    if (accumulate) row[q] = row[q] + sums[q];
+                    else row[q] = columnBias ? sums[q] + columnBias[q] : sums[q];
                 }
             }
         }
