@@ -64,8 +64,14 @@ TK_AVX2 void tk_gemm_pack_a(const float *a, long lda, int transpose, long row, l
             for (long r = height; r < MR; r++) {
                 for (long q = p; q < depthCount; q++) out[q * MR + r] = 0;
             }
+        } else if (height == MR) {
+            // op(A)[i][p] = a[p·lda + i]: MR = 4 + 2 neighbours at each depth.
+            for (long p = 0; p < depthCount; p++) {
+                const float *source = a + (depth + p) * lda + row + panel;
+                _mm_storeu_ps(out + p * MR, _mm_loadu_ps(source));
+                _mm_storel_pi((__m64 *)(out + p * MR + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(source + 4)));
+            }
         } else {
-            // op(A)[i][p] = a[p·lda + i]: MR neighbours at each depth.
             for (long p = 0; p < depthCount; p++) {
                 const float *source = a + (depth + p) * lda + row + panel;
                 long r = 0;
