@@ -104,16 +104,28 @@ public enum MatrixProduct {
             tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth.lowerBound, depth.count, first, columns, packedPanels(d, column: first))
         }
 
-        // Blocks of C: rows, split as evenly as the tile allows into a multiple of the thread
-        // count; when there are fewer such blocks than threads, columns too.
-        let rowBlockTarget = threads * ((m + threads * maximumRowBlock - 1) / (threads * maximumRowBlock))
-        let rowBlock = roundUp((m + rowBlockTarget - 1) / rowBlockTarget, to: tileRows)
-        let rowBlocks = (m + rowBlock - 1) / rowBlock
+        // Blocks of C: rows, in blocks of decreasing size ("guided" scheduling): each takes 1/(2·threads)
+        // of the tile rows left (at most maximumRowBlock rows, at least two tiles), so that the
+        // thread that finishes first — cores of a shared machine run at different speeds — takes
+        // the small blocks at the end and no thread waits long for another. When there are fewer
+        // blocks than threads, columns are split too.
+        var rowStarts = [0]
+        let tileRowCount = (m + tileRows - 1) / tileRows
+        var assigned = 0
+        while assigned < tileRowCount {
+            let left = tileRowCount - assigned
+            let size = threads > 1 ? Swift.min(maximumRowBlock / tileRows, Swift.max(2, (left + 2 * threads - 1) / (2 * threads)))
+                                   : maximumRowBlock / tileRows
+            assigned += Swift.min(size, left)
+            rowStarts.append(Swift.min(m, assigned * tileRows))
+        }
+        let rowBlocks = rowStarts.count - 1
+        let rowBlock = (0..<rowBlocks).map { rowStarts[$0 + 1] - rowStarts[$0] }.max() ?? 0
         let columnBlocks = rowBlocks < threads ? Swift.min(panels, (2 * threads + rowBlocks - 1) / rowBlocks) : 1
         let columnBlock = roundUp((n + columnBlocks - 1) / columnBlocks, to: tileColumns)
         let scratchA = roundUp(rowBlock, to: tileRows) * depthBlock
         Parallel.forEach(rowBlocks * columnBlocks, concurrent: threads > 1) { item in
-            let rows = (item / columnBlocks * rowBlock)..<Swift.min(m, (item / columnBlocks + 1) * rowBlock)
+            let rows = rowStarts[item / columnBlocks]..<rowStarts[item / columnBlocks + 1]
             let columns = (item % columnBlocks * columnBlock)..<Swift.min(n, (item % columnBlocks + 1) * columnBlock)
             guard !rows.isEmpty, !columns.isEmpty, let packedA = tk_thread_scratch(1, scratchA) else {
                 precondition(rows.isEmpty || columns.isEmpty, "out of memory packing a block of \(rowBlock) × \(depthBlock)")

@@ -26,7 +26,7 @@ final class ThreadPool: @unchecked Sendable {
 
     /// How long an idle worker spins before it sleeps: longer than the serial gaps between the
     /// parallel loops of one training step, short enough not to hold a core between steps.
-    static let spinSeconds = 2e-4
+    static let spinSeconds = 1e-3
 
     /// The running loop: its number in bits 8 and up, the places still open to workers in bits 0–7.
     private let state = Atomic<Int>(0)
