@@ -57,6 +57,18 @@ final class ThreadPool: @unchecked Sendable {
     private init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
+        // A forked child (compare reads untrusted files in one) has none of the workers, and
+        // may have copied the mutex in a locked state: it starts over with an empty pool.
+        pthread_atfork(nil, nil) { ThreadPool.shared.resetAfterFork() }
+    }
+
+    /// In the child of `fork()`: no workers, no sleepers, a fresh mutex and condition.
+    private func resetAfterFork() {
+        workerCount = 0
+        sleepers.store(0, ordering: .relaxed)
+        busy.store(false, ordering: .relaxed)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
     }
 
     /// Runs `body(item, participant)` once for every item in `0..<count`, on the calling thread

@@ -104,4 +104,31 @@ final class ThreadPoolTests: XCTestCase {
             }
         }
     }
+
+    /// After `fork()` the child has no workers (compare forks to read untrusted files): its
+    /// loops start workers of their own and finish, even if the parent's workers were asleep.
+    func testForEach_completesInAForkedChild() {
+        withThreads(2) {
+            Parallel.forEach(64) { _ in }   // the parent has a worker …
+            usleep(5000)                    // … asleep by now
+            let child = fork()
+            if child == 0 {
+                var sums = [Int](repeating: 0, count: 64)
+                sums.withUnsafeMutableBufferPointer { sums in
+                    let sums = sums.baseAddress!
+                    Parallel.forEach(64) { item in sums[item] = item }
+                }
+                _exit(sums.reduce(0, +) == 2016 ? 0 : 1)
+            }
+            XCTAssertGreaterThan(child, 0)
+            var status: Int32 = 0
+            var waited = 0
+            while waitpid(child, &status, WNOHANG) == 0 && waited < 1000 {
+                usleep(10_000)
+                waited += 1
+            }
+            if waited >= 1000 { kill(child, SIGKILL); XCTFail("the child hung") }
+            XCTAssertEqual(status, 0, "the child's loop completed")
+        }
+    }
 }
