@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "ddpm2d, vae784, ddpm784, iwae, gemm or all (comma-separated or repeated).")
     var workload: [String] = ["all"]
 
-    @Option(help: "BLAS threads; the process is also pinned to the first N cores, as peers.py pins its workers.")
+    @Option(help: "Threads of the engine (products, element-wise loops, the optimizer); the process is also pinned to the first N cores, as peers.py pins its workers.")
     var threads: Int = 1
 
     @Flag(help: "Print the results as JSON in the layout of peers.py's --out file ({machine, args, runs}).")
@@ -120,7 +120,7 @@ struct BenchCommand: ParsableCommand {
         }
         let run: [String: Any] = [
             "framework": "compare", "threads": threads, "round": 0,
-            "version": "compare (Swift), \(openBLASDescription())",
+            "version": "compare (Swift), \(kernelDescription())",
             "workloads": workloads, "gemm": gemm, "gemm_cblas": gemmCBLAS,
             "peak_rss_mb": peakResidentMegabytes(), "peak_rss_mb_after": peakAfter,
         ]
@@ -140,7 +140,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func printTable(names: [String], workloads: [String: [String: Any]], gemm: [String: [String: Any]], gemmCBLAS: [String: [String: Any]]) {
-        print("compare bench, \(threads) thread(s), \(openBLASDescription())")
+        print("compare bench, \(threads) thread(s), \(kernelDescription())")
         print("median of \(reps) repetitions of ~\(targetSeconds) s after \(warmupSeconds) s warm-up (* = no quiet repetition)")
         print("")
         let training = names.filter { $0 != "gemm" }
@@ -488,6 +488,13 @@ func pinToFirstCores(_ count: Int) {
 @_silgen_name("sched_setaffinity")
 private func setAffinity(_ pid: Int32, _ size: Int, _ mask: UnsafePointer<UInt8>) -> Int32
 #endif
+
+/// The kernels in use: the engine's own AVX2 code, or OpenBLAS and Swift loops; the OpenBLAS
+/// build either way (it is the `cblas_sgemm` column of the gemm workload).
+func kernelDescription() -> String {
+    let kernels = ComputeKernels.current == .avx2 ? "kernels avx2 (own packed sgemm, activations, Adam, Box-Muller)" : "kernels portable (OpenBLAS sgemm, Swift loops)"
+    return "\(kernels); \(openBLASDescription())"
+}
 
 func openBLASDescription() -> String {
     let config = openblas_get_config().map { String(cString: $0) } ?? "?"
