@@ -236,3 +236,14 @@ func assertClose(
         }
     }
 }
+
+extension XCTestCase {
+    /// Runs `body` with `threads` threads (``LinearAlgebra/setThreadCount(_:)``), restoring the
+    /// previous count.
+    func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        let previous = LinearAlgebra.threadCount
+        LinearAlgebra.setThreadCount(threads)
+        defer { LinearAlgebra.setThreadCount(previous) }
+        return try body()
+    }
+}

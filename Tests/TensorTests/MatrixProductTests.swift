@@ -29,14 +29,6 @@ final class MatrixProductTests: XCTestCase {
 
     static func gamma(_ n: Int) -> Double { Double(n) * unitRoundoff / (1 - Double(n) * unitRoundoff) }
 
-    /// Runs `body` with `threads` threads, restoring the previous count.
-    func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let previous = LinearAlgebra.threadCount
-        LinearAlgebra.setThreadCount(threads)
-        defer { LinearAlgebra.setThreadCount(previous) }
-        return try body()
-    }
-
     /// op(A)[i][p] and op(B)[p][j] from row-major storage with leading dimensions.
     struct Operands {
         var a: [Float], lda: Int, transposeA: Bool

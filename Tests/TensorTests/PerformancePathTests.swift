@@ -19,14 +19,6 @@ import XCTest
 /// - softplus through `fastLog1p` against log1p in Double, densely, including around its
 ///   switch from f = e to f = (e − 1)/2 at e = √2 − 1.
 final class PerformancePathTests: XCTestCase {
-    /// Runs `body` with `threads` threads, restoring the previous count.
-    func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let previous = LinearAlgebra.threadCount
-        LinearAlgebra.setThreadCount(threads)
-        defer { LinearAlgebra.setThreadCount(previous) }
-        return try body()
-    }
-
     // MARK: - Fused affine + activation
 
     /// Forward values and the gradients of x, W and b, fused against unfused, for every

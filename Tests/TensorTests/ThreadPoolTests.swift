@@ -6,13 +6,6 @@ import XCTest
 /// are distinct within a loop, loops nested in a loop's body or started from a second thread
 /// run serially and completely, and workers that went to sleep between loops wake for the next.
 final class ThreadPoolTests: XCTestCase {
-    func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let previous = LinearAlgebra.threadCount
-        LinearAlgebra.setThreadCount(threads)
-        defer { LinearAlgebra.setThreadCount(previous) }
-        return try body()
-    }
-
     /// Counts per item and the set of participants of one loop.
     final class Record: @unchecked Sendable {
         let lock = NSLock()
