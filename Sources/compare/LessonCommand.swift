@@ -25,7 +25,7 @@ struct LessonCommand: ParsableCommand {
         2  KL(q(x_0:T) ‖ p(x_0:T)) ≥ KL(q(x0) ‖ p(x0)) ≥ 0 on known densities (gmm2d, checkerboard)
         3  the DDPM as a hierarchical VAE with a parameterless encoder, and where the analogy breaks
         4  many easy problems instead of one hard one: the DDPM over T, the HVAE over depth
-        The full `lesson all` takes 8-15 minutes on 2 shared cores; --quick about 3 minutes for all four \
+        The full `lesson all` takes 5-10 minutes on 2 shared cores; --quick about 2 minutes for all four \
         (reports in Reports/quick/, runs in Runs/lessons-quick/).
         """)
 
