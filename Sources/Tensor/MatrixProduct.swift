@@ -24,6 +24,9 @@ public enum MatrixProduct {
     static let maximumDepthBlock = 256
     /// Rows of C per block at most.
     static let maximumRowBlock = 144
+    /// Columns of C per block at most, when blocks of columns are shared out (a block of 256
+    /// columns of B, 256 KiB, in L2).
+    static let maximumColumnBlock = 256
     static let tileRows = Int(TK_GEMM_MR)
     static let tileColumns = Int(TK_GEMM_NR)
 
@@ -42,6 +45,7 @@ public enum MatrixProduct {
         kernels: ComputeKernels = .current,
         epilogue: ((_ rows: Range<Int>, _ columns: Range<Int>) -> Void)? = nil
     ) {
+        precondition(kernels == .portable || ComputeKernels.avx2Available, "this CPU cannot run the AVX2 kernels")
         if m == 0 || n == 0 { return }
         if k == 0 {
             if !accumulate {
@@ -77,6 +81,10 @@ public enum MatrixProduct {
         _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ threads: Int,
         _ epilogue: ((Range<Int>, Range<Int>) -> Void)?
     ) {
+        if threads > 1 && n > m {
+            packedProductSplittingColumns(m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
+            return
+        }
         // Blocks of depth of near-equal size, fixed by k alone.
         let depthBlocks = (k + maximumDepthBlock - 1) / maximumDepthBlock
         let depthBlock = (k + depthBlocks - 1) / depthBlocks
@@ -92,6 +100,7 @@ public enum MatrixProduct {
             packedB + d * depthBlock * paddedColumns + column * depthRange(d).count
         }
 
+
         // Pack op(B): pieces of whole panels, for each block of depth.
         let groups = threads > 1 ? Swift.min(panels, Swift.max(1, (4 * threads + depthBlocks - 1) / depthBlocks)) : 1
         let panelsPerGroup = (panels + groups - 1) / groups
@@ -104,21 +113,10 @@ public enum MatrixProduct {
             tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth.lowerBound, depth.count, first, columns, packedPanels(d, column: first))
         }
 
-        // Blocks of C: rows, in blocks of decreasing size ("guided" scheduling): each takes 1/(2·threads)
-        // of the tile rows left (at most maximumRowBlock rows, at least two tiles), so that the
-        // thread that finishes first — cores of a shared machine run at different speeds — takes
-        // the small blocks at the end and no thread waits long for another. When there are fewer
-        // blocks than threads, columns are split too.
-        var rowStarts = [0]
-        let tileRowCount = (m + tileRows - 1) / tileRows
-        var assigned = 0
-        while assigned < tileRowCount {
-            let left = tileRowCount - assigned
-            let size = threads > 1 ? Swift.min(maximumRowBlock / tileRows, Swift.max(2, (left + 2 * threads - 1) / (2 * threads)))
-                                   : maximumRowBlock / tileRows
-            assigned += Swift.min(size, left)
-            rowStarts.append(Swift.min(m, assigned * tileRows))
-        }
+        // Blocks of rows of C, of decreasing size (``guidedBlocks``); when there are fewer blocks
+        // than threads, columns are split too.
+        let rowStarts = guidedBlocks(tiles: (m + tileRows - 1) / tileRows, tileSize: tileRows, extent: m,
+                                     largest: maximumRowBlock / tileRows, threads: threads)
         let rowBlocks = rowStarts.count - 1
         let rowBlock = (0..<rowBlocks).map { rowStarts[$0 + 1] - rowStarts[$0] }.max() ?? 0
         let columnBlocks = rowBlocks < threads ? Swift.min(panels, (2 * threads + rowBlocks - 1) / rowBlocks) : 1
@@ -140,6 +138,80 @@ public enum MatrixProduct {
             }
             epilogue?(rows, columns)
         }
+    }
+
+    /// The packed product of a wide C (n > m) on several threads: the roles of the operands
+    /// swap, so that the operand streamed by every block is the smaller one. op(A) (m × k) is
+    /// packed once, by all threads; C is cut into blocks of columns of decreasing size, and
+    /// each block packs its own columns of op(B) next to its computation. (Blocks of rows would
+    /// each read all of the larger packed B from L3.) Element by element the same sums as
+    /// ``packedProduct``: same tiles, same blocks of depth.
+    private static func packedProductSplittingColumns(
+        m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ transposeA: Bool,
+        _ b: UnsafePointer<Float>, _ ldb: Int, _ transposeB: Bool,
+        _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ threads: Int,
+        _ epilogue: ((Range<Int>, Range<Int>) -> Void)?
+    ) {
+        let depthBlocks = (k + maximumDepthBlock - 1) / maximumDepthBlock
+        let depthBlock = (k + depthBlocks - 1) / depthBlocks
+        func depthRange(_ d: Int) -> Range<Int> { (d * depthBlock)..<Swift.min(k, (d + 1) * depthBlock) }
+
+        let rowPanels = (m + tileRows - 1) / tileRows
+        let paddedRows = rowPanels * tileRows
+        guard let packedA = tk_thread_scratch(0, k * paddedRows) else {
+            preconditionFailure("out of memory packing a \(m) × \(k) matrix")
+        }
+        // Depth block d of op(A) starts at d·depthBlock·paddedRows; row i of it at i·depth.
+        func packedRows(_ d: Int, row: Int) -> UnsafeMutablePointer<Float> {
+            packedA + d * depthBlock * paddedRows + row * depthRange(d).count
+        }
+        let groups = Swift.min(rowPanels, Swift.max(1, (4 * threads + depthBlocks - 1) / depthBlocks))
+        let panelsPerGroup = (rowPanels + groups - 1) / groups
+        Parallel.forEach(depthBlocks * groups) { item in
+            let d = item / groups, group = item % groups
+            let first = group * panelsPerGroup * tileRows
+            guard first < m else { return }
+            let rows = Swift.min(m - first, panelsPerGroup * tileRows)
+            let depth = depthRange(d)
+            tk_gemm_pack_a(a, lda, transposeA ? 1 : 0, first, rows, depth.lowerBound, depth.count, packedRows(d, row: first))
+        }
+
+        let columnStarts = guidedBlocks(tiles: (n + tileColumns - 1) / tileColumns, tileSize: tileColumns, extent: n,
+                                        largest: maximumColumnBlock / tileColumns, threads: threads)
+        let widest = (0..<(columnStarts.count - 1)).map { columnStarts[$0 + 1] - columnStarts[$0] }.max() ?? 0
+        let scratchB = roundUp(widest, to: tileColumns) * depthBlock
+        Parallel.forEach(columnStarts.count - 1) { item in
+            let columns = columnStarts[item]..<columnStarts[item + 1]
+            guard !columns.isEmpty, let packedB = tk_thread_scratch(1, scratchB) else {
+                precondition(columns.isEmpty, "out of memory packing a block of \(depthBlock) × \(widest)")
+                return
+            }
+            for d in 0..<depthBlocks {
+                let depth = depthRange(d)
+                tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth.lowerBound, depth.count, columns.lowerBound, columns.count, packedB)
+                tk_gemm_block(m, columns.count, depth.count, packedRows(d, row: 0), packedB, c + columns.lowerBound, n,
+                              accumulate || d > 0 ? 1 : 0, d == 0 ? bias.map { $0 + columns.lowerBound } : nil)
+            }
+            epilogue?(0..<m, columns)
+        }
+    }
+
+    /// Starts of blocks of whole tiles covering `0..<extent`, in decreasing sizes ("guided"
+    /// scheduling): each takes 1/(2·threads) of the tiles left, at most `largest` tiles and at
+    /// least two, so that the thread that finishes first — cores of a shared machine run at
+    /// different speeds — takes the small blocks at the end and no thread waits long for
+    /// another. One thread gets blocks of `largest` tiles. The last start is `extent`.
+    static func guidedBlocks(tiles: Int, tileSize: Int, extent: Int, largest: Int, threads: Int) -> [Int] {
+        var starts = [0]
+        var assigned = 0
+        while assigned < tiles {
+            let left = tiles - assigned
+            let size = threads > 1 ? Swift.min(largest, Swift.max(2, (left + 2 * threads - 1) / (2 * threads))) : largest
+            assigned += Swift.min(size, left)
+            starts.append(Swift.min(extent, assigned * tileSize))
+        }
+        return starts
     }
 
     private static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
@@ -191,3 +263,4 @@ import Glibc
 #else
 import Darwin
 #endif
+

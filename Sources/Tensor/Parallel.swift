@@ -9,15 +9,15 @@ import Darwin
 /// The number of threads the toolkit computes with, for matrix products and large
 /// element-wise kernels alike.
 ///
-/// OpenBLAS itself always runs single-threaded: ``Tensor`` splits a large product into
-/// `threadCount` blocks of rows (or columns) of the result and runs one sgemm per block
-/// concurrently (see `Tensor.sgemm`), and splits large element-wise loops the same way
-/// (``Parallel``). One pool, sized by one number, and no OpenBLAS worker threads spinning
-/// between small products (they used to take a third of a core on a shared machine).
+/// One pool, sized by one number: ``MatrixProduct`` shares the blocks of a product out over
+/// `threadCount` threads, and large element-wise loops are split the same way (``Parallel``),
+/// all on the workers of ``ThreadPool``. OpenBLAS (the portable kernels' product) always runs
+/// single-threaded, so that no worker threads of its own spin between products.
 ///
 /// Small work never splits: a product below ``parallelProductThreshold`` multiply–adds, or an
-/// element-wise loop below 2 × ``Parallel/minimumChunk`` elements, runs on the calling thread. The split is a function of the sizes and `threadCount` only, so results are
-/// reproducible for a given thread count.
+/// element-wise loop below 2 × ``Parallel/minimumChunk`` elements, runs on the calling thread.
+/// With the AVX2 kernels results do not depend on the split at all; with the portable ones
+/// they depend on the sizes and `threadCount` only, so runs are reproducible for a given count.
 public enum LinearAlgebra {
     /// The count OpenBLAS was started with (`OPENBLAS_NUM_THREADS`, else the number of cores),
     /// read once; OpenBLAS is switched to one thread at the same moment.
