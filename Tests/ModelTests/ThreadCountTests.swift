@@ -12,7 +12,9 @@ import XCTest
 /// on 1, 2 or 3 threads. (With the portable kernels OpenBLAS's rounding follows the blocks it
 /// is handed, and only reproducibility for a given thread count holds.)
 ///
-/// The models are large enough that every product and element-wise loop is split.
+/// The models are large enough that every product and element-wise loop is split — the DDPM's
+/// products into blocks of rows (batch 512 against width 128), the VAE's and HVAE's into blocks
+/// of columns (batch 128 against width 512).
 final class ThreadCountTests: XCTestCase {
     /// Parameters after `steps` Adam steps of `model` on fixed batches on `threads` threads, and
     /// the last loss.
@@ -42,16 +44,17 @@ final class ThreadCountTests: XCTestCase {
         var ddpmConfiguration = DDPMConfiguration(dataDimension: 16, likelihood: .continuous)
         ddpmConfiguration.hiddenSizes = [128, 128]
         ddpmConfiguration.timestepCount = 100
-        let vaeConfiguration = VAEConfiguration(dataDimension: 64, latentDimension: 8, hiddenSizes: [256], likelihood: .binary)
+        // Batches of 128 against layers of 512: wide products, split into blocks of columns.
+        let vaeConfiguration = VAEConfiguration(dataDimension: 64, latentDimension: 8, hiddenSizes: [512], likelihood: .binary)
         var hvaeConfiguration = HVAEConfiguration(dataDimension: 64, likelihood: .binary)
         hvaeConfiguration.latentSizes = [8, 4]
-        hvaeConfiguration.hiddenSizes = [256]
+        hvaeConfiguration.hiddenSizes = [512]
         let runs: [(String, (inout RandomGenerator) throws -> any LatentVariableModel, [Tensor])] = [
             ("ddpm", { try DDPM(configuration: ddpmConfiguration, using: &$0) }, batches(3, rows: 512, columns: 16, low: -1, high: 1)),
-            ("vae", { try VAE(configuration: vaeConfiguration, using: &$0) }, batches(3, rows: 256, columns: 64, low: 0, high: 1).map { x in
+            ("vae", { try VAE(configuration: vaeConfiguration, using: &$0) }, batches(3, rows: 128, columns: 64, low: 0, high: 1).map { x in
                 Tensor(shape: x.shape, storage: x.storage.map { $0 < 0.5 ? 0 : 1 })
             }),
-            ("hvae", { try HVAE(configuration: hvaeConfiguration, using: &$0) }, batches(3, rows: 256, columns: 64, low: 0, high: 1).map { x in
+            ("hvae", { try HVAE(configuration: hvaeConfiguration, using: &$0) }, batches(3, rows: 128, columns: 64, low: 0, high: 1).map { x in
                 Tensor(shape: x.shape, storage: x.storage.map { $0 < 0.5 ? 0 : 1 })
             }),
         ]

@@ -136,25 +136,32 @@ final class PerformancePathTests: XCTestCase {
     /// Gradients of a product large enough to split, which accumulate into existing ones.
     func testMatmul_splitGradientsAccumulateLikeOneThread() {
         var data = TestData(seed: 411)
-        let a0 = data.normal([256, 96]), b0 = data.normal([96, 80])
-        let seed = data.normal([256, 80]).storage
-        func gradients(threads: Int) -> ([Float], [Float]) {
-            withThreads(threads) {
-                let a = Tensor(parameterShape: a0.shape, storage: a0.storage)
-                let b = Tensor(parameterShape: b0.shape, storage: b0.storage)
-                Tensor.matmul(a, b).backward(seed: seed)
-                Tensor.matmul(a, b).backward(seed: seed)  // accumulates (β = 1)
-                return (a.gradient!, b.gradient!)
+        // Tall (blocks of rows) and wide (blocks of columns: the products of a batch of 40
+        // against 530 units, and both of their gradients).
+        for (m, k, n) in [(256, 96, 80), (40, 96, 530)] {
+            let a0 = data.normal([m, k]), b0 = data.normal([k, n])
+            let seed = data.normal([m, n]).storage
+            func gradients(threads: Int) -> ([Float], [Float]) {
+                withThreads(threads) {
+                    let a = Tensor(parameterShape: a0.shape, storage: a0.storage)
+                    let b = Tensor(parameterShape: b0.shape, storage: b0.storage)
+                    Tensor.matmul(a, b).backward(seed: seed)
+                    Tensor.matmul(a, b).backward(seed: seed)  // accumulates (β = 1)
+                    return (a.gradient!, b.gradient!)
+                }
             }
+            let one = gradients(threads: 1), two = gradients(threads: 2)
+            let label = "\(m)×\(k) · \(k)×\(n)"
+            XCTAssertEqual(two.0, gradients(threads: 2).0, "reproducible, \(label)")
+            assertClose(two.0, one.0.map(Double.init), rtol: 1e-5, atol: 1e-5, "dA, 1 vs 2 threads, \(label)")
+            assertClose(two.1, one.1.map(Double.init), rtol: 1e-5, atol: 1e-5, "dB, 1 vs 2 threads, \(label)")
+            // Twice the gradient of one product: dA = 2 · seed · Bᵀ, dB = 2 · Aᵀ · seed.
+            let seedTensor = Tensor(shape: [m, n], storage: seed)
+            assertClose(two.0, naiveMatmul(seedTensor, b0, transposeA: false, transposeB: true).values.map { 2 * $0 },
+                        rtol: 1e-4, atol: 1e-4, "dA, \(label)")
+            assertClose(two.1, naiveMatmul(a0, seedTensor, transposeA: true, transposeB: false).values.map { 2 * $0 },
+                        rtol: 1e-4, atol: 1e-4, "dB, \(label)")
         }
-        let one = gradients(threads: 1), two = gradients(threads: 2)
-        XCTAssertEqual(two.0, gradients(threads: 2).0, "reproducible")
-        assertClose(two.0, one.0.map(Double.init), rtol: 1e-5, atol: 1e-5, "dA, 1 vs 2 threads")
-        assertClose(two.1, one.1.map(Double.init), rtol: 1e-5, atol: 1e-5, "dB, 1 vs 2 threads")
-        // Twice the gradient of one product: dA = 2 · seed · Bᵀ.
-        let seedTensor = Tensor(shape: [256, 80], storage: seed)
-        let expected = naiveMatmul(seedTensor, b0, transposeA: false, transposeB: true).values.map { 2 * $0 }
-        assertClose(two.0, expected, rtol: 1e-4, atol: 1e-4, "dA")
     }
 
     /// Element-wise kernels, binary operations and row sums over more elements than one chunk:
