@@ -3,14 +3,15 @@
 #
 #   scripts/bench-vs-peers.sh [--threads "1 2"] [--rounds 3] [--workloads "ddpm2d vae784 ddpm784 iwae gemm"]
 #                             [--reps 5] [--target-s 1] [--warmup-s 1] [--idle-threshold 0.1]
-#                             [--with-torch] [--memory-steps 10000] [--out peer-results]
+#                             [--idle-timeout 120] [--with-torch] [--memory-steps 10000] [--out peer-results]
 #
-# For every round and thread count it runs `compare bench --json` and then
-# shared/bench/peers.py (order alternating between rounds, so slow drift of the machine
-# cancels), with the same workloads, repetitions, warm-up and idle rules, and prints one
-# table: the median over rounds of each side's steps/s (points/s, GFLOP/s) and the ratios
-# compare ÷ JAX (training, iwae) and compare ÷ numpy (gemm). Both sides pin themselves to the
-# first N cores and size their BLAS / XLA pools to N threads.
+# For every round, thread count and workload it runs `compare bench --json` and
+# shared/bench/peers.py back to back (which goes first alternates between workloads and rounds,
+# so drift of the machine cancels), with the same repetitions, warm-up and idle rules, and prints
+# one table: the median over rounds of each side's steps/s (points/s, GFLOP/s), and the median
+# (min–max) over rounds of the paired ratios compare ÷ JAX (training, iwae) and compare ÷ numpy
+# (gemm), each from two runs a minute or two apart. Both sides pin themselves to the first N
+# cores and size their BLAS / XLA pools to N threads.
 #
 # Fairness: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which some machines set so that older
 # OpenBLAS builds pick a safe kernel, slow a current numpy and make OpenBLAS pick a different
@@ -85,24 +86,30 @@ trap 'rm -rf "$RAW"' EXIT
 # Both sides without the OpenBLAS kernel overrides (see the header).
 CLEAN_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 COMMON=(--reps "$REPS" --target-s "$TARGET_S" --warmup-s "$WARMUP_S" --idle-threshold "$IDLE_THRESHOLD" --idle-timeout "$IDLE_TIMEOUT")
-COMPARE_WORKLOADS=$(echo "$WORKLOADS" | tr ' ' ',')
 
-run_compare() {  # round threads
-  echo "== round $1: compare, $2 thread(s)" >&2
-  "${CLEAN_ENV[@]}" "$COMPARE_BIN" bench --json --threads "$2" --workload "$COMPARE_WORKLOADS" "${COMMON[@]}" \
-    > "$RAW/compare-$1-$2.json"
+run_compare() {  # round threads workload
+  echo "== round $1: compare, $2 thread(s), $3" >&2
+  "${CLEAN_ENV[@]}" "$COMPARE_BIN" bench --json --threads "$2" --workload "$3" "${COMMON[@]}" \
+    > "$RAW/compare-$1-$2-$3.json"
 }
-run_peers() {  # round threads
-  echo "== round $1: $FRAMEWORKS, $2 thread(s)" >&2
+run_peers() {  # round threads workload
+  echo "== round $1: $FRAMEWORKS, $2 thread(s), $3" >&2
   # shellcheck disable=SC2086
-  "${CLEAN_ENV[@]}" "$VENV/bin/python" "$PEERS" --frameworks $FRAMEWORKS --threads "$2" --workloads $WORKLOADS \
-    --rounds 1 "${COMMON[@]}" --out "$RAW/peers-$1-$2" > /dev/null
+  "${CLEAN_ENV[@]}" "$VENV/bin/python" "$PEERS" --frameworks $FRAMEWORKS --threads "$2" --workloads "$3" \
+    --rounds 1 "${COMMON[@]}" --out "$RAW/peers-$1-$2-$3" > /dev/null
 }
 
+# One workload at a time, compare and the peers back to back, the order alternating between
+# workloads and rounds: the machine's speed drifts over minutes, so the two sides of a ratio are
+# measured within a minute or two of each other, and each round gives one paired ratio.
 for round in $(seq 1 "$ROUNDS"); do
   for t in $THREADS; do
-    if [ $((round % 2)) = 1 ]; then run_compare "$round" "$t"; run_peers "$round" "$t"
-    else run_peers "$round" "$t"; run_compare "$round" "$t"; fi
+    j=0
+    for w in $WORKLOADS; do
+      if [ $(((round + j) % 2)) = 1 ]; then run_compare "$round" "$t" "$w"; run_peers "$round" "$t" "$w"
+      else run_peers "$round" "$t" "$w"; run_compare "$round" "$t" "$w"; fi
+      j=$((j + 1))
+    done
   done
 done
 
@@ -114,7 +121,7 @@ if [ -n "$MEMORY_STEPS" ]; then
     --workload ddpm2d,vae784,ddpm784 --steps-memory-check "$MEMORY_STEPS" > "$MEMORY_JSON"
 fi
 
-COMMAND="scripts/bench-vs-peers.sh --threads \"$THREADS\" --rounds $ROUNDS --workloads \"$WORKLOADS\" --reps $REPS --target-s $TARGET_S --warmup-s $WARMUP_S --idle-threshold $IDLE_THRESHOLD"
+COMMAND="scripts/bench-vs-peers.sh --threads \"$THREADS\" --rounds $ROUNDS --workloads \"$WORKLOADS\" --reps $REPS --target-s $TARGET_S --warmup-s $WARMUP_S --idle-threshold $IDLE_THRESHOLD --idle-timeout $IDLE_TIMEOUT"
 if [ "$WITH_TORCH" = 1 ]; then COMMAND="$COMMAND --with-torch"; fi
 if [ -n "$MEMORY_STEPS" ]; then COMMAND="$COMMAND --memory-steps $MEMORY_STEPS"; fi
 "$VENV/bin/python" - "$RAW" "$OUT" "$COMMAND" "$MEMORY_JSON" <<'PY'
@@ -137,6 +144,25 @@ def median_of(framework, threads, section, key):
               and key in r.get(section, {}) and "median" in r[section][key]]
     return (statistics.median(values), min(values), max(values), len(values)) if values else None
 
+def round_of(r):
+    # compare-<round>-<threads>-<workload>.json / peers-<round>-<threads>-<workload>.json
+    return int(r["source"].split("-")[1])
+
+def paired_ratio(threads, section, key, peer):
+    """Median, min, max and count over rounds of compare ÷ peer, each from one round's two runs."""
+    by_round = {}
+    for r in runs:
+        if r["threads"] == threads and key in r.get(section, {}) and "median" in r[section][key]:
+            by_round.setdefault(round_of(r), {})[r["framework"]] = r[section][key]["median"]
+    ratios = [v["compare"] / v[peer] for v in by_round.values() if "compare" in v and v.get(peer)]
+    return (statistics.median(ratios), min(ratios), max(ratios), len(ratios)) if ratios else None
+
+def ratio_cell(m):
+    if m is None:
+        return "–"
+    med, lo, hi, n = m
+    return f"**{med:.2f}** ({lo:.2f}–{hi:.2f})" if n > 1 else f"**{med:.2f}**"
+
 def dirty(framework, threads, section, key):
     return any(not r[section][key].get("clean", True) for r in runs
                if r["framework"] == framework and r["threads"] == threads and key in r.get(section, {}))
@@ -154,7 +180,8 @@ for r in runs:
 lines += [f"- {fw}: {v}" for fw, v in sorted(versions.items())]
 lines += ["", "Each figure: median over rounds of each run's median of repetitions "
           "(min–max over rounds in brackets); `*` = some repetition ran while other processes "
-          "used the machine. Ratios are compare ÷ peer (> 1: compare faster).", ""]
+          "used the machine. Ratios are compare ÷ peer (> 1: compare faster): the median (min–max) over "
+          "rounds of each round's ratio, its two runs made back to back.", ""]
 head = "| workload | unit | threads | compare | " + " | ".join(frameworks) + " | compare ÷ JAX | compare ÷ numpy |"
 lines += [head, "|" + "---|" * (5 + len(frameworks) + 1)]
 
@@ -171,24 +198,22 @@ for t in threads:
         if c is None:
             continue
         peers = {fw: median_of(fw, t, "workloads", w) for fw in frameworks}
-        jax = peers.get("jax")
-        ratio = c[0] / jax[0] if jax else None
-        summary[f"{w} {t}T"] = ratio
+        ratio = paired_ratio(t, "workloads", w, "jax")
+        summary[f"{w} {t}T"] = ratio and {"median": ratio[0], "min": ratio[1], "max": ratio[2], "rounds": ratio[3]}
         lines.append(f"| {w} | {'points/s' if w == 'iwae' else 'steps/s'} | {t} | {cell(c, dirty('compare', t, 'workloads', w))} | "
                      + " | ".join(cell(peers[fw], dirty(fw, t, 'workloads', w)) for fw in frameworks)
-                     + f" | {'%.2f' % ratio if ratio else '–'} | – |")
+                     + f" | {ratio_cell(ratio)} | – |")
     for size in ["256", "512", "1024", "512x128x128"]:
         c = median_of("compare", t, "gemm", size)
         if c is None:
             continue
         peers = {fw: median_of(fw, t, "gemm", size) for fw in frameworks}
-        numpy = peers.get("numpy")
         direct = median_of("compare", t, "gemm_cblas", size)
-        ratio = c[0] / numpy[0] if numpy else None
-        summary[f"gemm {size} {t}T"] = ratio
+        ratio = paired_ratio(t, "gemm", size, "numpy")
+        summary[f"gemm {size} {t}T"] = ratio and {"median": ratio[0], "min": ratio[1], "max": ratio[2], "rounds": ratio[3]}
         lines.append(f"| gemm {size} | GFLOP/s | {t} | {cell(c, dirty('compare', t, 'gemm', size))} | "
                      + " | ".join(cell(peers[fw], False) for fw in frameworks)
-                     + f" | – | {'%.2f' % ratio if ratio else '–'} |")
+                     + f" | – | {ratio_cell(ratio)} |")
         if direct:
             lines.append(f"| (gemm {size}, direct cblas_sgemm in compare's process) | GFLOP/s | {t} | {cell(direct, False)} | "
                          + " | ".join("" for _ in frameworks) + f" | – | Tensor.matmul ÷ direct: {c[0] / direct[0]:.2f} |")
@@ -198,8 +223,8 @@ for r in runs:
     if r["framework"] == "compare":
         peaks.setdefault(r["threads"], []).append(r.get("peak_rss_mb", 0))
 if peaks:
-    lines += ["", "Peak resident memory of the compare bench process (all workloads in one process): "
-              + ", ".join(f"{t} thread(s) {max(v):.0f} MB" for t, v in sorted(peaks.items())) + "."]
+    lines += ["", "Peak resident memory of the compare bench processes (one per workload and round; the "
+              "largest): " + ", ".join(f"{t} thread(s) {max(v):.0f} MB" for t, v in sorted(peaks.items())) + "."]
 if memory_path:
     with open(memory_path) as f:
         memory = json.load(f)["memory"]

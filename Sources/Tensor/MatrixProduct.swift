@@ -11,7 +11,9 @@ import _TensorKernels
 /// whichever thread is free, each packing its rows of op(A) into panels of 6 rows, one block
 /// of depth at a time, and running the 6 × 16 micro-kernel of `_TensorKernels` over them. The
 /// threads share the packed B — where splitting a product into separate sgemm calls would pack
-/// it once per call — and nothing waits on anything but the packing of B. A bias and an
+/// it once per call — and nothing waits on anything but the packing of B. A C wider than tall
+/// on several threads swaps the roles: op(A) is packed once and blocks of columns of C pack
+/// their own columns of op(B), so the operand every block streams is the smaller one. A bias and an
 /// element-wise epilogue (the fused activation of a layer) are applied to each block of C while
 /// it is still in cache. Every element is summed in depth order in blocks of depth fixed by k
 /// alone, so results do not depend on the thread count.
@@ -99,7 +101,6 @@ public enum MatrixProduct {
         func packedPanels(_ d: Int, column: Int) -> UnsafeMutablePointer<Float> {
             packedB + d * depthBlock * paddedColumns + column * depthRange(d).count
         }
-
 
         // Pack op(B): pieces of whole panels, for each block of depth.
         let groups = threads > 1 ? Swift.min(panels, Swift.max(1, (4 * threads + depthBlocks - 1) / depthBlocks)) : 1

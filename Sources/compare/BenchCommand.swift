@@ -181,11 +181,12 @@ struct BenchCommand: ParsableCommand {
                 if step == early { rssEarly = currentResidentMegabytes() }
             }
             let rssEnd = currentResidentMegabytes()
+            let peak = peakResidentMegabytes()
             let entry: [String: Any] = ["steps": steps, "rss_mb_early_step": early, "rss_mb_early": rssEarly, "rss_mb_end": rssEnd,
-                                        "growth_mb": rssEnd - rssEarly, "peak_rss_mb": peakResidentMegabytes(),
+                                        "growth_mb": rssEnd - rssEarly, "peak_rss_mb": peak,
                                         "seconds": Date().timeIntervalSince(start)]
             results[name] = entry
-            log("\(name): RSS \(format(rssEarly)) MB at step \(early), \(format(rssEnd)) MB at step \(steps) (growth \(format(rssEnd - rssEarly)) MB), peak \(format(peakResidentMegabytes())) MB")
+            log("\(name): RSS \(format(rssEarly)) MB at step \(early), \(format(rssEnd)) MB at step \(steps) (growth \(format(rssEnd - rssEarly)) MB), peak \(format(peak)) MB")
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: ["memory": results, "threads": threads], options: [.prettyPrinted, .sortedKeys])
@@ -456,11 +457,13 @@ struct Timing {
 
 // MARK: - Process helpers
 
-/// The largest resident set of this process so far (getrusage's ru_maxrss, KiB on Linux), in MB.
+/// The largest resident set of this process so far, in MB: getrusage's ru_maxrss (KiB on
+/// Linux), or the current resident set if larger — Linux updates the high-water mark only when
+/// the resident set shrinks, so on its own it can lag the current figure by a few pages.
 func peakResidentMegabytes() -> Double {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_maxrss) / 1024
+    return max(Double(usage.ru_maxrss) / 1024, currentResidentMegabytes())
 }
 
 /// The current resident set (/proc/self/statm), in MB.
