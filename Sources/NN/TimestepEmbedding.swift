@@ -47,7 +47,7 @@ public struct SinusoidalEmbeddingTable: Sendable {
     /// e(t) for each of `timesteps` (each in 0…maximumTimestep): [timesteps.count, dimension].
     public func callAsFunction(_ timesteps: [Int]) -> Tensor {
         let width = dimension
-        var values = [Float](unsafeUninitializedCapacity: timesteps.count * width) { buffer, initialized in
+        let values = [Float](unsafeUninitializedCapacity: timesteps.count * width) { buffer, initialized in
             rows.withUnsafeBufferPointer { table in
                 for (row, t) in timesteps.enumerated() {
                     precondition(t >= 0 && t <= maximumTimestep, "timestep \(t) outside 0…\(maximumTimestep)")

@@ -87,32 +87,12 @@ public enum MatrixProduct {
             packedProductSplittingColumns(m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
             return
         }
-        // Blocks of depth of near-equal size, fixed by k alone.
-        let depthBlocks = (k + maximumDepthBlock - 1) / maximumDepthBlock
-        let depthBlock = (k + depthBlocks - 1) / depthBlocks
-        func depthRange(_ d: Int) -> Range<Int> { (d * depthBlock)..<Swift.min(k, (d + 1) * depthBlock) }
-
+        let depth = DepthBlocks(k: k)
+        // op(B), packed once into panels of 16 columns, shared by every block of rows.
+        let packedB = packShared(extent: n, tile: tileColumns, depth: depth, threads: threads) { d, first, count, into in
+            tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth[d].lowerBound, depth[d].count, first, count, into)
+        }
         let panels = (n + tileColumns - 1) / tileColumns
-        let paddedColumns = panels * tileColumns
-        guard let packedB = tk_thread_scratch(0, k * paddedColumns) else {
-            preconditionFailure("out of memory packing a \(k) × \(n) matrix")
-        }
-        // Depth block d of op(B) starts at d·depthBlock·paddedColumns; column j of it at j·depth.
-        func packedPanels(_ d: Int, column: Int) -> UnsafeMutablePointer<Float> {
-            packedB + d * depthBlock * paddedColumns + column * depthRange(d).count
-        }
-
-        // Pack op(B): pieces of whole panels, for each block of depth.
-        let groups = threads > 1 ? Swift.min(panels, Swift.max(1, (4 * threads + depthBlocks - 1) / depthBlocks)) : 1
-        let panelsPerGroup = (panels + groups - 1) / groups
-        Parallel.forEach(depthBlocks * groups, concurrent: threads > 1) { item in
-            let d = item / groups, group = item % groups
-            let first = group * panelsPerGroup * tileColumns
-            guard first < n else { return }
-            let columns = Swift.min(n - first, panelsPerGroup * tileColumns)
-            let depth = depthRange(d)
-            tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth.lowerBound, depth.count, first, columns, packedPanels(d, column: first))
-        }
 
         // Blocks of rows of C, of decreasing size (``guidedBlocks``); when there are fewer blocks
         // than threads, columns are split too.
@@ -122,19 +102,18 @@ public enum MatrixProduct {
         let rowBlock = (0..<rowBlocks).map { rowStarts[$0 + 1] - rowStarts[$0] }.max() ?? 0
         let columnBlocks = rowBlocks < threads ? Swift.min(panels, (2 * threads + rowBlocks - 1) / rowBlocks) : 1
         let columnBlock = roundUp((n + columnBlocks - 1) / columnBlocks, to: tileColumns)
-        let scratchA = roundUp(rowBlock, to: tileRows) * depthBlock
+        let scratchA = roundUp(rowBlock, to: tileRows) * depth.size
         Parallel.forEach(rowBlocks * columnBlocks, concurrent: threads > 1) { item in
             let rows = rowStarts[item / columnBlocks]..<rowStarts[item / columnBlocks + 1]
             let columns = (item % columnBlocks * columnBlock)..<Swift.min(n, (item % columnBlocks + 1) * columnBlock)
             guard !rows.isEmpty, !columns.isEmpty, let packedA = tk_thread_scratch(1, scratchA) else {
-                precondition(rows.isEmpty || columns.isEmpty, "out of memory packing a block of \(rowBlock) × \(depthBlock)")
+                precondition(rows.isEmpty || columns.isEmpty, "out of memory packing a block of \(rowBlock) × \(depth.size)")
                 return
             }
             let target = c + rows.lowerBound * n + columns.lowerBound
-            for d in 0..<depthBlocks {
-                let depth = depthRange(d)
-                tk_gemm_pack_a(a, lda, transposeA ? 1 : 0, rows.lowerBound, rows.count, depth.lowerBound, depth.count, packedA)
-                tk_gemm_block(rows.count, columns.count, depth.count, packedA, packedPanels(d, column: columns.lowerBound),
+            for d in 0..<depth.count {
+                tk_gemm_pack_a(a, lda, transposeA ? 1 : 0, rows.lowerBound, rows.count, depth[d].lowerBound, depth[d].count, packedA)
+                tk_gemm_block(rows.count, columns.count, depth[d].count, packedA, packedB.panels(d, from: columns.lowerBound),
                               target, n, accumulate || d > 0 ? 1 : 0, d == 0 ? bias.map { $0 + columns.lowerBound } : nil)
             }
             epilogue?(rows, columns)
@@ -154,48 +133,86 @@ public enum MatrixProduct {
         _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ threads: Int,
         _ epilogue: ((Range<Int>, Range<Int>) -> Void)?
     ) {
-        let depthBlocks = (k + maximumDepthBlock - 1) / maximumDepthBlock
-        let depthBlock = (k + depthBlocks - 1) / depthBlocks
-        func depthRange(_ d: Int) -> Range<Int> { (d * depthBlock)..<Swift.min(k, (d + 1) * depthBlock) }
-
-        let rowPanels = (m + tileRows - 1) / tileRows
-        let paddedRows = rowPanels * tileRows
-        guard let packedA = tk_thread_scratch(0, k * paddedRows) else {
-            preconditionFailure("out of memory packing a \(m) × \(k) matrix")
-        }
-        // Depth block d of op(A) starts at d·depthBlock·paddedRows; row i of it at i·depth.
-        func packedRows(_ d: Int, row: Int) -> UnsafeMutablePointer<Float> {
-            packedA + d * depthBlock * paddedRows + row * depthRange(d).count
-        }
-        let groups = Swift.min(rowPanels, Swift.max(1, (4 * threads + depthBlocks - 1) / depthBlocks))
-        let panelsPerGroup = (rowPanels + groups - 1) / groups
-        Parallel.forEach(depthBlocks * groups) { item in
-            let d = item / groups, group = item % groups
-            let first = group * panelsPerGroup * tileRows
-            guard first < m else { return }
-            let rows = Swift.min(m - first, panelsPerGroup * tileRows)
-            let depth = depthRange(d)
-            tk_gemm_pack_a(a, lda, transposeA ? 1 : 0, first, rows, depth.lowerBound, depth.count, packedRows(d, row: first))
+        let depth = DepthBlocks(k: k)
+        // op(A), packed once into panels of 6 rows, shared by every block of columns.
+        let packedA = packShared(extent: m, tile: tileRows, depth: depth, threads: threads) { d, first, count, into in
+            tk_gemm_pack_a(a, lda, transposeA ? 1 : 0, first, count, depth[d].lowerBound, depth[d].count, into)
         }
 
         let columnStarts = guidedBlocks(tiles: (n + tileColumns - 1) / tileColumns, tileSize: tileColumns, extent: n,
                                         largest: maximumColumnBlock / tileColumns, threads: threads)
         let widest = (0..<(columnStarts.count - 1)).map { columnStarts[$0 + 1] - columnStarts[$0] }.max() ?? 0
-        let scratchB = roundUp(widest, to: tileColumns) * depthBlock
+        let scratchB = roundUp(widest, to: tileColumns) * depth.size
         Parallel.forEach(columnStarts.count - 1) { item in
             let columns = columnStarts[item]..<columnStarts[item + 1]
             guard !columns.isEmpty, let packedB = tk_thread_scratch(1, scratchB) else {
-                precondition(columns.isEmpty, "out of memory packing a block of \(depthBlock) × \(widest)")
+                precondition(columns.isEmpty, "out of memory packing a block of \(depth.size) × \(widest)")
                 return
             }
-            for d in 0..<depthBlocks {
-                let depth = depthRange(d)
-                tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth.lowerBound, depth.count, columns.lowerBound, columns.count, packedB)
-                tk_gemm_block(m, columns.count, depth.count, packedRows(d, row: 0), packedB, c + columns.lowerBound, n,
+            for d in 0..<depth.count {
+                tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth[d].lowerBound, depth[d].count, columns.lowerBound, columns.count, packedB)
+                tk_gemm_block(m, columns.count, depth[d].count, packedA.panels(d, from: 0), packedB, c + columns.lowerBound, n,
                               accumulate || d > 0 ? 1 : 0, d == 0 ? bias.map { $0 + columns.lowerBound } : nil)
             }
             epilogue?(0..<m, columns)
         }
+    }
+
+    /// The blocks of depth of a product: near-equal sizes of at most ``maximumDepthBlock``,
+    /// fixed by k alone (so the sums do not depend on the thread count).
+    struct DepthBlocks {
+        let k: Int
+        /// The number of blocks.
+        let count: Int
+        /// The size of every block but possibly the last.
+        let size: Int
+
+        init(k: Int) {
+            self.k = k
+            count = (k + MatrixProduct.maximumDepthBlock - 1) / MatrixProduct.maximumDepthBlock
+            size = (k + count - 1) / count
+        }
+
+        /// Block d's depths.
+        subscript(d: Int) -> Range<Int> { (d * size)..<Swift.min(k, (d + 1) * size) }
+    }
+
+    /// The operand that every block of C shares, packed: depth block d's panels start at
+    /// d·size·padded, column (row) j of them at j·(block d's depth).
+    struct SharedOperand {
+        let base: UnsafeMutablePointer<Float>
+        let depth: DepthBlocks
+        /// Columns (rows) rounded up to whole panels.
+        let padded: Int
+
+        /// Depth block d of the packed operand, from column (row) `offset`.
+        func panels(_ d: Int, from offset: Int) -> UnsafeMutablePointer<Float> {
+            base + d * depth.size * padded + offset * depth[d].count
+        }
+    }
+
+    /// Packs the operand that every block of C shares — op(B) in panels of 16 columns, or op(A)
+    /// in panels of 6 rows (`tile`; `extent` columns or rows) — into this thread's scratch slot
+    /// 0, in pieces of whole panels for each block of depth, shared out over the threads.
+    /// `pack(d, first, count, into)` packs `count` columns (rows) from `first` of depth block d.
+    private static func packShared(
+        extent: Int, tile: Int, depth: DepthBlocks, threads: Int,
+        _ pack: (_ d: Int, _ first: Int, _ count: Int, _ into: UnsafeMutablePointer<Float>) -> Void
+    ) -> SharedOperand {
+        let panels = (extent + tile - 1) / tile
+        guard let base = tk_thread_scratch(0, depth.k * panels * tile) else {
+            preconditionFailure("out of memory packing a \(depth.k) × \(extent) matrix")
+        }
+        let packed = SharedOperand(base: base, depth: depth, padded: panels * tile)
+        let groups = threads > 1 ? Swift.min(panels, Swift.max(1, (4 * threads + depth.count - 1) / depth.count)) : 1
+        let panelsPerGroup = (panels + groups - 1) / groups
+        Parallel.forEach(depth.count * groups, concurrent: threads > 1) { item in
+            let d = item / groups, group = item % groups
+            let first = group * panelsPerGroup * tile
+            guard first < extent else { return }
+            pack(d, first, Swift.min(extent - first, panelsPerGroup * tile), packed.panels(d, from: first))
+        }
+        return packed
     }
 
     /// Starts of blocks of whole tiles covering `0..<extent`, in decreasing sizes ("guided"

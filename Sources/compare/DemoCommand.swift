@@ -44,7 +44,7 @@ struct DemoCommand: ParsableCommand {
             let dataset = "Datasets/gmm2d.h5"
             if !FileManager.default.fileExists(atPath: dataset) {
                 say("making \(dataset): \(commandLine(["datasets", "make"], ["gmm2d"]))")
-                var make = try DatasetsMakeCommand.parse(["gmm2d"])
+                let make = try DatasetsMakeCommand.parse(["gmm2d"])
                 try make.run()
             }
             var runs: [String] = []

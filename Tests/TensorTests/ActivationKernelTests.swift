@@ -34,7 +34,9 @@ final class ActivationKernelTests: XCTestCase {
         var values = (-88_000...88_000).map { Float($0) / 800 }
         values += (-1100...1100).map { Float($0) / 10 }
         values += [-87.336_54, -87.336_55, -87.336_53, 88.376_26, -103.972_08, -103.972_1, -0.881_373_6, 0.881_373_6]
-        values += [1e-4, -1e-4, 1e-8, -1e-8, 0.5e-38, -0.5e-38, 1e-45, -1e-45, 0, -0]
+        // Subnormals: half the smallest normal, and the smallest of all.
+        let halfNormal = Float.leastNormalMagnitude / 2, tiniest = Float.leastNonzeroMagnitude
+        values += [1e-4, -1e-4, 1e-8, -1e-8, halfNormal, -halfNormal, tiniest, -tiniest, 0, -0]
         return values
     }()
 
