@@ -281,4 +281,3 @@ import Glibc
 #else
 import Darwin
 #endif
-
