@@ -29,14 +29,19 @@ public enum GaussianFormulas {
     @inline(__always)
     public static func kl(mean1: Double, logVariance1: Double, mean2: Double, logVariance2: Double) -> Double {
         let d = mean1 - mean2
-        return 0.5 * (logVariance2 - logVariance1 + (exp(logVariance1) + d * d) * exp(-logVariance2) - 1)
+        return 0.5 * (logVariance2 - logVariance1 + (exp(logVariance1) + d * d) * precision(logVariance: logVariance2) - 1)
     }
+
+    /// 1 / σ² = exp(−log σ²), without the call when log σ² = 0 (a standard prior), where it is
+    /// exactly 1 either way.
+    @inline(__always)
+    static func precision(logVariance: Double) -> Double { logVariance == 0 ? 1 : exp(-logVariance) }
 
     /// Partial derivatives of ``kl(mean1:logVariance1:mean2:logVariance2:)`` in argument order.
     @inline(__always)
     public static func klGradient(mean1: Double, logVariance1: Double, mean2: Double, logVariance2: Double)
         -> (mean1: Double, logVariance1: Double, mean2: Double, logVariance2: Double) {
-        let precision2 = exp(-logVariance2)
+        let precision2 = precision(logVariance: logVariance2)
         let d = mean1 - mean2
         let v1 = exp(logVariance1)
         return (d * precision2, 0.5 * (v1 * precision2 - 1), -d * precision2, 0.5 * (1 - (v1 + d * d) * precision2))

@@ -79,7 +79,8 @@ extension Tensor {
         let total = extents.reduce(0, +)
         var outputShape = first.shape
         outputShape[a] = total
-        var values = [Float](repeating: 0, count: outer * total * inner)
+        // The parts cover every element.
+        var values = uninitializedBuffer(outer * total * inner)
         var offset = 0
         for (t, extent) in zip(tensors, extents) {
             let block = extent * inner

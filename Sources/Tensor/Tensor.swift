@@ -118,7 +118,8 @@ extension Tensor {
 
     /// Standard normal entries: ε ~ N(0, I) of the given shape.
     public static func randomNormal(shape: [Int], using generator: inout RandomGenerator) -> Tensor {
-        var values = [Float](repeating: 0, count: shape.reduce(1, *))
+        // Every element is written by the draw.
+        var values = uninitializedBuffer(shape.reduce(1, *))
         values.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
         return Tensor(shape: shape, storage: values)
     }
