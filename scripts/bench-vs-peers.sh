@@ -157,6 +157,9 @@ def paired_ratio(threads, section, key, peer):
     ratios = [v["compare"] / v[peer] for v in by_round.values() if "compare" in v and v.get(peer)]
     return (statistics.median(ratios), min(ratios), max(ratios), len(ratios)) if ratios else None
 
+def summary_entry(m):
+    return m and {"median": m[0], "min": m[1], "max": m[2], "rounds": m[3]}
+
 def ratio_cell(m):
     if m is None:
         return "–"
@@ -199,7 +202,7 @@ for t in threads:
             continue
         peers = {fw: median_of(fw, t, "workloads", w) for fw in frameworks}
         ratio = paired_ratio(t, "workloads", w, "jax")
-        summary[f"{w} {t}T"] = ratio and {"median": ratio[0], "min": ratio[1], "max": ratio[2], "rounds": ratio[3]}
+        summary[f"{w} {t}T"] = summary_entry(ratio)
         lines.append(f"| {w} | {'points/s' if w == 'iwae' else 'steps/s'} | {t} | {cell(c, dirty('compare', t, 'workloads', w))} | "
                      + " | ".join(cell(peers[fw], dirty(fw, t, 'workloads', w)) for fw in frameworks)
                      + f" | {ratio_cell(ratio)} | – |")
@@ -210,7 +213,7 @@ for t in threads:
         peers = {fw: median_of(fw, t, "gemm", size) for fw in frameworks}
         direct = median_of("compare", t, "gemm_cblas", size)
         ratio = paired_ratio(t, "gemm", size, "numpy")
-        summary[f"gemm {size} {t}T"] = ratio and {"median": ratio[0], "min": ratio[1], "max": ratio[2], "rounds": ratio[3]}
+        summary[f"gemm {size} {t}T"] = summary_entry(ratio)
         lines.append(f"| gemm {size} | GFLOP/s | {t} | {cell(c, dirty('compare', t, 'gemm', size))} | "
                      + " | ".join(cell(peers[fw], False) for fw in frameworks)
                      + f" | – | {ratio_cell(ratio)} |")

@@ -64,8 +64,8 @@ public struct DiagonalGaussian {
         let q = other.shape == common ? other : DiagonalGaussian(mean: other.mean.broadcast(to: common), logVariance: other.logVariance.broadcast(to: common))
         let n = common.reduce(1, *)
         // Each element reads its four arguments through pointers taken once: through the
-        // tensors' `storage` every read is a class-property access (about a tenth of a vae784
-        // step's serial time went there).
+        // tensors' `storage` every read is a class-property access (with the exp calls, this
+        // term was 1.9 % of the caller's samples in a 2-thread vae784 profile; now 1.0 %).
         let values = [Float](unsafeUninitializedCapacity: n) { values, initialized in
             Self.withArguments(p, q) { mean1, logVariance1, mean2, logVariance2 in
                 for i in 0..<n {

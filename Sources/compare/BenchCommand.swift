@@ -458,8 +458,8 @@ struct Timing {
 // MARK: - Process helpers
 
 /// The largest resident set of this process so far, in MB: getrusage's ru_maxrss (KiB on
-/// Linux), or the current resident set if larger — Linux updates the high-water mark only when
-/// the resident set shrinks, so on its own it can lag the current figure by a few pages.
+/// Linux), or the current resident set of /proc if larger — the kernel's counters behind the
+/// two are updated lazily, and ru_maxrss was seen a few pages below the current figure.
 func peakResidentMegabytes() -> Double {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
