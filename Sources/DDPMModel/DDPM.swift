@@ -1,3 +1,4 @@
+import Core
 import NN
 import Tensor
 
@@ -48,7 +49,7 @@ public final class DDPM: LatentVariableModel {
         self.denoiser = denoiser
     }
 
-    public var kind: String { "ddpm" }
+    public var kind: ModelKind { .ddpm }
     public var dataDimension: Int { configuration.dataDimension }
     public var latentLayerCount: Int { configuration.timestepCount }
     /// The encoder is a fixed diffusion: zero parameters.

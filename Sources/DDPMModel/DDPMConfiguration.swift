@@ -1,3 +1,4 @@
+import Core
 import NN
 
 /// What the DDPM is trained to minimize.

@@ -1,3 +1,4 @@
+import Core
 import NN
 import Tensor
 
@@ -106,7 +107,7 @@ public final class HVAE: LatentVariableModel {
 
     // MARK: LatentVariableModel
 
-    public var kind: String { "hvae" }
+    public var kind: ModelKind { .hvae }
     public var likelihood: Likelihood { configuration.likelihood }
     public var dataDimension: Int { configuration.dataDimension }
     public var latentLayerCount: Int { configuration.latentSizes.count }

@@ -1,3 +1,4 @@
+import Core
 import NN
 
 /// How the hierarchical VAE's encoder q(z_{1:L} | x) is factored.
@@ -45,8 +46,7 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
     /// Free bits λ in nats per layer: the training loss uses max(batch-mean KL_layer, λ) for each
     /// layer; `nil` = off. Training only.
     public var freeBits: Double?
-    /// The decoder family p(x | z₁). Encoded in JSON as `likelihood` (its dataset name) and
-    /// `levels`, since ``Likelihood`` itself is not `Codable`.
+    /// The decoder family p(x | z₁), stored as the keys `likelihood` and `levels` of this object.
     public var likelihood: Likelihood
 
     public init(dataDimension: Int = 2, latentSizes: [Int] = [2, 2], hiddenSizes: [Int] = [128, 128],
@@ -98,7 +98,7 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case dataDimension, latentSizes, hiddenSizes, activation, inference, klWarmupSteps, freeBits, likelihood, levels
+        case dataDimension, latentSizes, hiddenSizes, activation, inference, klWarmupSteps, freeBits
     }
 
     public init(from decoder: Decoder) throws {
@@ -111,13 +111,7 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
         inference = try container.decodeIfPresent(HVAEInference.self, forKey: .inference) ?? defaults.inference
         klWarmupSteps = try container.decodeIfPresent(Int.self, forKey: .klWarmupSteps) ?? defaults.klWarmupSteps
         freeBits = try container.decodeIfPresent(Double.self, forKey: .freeBits)
-        let name = try container.decodeIfPresent(String.self, forKey: .likelihood) ?? "continuous"
-        let levels = try container.decodeIfPresent(Int.self, forKey: .levels)
-        guard let likelihood = Likelihood(name: name, levels: levels) else {
-            throw DecodingError.dataCorruptedError(forKey: .likelihood, in: container,
-                                                   debugDescription: "unknown likelihood '\(name)' (levels \(levels.map(String.init) ?? "none"))")
-        }
-        self.likelihood = likelihood
+        likelihood = try Likelihood(from: decoder)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -129,7 +123,6 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
         try container.encode(inference, forKey: .inference)
         try container.encode(klWarmupSteps, forKey: .klWarmupSteps)
         try container.encodeIfPresent(freeBits, forKey: .freeBits)
-        try container.encode(likelihood.name, forKey: .likelihood)
-        if case .discrete(let levels) = likelihood { try container.encode(levels, forKey: .levels) }
+        try likelihood.encode(to: encoder)
     }
 }

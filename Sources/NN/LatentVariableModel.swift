@@ -1,3 +1,4 @@
+import Core
 import Tensor
 
 /// Per-example terms of the evidence lower bound, in nats.
@@ -67,8 +68,8 @@ public struct LogImportanceWeights: Sendable {
 /// Everything the report shows (ELBO, IWAE_K, the gap, the KLs) is computed outside the
 /// models from ``elbo(_:using:)`` and ``logImportanceWeights(_:samples:using:)``.
 public protocol LatentVariableModel: Module {
-    /// `vae`, `hvae` or `ddpm`.
-    var kind: String { get }
+    /// Which of the three models this is.
+    var kind: ModelKind { get }
     /// The decoder family; the same for all models on one dataset.
     var likelihood: Likelihood { get }
     /// D, the number of data dimensions.
@@ -92,4 +93,10 @@ public protocol LatentVariableModel: Module {
 
     /// `count` draws from the model, [count, D].
     func sample(count: Int, using generator: inout RandomGenerator) -> Tensor
+
+    /// The marginal posterior q(z_layer | x) of latent layer `layer` (1-based; the top layer is
+    /// ``latentLayerCount``) when it is a diagonal Gaussian in closed form, `nil` otherwise:
+    /// the VAE's q(z | x); the DDPM's q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) for every t; the
+    /// HVAE returns `nil` (its top layer's marginal is a Gaussian mixture when L > 1). `x` is [n, D] on the dataset's scale.
+    func latentPosterior(layer: Int, of x: Tensor) -> LatentGaussians?
 }

@@ -47,3 +47,27 @@ extension HDF5File {
         }
     }
 }
+
+/// Writes several plain files (a report and its plots) as one: every file goes to `NAME.tmp`
+/// beside its final name first, then each is renamed into place; a failure before the renames
+/// removes every temporary file and leaves the old files as they were.
+public func writeFilesAtomically(_ files: [(path: String, contents: [UInt8])]) throws {
+    var written: [String] = []
+    do {
+        for file in files {
+            let temporary = file.path + ".tmp"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(file.contents)) else {
+                throw StoreError(file: file.path, cause: "cannot be written")
+            }
+            written.append(temporary)
+        }
+        for file in files {
+            guard rename(file.path + ".tmp", file.path) == 0 else {
+                throw StoreError(file: file.path, cause: "cannot be written (\(String(cString: strerror(errno))))")
+            }
+        }
+    } catch {
+        for temporary in written { unlink(temporary) }
+        throw error
+    }
+}

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 extension DatasetFile {
@@ -94,7 +95,7 @@ extension DatasetFile {
         guard let likelihoodValue = attributes["likelihood"] else {
             throw file.error(root("likelihood"), "missing; expected one of continuous, binary, discrete")
         }
-        guard let likelihoodName = likelihoodValue.stringValue, let likelihood = Likelihood(rawValue: likelihoodName) else {
+        guard let likelihoodName = likelihoodValue.stringValue, let likelihood = Likelihood.Family(rawValue: likelihoodName) else {
             throw file.error(root("likelihood"), "unknown value '\(likelihoodValue)'; expected one of continuous, binary, discrete")
         }
         var levels: Int?

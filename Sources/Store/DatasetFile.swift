@@ -1,13 +1,4 @@
-/// The decoder family a dataset is modelled with (design §1, "Likelihood kinds").
-public enum Likelihood: String, CaseIterable, Sendable {
-    /// Real-valued data; p(x|·) is a Gaussian density, log-likelihoods in nats may exceed 0.
-    case continuous
-    /// 0/1 data; p(x|·) is Bernoulli.
-    case binary
-    /// Integer data with `levels` values, modelled on [−1, 1] by a discretized Gaussian
-    /// with one bin of width 2/(levels − 1) per level.
-    case discrete
-}
+import Core
 
 /// The values of one split (`/train` or `/test`), as stored: float32 for toy data,
 /// uint8 for images and other integer-valued data.
@@ -68,7 +59,8 @@ public struct NamedArray: Sendable, Equatable {
 /// `/density` carries the attributes `family` and `formula` (``densityFamily``, ``densityFormula``).
 public struct DatasetContents: Sendable {
     public var name: String
-    public var likelihood: Likelihood
+    /// The decoder family the data are modelled with (attribute `likelihood`).
+    public var likelihood: Likelihood.Family
     /// Number of distinct values per dimension: required for `discrete`, 2 for `binary`.
     public var levels: Int?
     /// The shape of one example (`[28, 28]` for images, `[2]` for 2-D points); ∏ = D.
@@ -98,7 +90,7 @@ public struct DatasetContents: Sendable {
     public var dimension: Int { exampleShape.reduce(1, *) }
 
     public init(
-        name: String, likelihood: Likelihood, levels: Int? = nil, exampleShape: [Int],
+        name: String, likelihood: Likelihood.Family, levels: Int? = nil, exampleShape: [Int],
         source: String, license: String, train: SplitValues, test: SplitValues,
         trainLabels: [Int64]? = nil, testLabels: [Int64]? = nil,
         trainLogDensity: [Double]? = nil, testLogDensity: [Double]? = nil,
@@ -129,7 +121,8 @@ public struct DatasetContents: Sendable {
 /// What a dataset file says about itself: its root attributes and the shapes of its splits.
 public struct DatasetMetadata: Sendable {
     public var name: String
-    public var likelihood: Likelihood
+    /// The decoder family (attribute `likelihood`); with ``levels`` it makes ``modelLikelihood``.
+    public var likelihood: Likelihood.Family
     /// Levels per dimension for `discrete` (and 2 for `binary`); `nil` for `continuous`.
     public var levels: Int?
     /// Per-example shape (attribute `shape`, or `[D]` when the file has none).
@@ -152,6 +145,10 @@ public struct DatasetMetadata: Sendable {
     public var densityFamily: String?
     /// Names of the arrays under `/density`.
     public var densityParameterNames: [String]
+
+    /// The likelihood models are trained and evaluated under: ``likelihood`` with its ``levels``
+    /// (`nil` only for a discrete file without usable levels, which the reader refuses).
+    public var modelLikelihood: Likelihood? { Likelihood(family: likelihood, levels: levels) }
 }
 
 /// A dataset file read for training or evaluation: values already on the model's scale.
@@ -178,7 +175,7 @@ public struct LoadedDataset: Sendable {
     public var dimension: Int { metadata.dimension }
     public var trainCount: Int { metadata.trainCount }
     public var testCount: Int { metadata.testCount }
-    public var likelihood: Likelihood { metadata.likelihood }
+    public var likelihood: Likelihood.Family { metadata.likelihood }
 }
 
 /// Reading and writing dataset files (see ``DatasetContents`` for the layout).

@@ -1,3 +1,4 @@
+import Core
 import DDPMModel
 import Foundation
 import HVAEModel
@@ -12,12 +13,12 @@ public enum ModelConfiguration: Equatable, Sendable {
     case hvae(HVAEConfiguration)
     case ddpm(DDPMConfiguration)
 
-    /// `vae`, `hvae` or `ddpm`: the checkpoint's `model` attribute.
-    public var kind: String {
+    /// Which model: the checkpoint's `model` attribute.
+    public var kind: ModelKind {
         switch self {
-        case .vae: return "vae"
-        case .hvae: return "hvae"
-        case .ddpm: return "ddpm"
+        case .vae: return .vae
+        case .hvae: return .hvae
+        case .ddpm: return .ddpm
         }
     }
 
@@ -53,15 +54,22 @@ public enum ModelConfiguration: Equatable, Sendable {
     }
 
     /// Rebuilds a configuration from a checkpoint's `model` and `config` attributes.
-    public init(kind: String, json: String) throws {
+    public init(kind name: String, json: String) throws {
+        guard let kind = ModelKind(rawValue: name) else {
+            throw ModelError.invalidState("unknown model '\(name)' (expected \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        try self.init(kind: kind, json: json)
+    }
+
+    /// Rebuilds a configuration of `kind` from the JSON of a checkpoint's `config` attribute.
+    public init(kind: ModelKind, json: String) throws {
         let decoder = JSONDecoder()
         let data = Data(json.utf8)
         do {
             switch kind {
-            case "vae": self = .vae(try decoder.decode(VAEConfiguration.self, from: data))
-            case "hvae": self = .hvae(try decoder.decode(HVAEConfiguration.self, from: data))
-            case "ddpm": self = .ddpm(try decoder.decode(DDPMConfiguration.self, from: data))
-            default: throw ModelError.invalidState("unknown model '\(kind)' (expected vae, hvae or ddpm)")
+            case .vae: self = .vae(try decoder.decode(VAEConfiguration.self, from: data))
+            case .hvae: self = .hvae(try decoder.decode(HVAEConfiguration.self, from: data))
+            case .ddpm: self = .ddpm(try decoder.decode(DDPMConfiguration.self, from: data))
             }
         } catch let error as ModelError {
             throw error
@@ -73,22 +81,11 @@ public enum ModelConfiguration: Equatable, Sendable {
 
 extension ModelConfiguration {
     /// The model with the given parameter values (from a checkpoint): built as for a fresh run,
-    /// then every parameter overwritten; keys and shapes must match exactly.
-    public func restoreModel(parameters: [(key: String, shape: [Int], values: [Float])]) throws -> any LatentVariableModel {
+    /// then every parameter overwritten by ``Module/load(_:strict:)`` (keys and shapes must match exactly).
+    public func restoreModel(parameters: [StoredParameter]) throws -> any LatentVariableModel {
         var generator = RandomGenerator(seed: 0)
         let model = try makeModel(using: &generator)
-        let byKey = Dictionary(parameters.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        let expected = model.namedParameters
-        for (key, tensor) in expected {
-            guard let saved = byKey[key] else { throw ModelError.invalidState("the checkpoint has no parameter '\(key)'") }
-            guard saved.shape == tensor.shape, saved.values.count == tensor.count else {
-                throw ModelError.invalidState("parameter '\(key)' has shape \(saved.shape) in the checkpoint, the model needs \(tensor.shape)")
-            }
-            tensor.assign(saved.values)
-        }
-        if let extra = parameters.first(where: { p in !expected.contains { $0.key == p.key } }) {
-            throw ModelError.invalidState("the checkpoint has a parameter '\(extra.key)' this model does not")
-        }
+        try model.load(parameters)
         return model
     }
 

@@ -13,7 +13,7 @@ extension TrainingRun {
         encoder.outputFormatting = [.sortedKeys]
         let optionsJSON = String(decoding: try encoder.encode(options), as: UTF8.self)
         return Checkpoint(
-            model: configuration.kind, config: try configuration.json(), datasetPath: datasetPath, datasetHash: datasetHash,
+            model: configuration.kind.rawValue, config: try configuration.json(), datasetPath: datasetPath, datasetHash: datasetHash,
             seed: options.seed, step: step, parameters: parameters,
             optimizer: OptimizerState(step: optimizer.step, firstMoment: first, secondMoment: second),
             generatorState: generator.stateWords,
@@ -42,7 +42,7 @@ extension TrainingRun {
     /// generator, the step and the log.
     public convenience init(resuming checkpoint: Checkpoint, configuration: ModelConfiguration, options: TrainingOptions,
                             dataset: LoadedDataset, datasetHash: String) throws {
-        guard checkpoint.model == configuration.kind else {
+        guard checkpoint.model == configuration.kind.rawValue else {
             throw TrainingError.mismatch("the checkpoint holds a '\(checkpoint.model)' model, not '\(configuration.kind)'")
         }
         let stored = try ModelConfiguration(kind: checkpoint.model, json: checkpoint.config)
@@ -65,12 +65,10 @@ extension TrainingRun {
     }
 
     private func restore(from checkpoint: Checkpoint) throws {
-        let byKey = Dictionary(uniqueKeysWithValues: checkpoint.parameters.map { ($0.key, $0) })
-        for (key, tensor) in model.namedParameters {
-            guard let saved = byKey[key], saved.shape == tensor.shape else {
-                throw TrainingError.mismatch("the checkpoint has no parameter '\(key)' of shape \(tensor.shape)")
-            }
-            tensor.assign(saved.values)
+        do {
+            try model.load(checkpoint.parameters.map { StoredParameter(key: $0.key, shape: $0.shape, values: $0.values) })
+        } catch let error as ModelError {
+            throw TrainingError.mismatch(error.description)
         }
         guard let state = checkpoint.optimizer else { throw TrainingError.mismatch("the checkpoint has no optimizer state to resume from") }
         try optimizer.restore(step: state.step,

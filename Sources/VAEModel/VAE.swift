@@ -1,3 +1,4 @@
+import Core
 import NN
 import Tensor
 
@@ -73,7 +74,7 @@ public final class VAE: LatentVariableModel {
 
     // MARK: LatentVariableModel
 
-    public var kind: String { "vae" }
+    public var kind: ModelKind { .vae }
     public var likelihood: Likelihood { configuration.likelihood }
     public var dataDimension: Int { configuration.dataDimension }
     public var latentDimension: Int { configuration.latentDimension }

@@ -1,3 +1,4 @@
+import Core
 import NN
 
 /// Every hyperparameter needed to rebuild a ``VAE``; stored as JSON in checkpoints.
@@ -24,8 +25,7 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
     /// uses β = 1. Helps on data such as the ring, where the best single Gaussian is a local
     /// optimum that ignores z (posterior collapse).
     public var klWarmupSteps: Int
-    /// The decoder family p(x | z). Encoded in JSON as `likelihood` (its dataset name) and
-    /// `levels`, since ``Likelihood`` itself is not `Codable`.
+    /// The decoder family p(x | z), stored as the keys `likelihood` and `levels` of this object.
     public var likelihood: Likelihood
 
     public init(dataDimension: Int = 2, latentDimension: Int = 2, hiddenSizes: [Int] = [128, 128],
@@ -70,7 +70,7 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case dataDimension, latentDimension, hiddenSizes, activation, klWarmupSteps, likelihood, levels
+        case dataDimension, latentDimension, hiddenSizes, activation, klWarmupSteps
     }
 
     public init(from decoder: Decoder) throws {
@@ -81,13 +81,7 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
         hiddenSizes = try container.decodeIfPresent([Int].self, forKey: .hiddenSizes) ?? defaults.hiddenSizes
         activation = try container.decodeIfPresent(Activation.self, forKey: .activation) ?? defaults.activation
         klWarmupSteps = try container.decodeIfPresent(Int.self, forKey: .klWarmupSteps) ?? defaults.klWarmupSteps
-        let name = try container.decodeIfPresent(String.self, forKey: .likelihood) ?? "continuous"
-        let levels = try container.decodeIfPresent(Int.self, forKey: .levels)
-        guard let likelihood = Likelihood(name: name, levels: levels) else {
-            throw DecodingError.dataCorruptedError(forKey: .likelihood, in: container,
-                                                   debugDescription: "unknown likelihood '\(name)' (levels \(levels.map(String.init) ?? "none"))")
-        }
-        self.likelihood = likelihood
+        likelihood = try Likelihood(from: decoder)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -97,7 +91,6 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
         try container.encode(hiddenSizes, forKey: .hiddenSizes)
         try container.encode(activation, forKey: .activation)
         try container.encode(klWarmupSteps, forKey: .klWarmupSteps)
-        try container.encode(likelihood.name, forKey: .likelihood)
-        if case .discrete(let levels) = likelihood { try container.encode(levels, forKey: .levels) }
+        try likelihood.encode(to: encoder)
     }
 }

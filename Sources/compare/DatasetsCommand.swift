@@ -16,11 +16,5 @@ struct DatasetsCommand: ParsableCommand {
             DatasetsInfoCommand.self,
             DatasetsMakeCommand.self,
             DatasetsImportCommand.self,
-            DatasetsExampleCheckpointCommand.self,
-            DatasetsInvalidFixtureCommand.self,
-            DatasetsReadCheckpointCommand.self,
         ])
-
-    /// The folder default outputs go to and `list` looks in.
-    static let defaultFolder = "Datasets"
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DatasetMakers
 import Foundation
+import Pipeline
 import Store
 
 /// `compare datasets list`: the files under Datasets/ and what can be made or imported.
@@ -9,7 +10,7 @@ struct DatasetsListCommand: ParsableCommand {
         commandName: "list", abstract: "Show dataset files present, and the datasets that can be made or imported.")
 
     @Option(name: .long, help: "Folder to look in.")
-    var folder: String = DatasetsCommand.defaultFolder
+    var folder: String = defaultDatasetFolder
 
     func run() throws {
         try failOnError {

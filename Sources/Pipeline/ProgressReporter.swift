@@ -8,7 +8,7 @@ import Darwin
 
 /// Progress of long work on stderr: a redrawn bar with rate and ETA on a terminal, plain log
 /// lines (about every 10 % or 30 s) when stderr is a file or a pipe.
-final class ProgressReporter {
+public final class ProgressReporter {
     let label: String
     let total: Int
     let unit: String
@@ -19,7 +19,7 @@ final class ProgressReporter {
     private var lastLogTime = Date()
     private let initial: Int
 
-    init(_ label: String, total: Int, unit: String = "steps", startingAt initial: Int = 0) {
+    public init(_ label: String, total: Int, unit: String = "steps", startingAt initial: Int = 0) {
         self.label = label
         self.total = Swift.max(total, 1)
         self.unit = unit
@@ -27,7 +27,7 @@ final class ProgressReporter {
     }
 
     /// Reports `done` of `total`, with an optional note (the current loss).
-    func update(_ done: Int, note: String = "") {
+    public func update(_ done: Int, note: String = "") {
         let now = Date()
         let elapsed = now.timeIntervalSince(started)
         let rate = elapsed > 0 ? Double(done - initial) / elapsed : 0
@@ -59,9 +59,9 @@ final class ProgressReporter {
 }
 
 /// Set by SIGINT; long commands poll it, write a checkpoint and exit cleanly.
-nonisolated(unsafe) var interruptRequested: sig_atomic_t = 0
+nonisolated(unsafe) public var interruptRequested: sig_atomic_t = 0
 
 /// Routes Ctrl-C to ``interruptRequested`` instead of killing the process.
-func catchInterrupts() {
+public func catchInterrupts() {
     signal(SIGINT) { _ in interruptRequested = 1 }
 }

@@ -2,14 +2,13 @@ import ArgumentParser
 import Foundation
 import Store
 
-/// `compare datasets _write-invalid-dataset KIND --out FILE`: writes a deliberately broken
+/// `compare-fixtures write-invalid-dataset KIND --out FILE`: writes a deliberately broken
 /// dataset file, so that command-line tests (which cannot link Store) can check that every
-/// command rejects it with one clear line. Hidden from help.
-struct DatasetsInvalidFixtureCommand: ParsableCommand {
+/// command rejects it with one clear line. 
+struct InvalidDatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "_write-invalid-dataset",
-        abstract: "Write a deliberately invalid dataset file (for tests).",
-        shouldDisplay: false)
+        commandName: "write-invalid-dataset",
+        abstract: "Write a deliberately invalid dataset file (for tests).")
 
     /// The kinds of damage, each violating one rule of the dataset schema.
     enum Kind: String, CaseIterable {
@@ -33,7 +32,7 @@ struct DatasetsInvalidFixtureCommand: ParsableCommand {
     func run() throws {
         try failOnError {
             guard let kind = Kind(rawValue: kind) else {
-                throw CLIFailure("unknown kind '\(self.kind)'; expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw FixtureError("unknown kind '\(self.kind)'; expected one of \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             try HDF5File.writeAtomically(to: out) { file in
                 let train: [Float] = [0, 1, 2, 3, 4, 5]

@@ -1,34 +1,34 @@
 import ArgumentParser
 import Foundation
 import Store
+import Pipeline
 import Training
 
-/// `compare datasets _read-checkpoint FILE`: reads a checkpoint as `eval` and `--resume` do
+/// `compare-fixtures read-checkpoint FILE`: reads a checkpoint as `eval` and `--resume` do
 /// (every schema check, the model rebuilt from `config` with the stored parameters, the stored
 /// evaluation parsed) without touching its dataset, and prints SHA-256 digests of its parts.
 /// Used by the fuzz test of the readers and by the command-line resume tests, which cannot
-/// link Store. Hidden from help.
-struct DatasetsReadCheckpointCommand: ParsableCommand {
+/// link Store. 
+struct ReadCheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "_read-checkpoint",
-        abstract: "Validate a checkpoint and print digests of its parts (for tests).",
-        shouldDisplay: false)
+        commandName: "read-checkpoint",
+        abstract: "Validate a checkpoint and print digests of its parts (for tests).")
 
     @Argument(help: "Checkpoint file.")
     var file: String
 
     func run() throws {
         try failOnError {
-            guard FileManager.default.fileExists(atPath: file) else { throw CLIFailure("\(file): no such file") }
+            guard FileManager.default.fileExists(atPath: file) else { throw FixtureError("\(file): no such file") }
             let checkpoint = try readInIsolation(file) { try Checkpoint.read(from: file) }
             let configuration: ModelConfiguration
             do { configuration = try ModelConfiguration(kind: checkpoint.model, json: checkpoint.config) } catch {
-                throw CLIFailure("\(file): \(error)")
+                throw FixtureError("\(file): \(error)")
             }
             do {
-                _ = try configuration.restoreModel(parameters: checkpoint.parameters.map { ($0.key, $0.shape, $0.values) })
+                _ = try configuration.restoreModel(parameters: checkpoint.storedParameters)
             } catch {
-                throw CLIFailure("\(file): \(error)")
+                throw FixtureError("\(file): \(error)")
             }
             if let record = checkpoint.evaluation { _ = try record.modelEvaluation(path: file) }
             for line in checkpointDigests(checkpoint) { print(line) }

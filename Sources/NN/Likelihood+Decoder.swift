@@ -1,48 +1,12 @@
+import Core
 import Tensor
 
-/// The decoder family p(x | ·), shared by all three models on a given dataset.
-///
-/// - `continuous`: Gaussian N(μ, diag σ²); a density in nats (toy data).
-/// - `binary`: Bernoulli with logits, data in {0, 1}.
-/// - `discrete(levels:)`: ``DiscretizedGaussian`` on [−1, 1] with one bin per level.
+/// What a decoder emits and how it scores and samples data, for each ``Likelihood`` (defined in
+/// Core, so that Store and Report can name it without linking the engine).
 ///
 /// A decoder emits ``outputsPerDimension`` · D values per example, laid out as
 /// [first parameter (D) | second parameter (D)].
-public enum Likelihood: Equatable, Sendable {
-    case continuous
-    case binary
-    case discrete(levels: Int)
-
-    /// Parses the dataset attribute: `continuous`, `binary`, or `discrete` with its levels.
-    public init?(name: String, levels: Int?) {
-        switch name {
-        case "continuous": self = .continuous
-        case "binary": self = .binary
-        case "discrete":
-            guard let levels, levels >= 2 else { return nil }
-            self = .discrete(levels: levels)
-        default: return nil
-        }
-    }
-
-    /// The dataset-file spelling.
-    public var name: String {
-        switch self {
-        case .continuous: return "continuous"
-        case .binary: return "binary"
-        case .discrete: return "discrete"
-        }
-    }
-
-    /// The number of levels of discrete data (2 for binary), `nil` for densities.
-    public var levels: Int? {
-        switch self {
-        case .continuous: return nil
-        case .binary: return 2
-        case .discrete(let levels): return levels
-        }
-    }
-
+extension Likelihood {
     /// Decoder outputs per data dimension: (μ, log σ²) for continuous, logits for binary,
     /// (μ, log σ) for discrete.
     public var outputsPerDimension: Int {

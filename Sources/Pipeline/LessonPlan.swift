@@ -1,12 +1,20 @@
+import Core
+import DDPMModel
 import Foundation
+import HVAEModel
 import Report
+import Training
 
 /// The sizes of `compare lesson`: how long each model trains and how many test examples and
 /// importance samples each evaluation uses, for the full run, `--quick` and the hidden `--smoke`.
-struct LessonPlan {
-    enum Mode: String { case full, quick, smoke }
+public struct LessonPlan: Sendable {
+    public enum Mode: String, Sendable { case full, quick, smoke }
 
-    let mode: Mode
+    public let mode: Mode
+
+    public init(mode: Mode) {
+        self.mode = mode
+    }
 
     /// Checkpoints of the lessons' runs (reused across invocations when their options match).
     var runsFolder: String {
@@ -39,7 +47,7 @@ struct LessonPlan {
     var warmup: Int { min(1000, steps / 4) }
 
     /// Hidden widths for every network (nil: the models' defaults, 128-128 and 128-128-128).
-    var hidden: String? { mode == .smoke ? "16,16" : nil }
+    var hidden: [Int]? { mode == .smoke ? [16, 16] : nil }
 
     var checkpointEvery: Int { mode == .full ? 2000 : 0 }
 
@@ -82,7 +90,7 @@ struct LessonPlan {
 
     /// The sizes, for the reports' footers.
     var sizeLines: [String] {
-        let hiddenText = hidden.map { "hidden \($0.replacingOccurrences(of: ",", with: "-"))" }
+        let hiddenText = hidden.map { "hidden \($0.map(String.init).joined(separator: "-"))" }
         var lines = [
             "Training: every run \(formatCount(steps)) steps of Adam (learning rate 1e-3, batch 256, gradient norm clipped at 10), "
                 + "training seed 0; the same budget for every model and every T.",
@@ -108,17 +116,20 @@ struct LessonPlan {
 
     // MARK: - Runs
 
-    /// One run of the lessons: a checkpoint trained by an ordinary `compare train` command line.
-    struct Run: Hashable {
+    /// One run of the lessons: a checkpoint trained by an ordinary training request.
+    public struct Run: Hashable, Sendable {
         /// File stem under ``LessonPlan/runsFolder``.
         let name: String
-        let model: String
+        let model: ModelKind
         let dataset: String
         /// Latent layers: 1 for the VAE, L for the HVAE, T for the DDPM.
         let layers: Int
-        let modelOptions: [String]
+        let settings: ModelSettings
         /// The K values of its evaluation.
         let sampleCounts: [Int]
+
+        public static func == (a: Run, b: Run) -> Bool { a.name == b.name }
+        public func hash(into hasher: inout Hasher) { hasher.combine(name) }
     }
 
     func path(of run: Run) -> String { "\(runsFolder)/\(run.name).h5" }
@@ -126,47 +137,42 @@ struct LessonPlan {
     func datasetPath(_ name: String) -> String { "Datasets/\(name).h5" }
 
     func vae(_ dataset: String) -> Run {
-        Run(name: "vae-\(dataset)", model: "vae", dataset: dataset, layers: 1,
-            modelOptions: hiddenOptions + ["--warmup", String(warmup)], sampleCounts: manySamples)
+        Run(name: "vae-\(dataset)", model: .vae, dataset: dataset, layers: 1,
+            settings: ModelSettings(hiddenSizes: hidden, warmupSteps: warmup), sampleCounts: manySamples)
     }
 
     func hvae(_ dataset: String, layers: Int) -> Run {
-        Run(name: "hvae-L\(layers)-\(dataset)", model: "hvae", dataset: dataset, layers: layers,
-            modelOptions: hiddenOptions + ["--inference", "bottom-up",
-                                           "--latent-sizes", [String](repeating: "2", count: layers).joined(separator: ","),
-                                           "--warmup", String(warmup)],
+        Run(name: "hvae-L\(layers)-\(dataset)", model: .hvae, dataset: dataset, layers: layers,
+            settings: ModelSettings(hiddenSizes: hidden, latentSizes: [Int](repeating: 2, count: layers), inference: .bottomUp,
+                                    warmupSteps: warmup),
             sampleCounts: manySamples)
     }
 
     /// The DDPM of lessons 1–3: T = ``lessonT``, linear schedule, K up to 1000.
-    func lessonDDPM(_ dataset: String) -> Run { ddpm(dataset, timesteps: lessonT, schedule: "linear", sampleCounts: manySamples) }
+    func lessonDDPM(_ dataset: String) -> Run { ddpm(dataset, timesteps: lessonT, schedule: .linear, sampleCounts: manySamples) }
 
     /// A DDPM of lesson 4's sweep: cosine schedule, K up to 100.
-    func sweepDDPM(timesteps: Int) -> Run { ddpm("gmm2d", timesteps: timesteps, schedule: "cosine", sampleCounts: sweepSamples) }
+    func sweepDDPM(timesteps: Int) -> Run { ddpm("gmm2d", timesteps: timesteps, schedule: .cosine, sampleCounts: sweepSamples) }
 
-    func ddpm(_ dataset: String, timesteps: Int, schedule: String, sampleCounts: [Int]) -> Run {
-        Run(name: "ddpm-\(schedule)-T\(timesteps)-\(dataset)", model: "ddpm", dataset: dataset, layers: timesteps,
-            modelOptions: hiddenOptions + ["--timesteps", String(timesteps), "--schedule", schedule,
-                                           "--variance", "learned-range", "--loss", "hybrid"],
+    func ddpm(_ dataset: String, timesteps: Int, schedule: NoiseSchedule, sampleCounts: [Int]) -> Run {
+        Run(name: "ddpm-\(schedule.rawValue)-T\(timesteps)-\(dataset)", model: .ddpm, dataset: dataset, layers: timesteps,
+            settings: ModelSettings(hiddenSizes: hidden, timestepCount: timesteps, schedule: schedule, variance: .learnedRange,
+                                    loss: .hybrid),
             sampleCounts: sampleCounts)
     }
 
-    private var hiddenOptions: [String] { hidden.map { ["--hidden", $0] } ?? [] }
-
-    /// The `compare train` arguments of `run` (without --resume/--overwrite).
-    func trainArguments(_ run: Run) -> [String] {
-        ["--model", run.model, "--dataset", datasetPath(run.dataset), "--steps", String(steps), "--batch-size", "256",
-         "--seed", "0", "--checkpoint-every", String(checkpointEvery), "--evaluate-every", "0"]
-            + run.modelOptions + ["--out", path(of: run)]
+    /// The training request of `run` (`resume` or `overwrite` set by the session).
+    func trainRequest(_ run: Run) -> TrainRequest {
+        TrainRequest(model: run.model, dataset: datasetPath(run.dataset),
+                     training: TrainingOptions(steps: steps, batchSize: 256, seed: 0, checkpointEvery: checkpointEvery, evaluateEvery: 0),
+                     settings: run.settings, out: path(of: run))
     }
 
     /// Test examples of `run`'s evaluation.
-    func examples(_ run: Run) -> Int { run.model == "ddpm" ? diffusionExamples : latentExamples }
+    func examples(_ run: Run) -> Int { run.model == .ddpm ? diffusionExamples : latentExamples }
 
-    /// The `compare eval` arguments of `run`.
-    func evalArguments(_ run: Run) -> [String] {
-        [path(of: run), "--examples", String(examples(run)),
-         "--samples", run.sampleCounts.map(String.init).joined(separator: ","),
-         "--seed", "1", "--elbo-draws", String(elboDraws)]
+    /// The evaluation request of `run`.
+    func evaluationRequest(_ run: Run) -> EvaluationRequest {
+        EvaluationRequest(checkpoint: path(of: run), sampleCounts: run.sampleCounts, examples: examples(run), seed: 1, elboDraws: elboDraws)
     }
 }

@@ -1,6 +1,8 @@
+import Store
+
 extension Checkpoint {
     /// A small, fully populated checkpoint with known values, for interoperability checks
-    /// (`compare datasets _example-checkpoint`, `scripts/interop_check.py`).
+    /// (`compare-fixtures example-checkpoint`, `scripts/interop_check.py`).
     ///
     /// - `/parameters/encoder/layers/0/weight`: [3, 2], values 0.5 · i for i = 0…5
     /// - `/parameters/encoder/layers/0/bias`: [3], values −1, 0, 1

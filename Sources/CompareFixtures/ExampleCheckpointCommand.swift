@@ -1,14 +1,14 @@
 import ArgumentParser
 import Foundation
+import CompareTestSupport
 import Store
 
-/// `compare datasets _example-checkpoint --out FILE`: writes `Checkpoint.example()`, a small
-/// checkpoint with known values, for `scripts/interop_check.py`. Hidden from help.
-struct DatasetsExampleCheckpointCommand: ParsableCommand {
+/// `compare-fixtures example-checkpoint --out FILE`: writes `Checkpoint.example()`, a small
+/// checkpoint with known values, for `scripts/interop_check.py`. 
+struct ExampleCheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "_example-checkpoint",
-        abstract: "Write a small example checkpoint with known values (for interoperability checks).",
-        shouldDisplay: false)
+        commandName: "example-checkpoint",
+        abstract: "Write a small example checkpoint with known values (for interoperability checks).")
 
     @Option(help: "Output checkpoint file.")
     var out: String

@@ -1,18 +1,15 @@
 import Evaluation
-import Foundation
-import NN
 import Report
 import Store
 import Tensor
-import Training
 
 extension RunSummary {
     /// The report's view of an evaluated checkpoint: its evaluation, its training log, and
     /// samples drawn now from the stored model (seeded, so the report is reproducible).
-    init(run: LoadedRun, sampleSeed: UInt64 = 0) throws {
+    public init(run: LoadedRun, sampleSeed: UInt64 = 0) throws {
         let checkpoint = run.checkpoint
         guard let record = checkpoint.evaluation else {
-            throw CLIFailure("\(run.path) has not been evaluated: run `compare eval \(run.path)` first")
+            throw PipelineError("\(run.path) has not been evaluated: run `compare eval \(run.path)` first")
         }
         let evaluation = try record.modelEvaluation(path: run.path)
         let metadata = run.dataset.metadata
@@ -38,28 +35,5 @@ extension RunSummary {
             evaluation: evaluation, lossSteps: historySteps, losses: losses,
             testELBOSteps: attribute("test_elbo_steps")?.doubleArray ?? [], testELBOs: attribute("test_elbo")?.doubleArray ?? [],
             samples: samples, dataPoints: points)
-    }
-}
-
-/// Writes every file or none: all go to `NAME.tmp` beside their final names first, then each is
-/// renamed into place; any failure removes the temporary files.
-func writeFilesAtomically(_ files: [(path: String, contents: [UInt8])]) throws {
-    var written: [String] = []
-    do {
-        for file in files {
-            let temporary = file.path + ".tmp"
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(file.contents)) else {
-                throw CLIFailure("\(file.path): cannot be written")
-            }
-            written.append(temporary)
-        }
-        for file in files {
-            guard rename(file.path + ".tmp", file.path) == 0 else {
-                throw CLIFailure("\(file.path): cannot be written (\(String(cString: strerror(errno))))")
-            }
-        }
-    } catch {
-        for temporary in written { unlink(temporary) }
-        throw error
     }
 }

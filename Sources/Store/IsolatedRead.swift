@@ -13,7 +13,7 @@ import Glibc
 /// for real, which then takes the same, safe path. A child killed by a signal or by the limit
 /// becomes one error line naming the file. The child writes nothing: its stdout and stderr go
 /// to /dev/null and it leaves through `_exit`, so no buffer is flushed twice.
-func readInIsolation<T>(_ path: String, _ read: () throws -> T) throws -> T {
+public func readInIsolation<T>(_ path: String, _ read: () throws -> T) throws -> T {
     #if canImport(Glibc)
     var size = 0
     if let attributes = try? FileManager.default.attributesOfItem(atPath: path), let bytes = attributes[.size] as? NSNumber {
@@ -43,10 +43,10 @@ func readInIsolation<T>(_ path: String, _ read: () throws -> T) throws -> T {
         }
         let signal = status & 0x7f
         if signal == SIGXCPU || signal == SIGKILL {
-            throw CLIFailure("\(path): damaged file: the HDF5 library did not finish reading it within \(seconds) s")
+            throw StoreError(file: path, cause: "damaged file: the HDF5 library did not finish reading it within \(seconds) s")
         }
         if signal != 0 && signal != 0x7f {
-            throw CLIFailure("\(path): damaged file: the HDF5 library failed reading it (signal \(signal))")
+            throw StoreError(file: path, cause: "damaged file: the HDF5 library failed reading it (signal \(signal))")
         }
     }
     #endif

@@ -1,0 +1,88 @@
+import Evaluation
+import Foundation
+import Store
+import Tensor
+
+/// One `compare eval`: ELBO, IWAE_K, the paired gap and (on known densities) both KLs of a
+/// checkpoint on the first ``examples`` test examples, stored under its `/evaluation` group.
+public struct EvaluationRequest: Equatable, Sendable {
+    /// The checkpoint file.
+    public var checkpoint: String
+    /// The K values of IWAE_K; the largest must be a multiple of each.
+    public var sampleCounts: [Int]
+    /// Test examples (the first N of the split); `nil` for all.
+    public var examples: Int?
+    /// Seed of the evaluation's draws.
+    public var seed: UInt64
+    /// Examples per model call.
+    public var batchSize: Int
+    /// Independent ELBO draws averaged per example.
+    public var elboDraws: Int
+    /// Threads of the engine's products.
+    public var threads: Int
+
+    public static let defaultSampleCounts = [1, 10, 100, 1000]
+
+    public init(checkpoint: String, sampleCounts: [Int] = EvaluationRequest.defaultSampleCounts, examples: Int? = nil, seed: UInt64 = 1,
+                batchSize: Int = 50, elboDraws: Int = 10, threads: Int = 1) {
+        self.checkpoint = checkpoint
+        self.sampleCounts = sampleCounts
+        self.examples = examples
+        self.seed = seed
+        self.batchSize = batchSize
+        self.elboDraws = elboDraws
+        self.threads = threads
+    }
+
+    /// The words after `compare`: options equal to the defaults are left out.
+    public var arguments: [String] {
+        let defaults = EvaluationRequest(checkpoint: checkpoint)
+        var words = ["eval", checkpoint]
+        if let examples { words += ["--examples", String(examples)] }
+        if sampleCounts != defaults.sampleCounts { words += ["--samples", sampleCounts.map(String.init).joined(separator: ",")] }
+        if seed != defaults.seed { words += ["--seed", String(seed)] }
+        if batchSize != defaults.batchSize { words += ["--batch-size", String(batchSize)] }
+        if elboDraws != defaults.elboDraws { words += ["--elbo-draws", String(elboDraws)] }
+        if threads != defaults.threads { words += ["--threads", String(threads)] }
+        return words
+    }
+
+    public var commandLine: String { shellCommand(arguments) }
+
+    /// Checks the options on their own.
+    public func validate() throws {
+        guard !sampleCounts.isEmpty else { throw PipelineError("--samples: empty list; give K values such as 1,10,100") }
+        if let bad = sampleCounts.first(where: { $0 < 1 }) { throw PipelineError("--samples: K must be at least 1, got \(bad)") }
+        if let examples, examples < 1 { throw PipelineError("--examples must be at least 1, got \(examples)") }
+        guard batchSize >= 1 else { throw PipelineError("--batch-size must be at least 1, got \(batchSize)") }
+        guard threads >= 1 else { throw PipelineError("--threads must be at least 1, got \(threads)") }
+        guard elboDraws >= 1 else { throw PipelineError("--elbo-draws must be at least 1, got \(elboDraws)") }
+    }
+
+    /// Evaluates the checkpoint, stores the result under `/evaluation` and returns the lines to print.
+    @discardableResult
+    public func run(quiet: Bool = false) throws -> String {
+        try validate()
+        LinearAlgebra.setThreadCount(threads)
+        let run = try LoadedRun(path: checkpoint)
+        let testCount = run.dataset.testCount
+        let n = Swift.min(examples ?? testCount, testCount)
+        let data = Tensor(shape: [testCount, run.dataset.dimension], storage: run.dataset.test).rows(0..<n)
+        let logDensity = run.dataset.testLogDensity.map { Array($0.prefix(n)) }
+        var generator = RandomGenerator(seed: seed)
+        let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
+        let evaluation: ModelEvaluation
+        do {
+            evaluation = try GradientMode.withoutRecording {
+                try evaluate(run.model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
+                             elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
+            }
+        } catch let error as EvaluationError {
+            throw PipelineError("\(checkpoint): \(error)")  // e.g. a non-finite estimate: name the checkpoint
+        }
+        var record = EvaluationRecord(evaluation: evaluation, seed: seed, command: commandLine)
+        record.attributes["elbo_draws"] = .integer(Int64(elboDraws))
+        try Checkpoint.updateEvaluation(at: checkpoint, with: record)
+        return evaluationSummary(evaluation, model: run.checkpoint.model, path: checkpoint)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Report
+import Store
+
+/// One `compare report`: a comparison table of evaluated checkpoints of one dataset under one
+/// likelihood, with its plots, written as Markdown (plots beside it).
+public struct ReportRequest: Equatable, Sendable {
+    /// Evaluated checkpoint files.
+    public var runs: [String]
+    /// The Markdown file.
+    public var out: String
+    public var title: String?
+    /// Seed of the samples drawn for the plots.
+    public var sampleSeed: UInt64
+
+    public init(runs: [String], out: String, title: String? = nil, sampleSeed: UInt64 = 0) {
+        self.runs = runs
+        self.out = out
+        self.title = title
+        self.sampleSeed = sampleSeed
+    }
+
+    public var arguments: [String] {
+        var words = ["report"] + runs + ["--out", out]
+        if let title { words += ["--title", title] }
+        if sampleSeed != 0 { words += ["--sample-seed", String(sampleSeed)] }
+        return words
+    }
+
+    public var commandLine: String { shellCommand(arguments) }
+
+    public func validate() throws {
+        guard !runs.isEmpty else { throw PipelineError("report: give at least one checkpoint file") }
+        guard out.hasSuffix(".md") else { throw PipelineError("--out \(out): the report must be a .md file") }
+    }
+
+    /// Writes the report and its plots (all or none); returns the line to print.
+    @discardableResult
+    public func run() throws -> String {
+        try validate()
+        try prepareOutputFolder(for: out)
+        let summaries = try runs.map { path in try RunSummary(run: LoadedRun(path: path), sampleSeed: sampleSeed) }
+        let heading = title ?? "\(summaries[0].datasetName): VAE, hierarchical VAE and DDPM under one likelihood"
+        let files = try makeComparisonReport(title: heading, runs: summaries, reportName: out, command: commandLine)
+        try writeFilesAtomically(files.map { (path: besideFile(out, $0.name), contents: $0.contents) })
+        return "wrote \(out) and \(files.count - 1) plots beside it"
+    }
+}

@@ -1,0 +1,154 @@
+import Core
+import Foundation
+import Store
+import Tensor
+import Training
+
+/// One `compare train`: a model trained (or resumed) on one dataset file, checkpointed to `out`.
+///
+/// `demo` and `lesson` build these directly; ``arguments`` prints the request back as the
+/// command line that runs it, which the checkpoint stores as its `command`.
+public struct TrainRequest: Equatable, Sendable {
+    public var model: ModelKind
+    /// The dataset file.
+    public var dataset: String
+    public var training: TrainingOptions
+    /// Threads of the engine's products (1 or more).
+    public var threads: Int
+    public var settings: ModelSettings
+    /// Refuse to start unless the dataset's likelihood is this family.
+    public var requiredLikelihood: Likelihood.Family?
+    /// The checkpoint file; `nil` for `Runs/MODEL-DATASET.h5`.
+    public var out: String?
+    /// Continue the run stored in ``out``.
+    public var resume: Bool
+    /// Start over even if ``out`` exists.
+    public var overwrite: Bool
+
+    public init(model: ModelKind, dataset: String, training: TrainingOptions = TrainingOptions(), threads: Int = 1,
+                settings: ModelSettings = ModelSettings(), requiredLikelihood: Likelihood.Family? = nil, out: String? = nil,
+                resume: Bool = false, overwrite: Bool = false) {
+        self.model = model
+        self.dataset = dataset
+        self.training = training
+        self.threads = threads
+        self.settings = settings
+        self.requiredLikelihood = requiredLikelihood
+        self.out = out
+        self.resume = resume
+        self.overwrite = overwrite
+    }
+
+    /// The words after `compare`: options equal to the defaults are left out.
+    public var arguments: [String] {
+        var words = ["train", "--model", model.rawValue, "--dataset", dataset]
+        words += trainingArguments(training, defaults: TrainingOptions())
+        if threads != 1 { words += ["--threads", String(threads)] }
+        words += settings.arguments
+        if let requiredLikelihood { words += ["--likelihood", requiredLikelihood.rawValue] }
+        if let out { words += ["--out", out] }
+        if resume { words.append("--resume") }
+        if overwrite { words.append("--overwrite") }
+        return words
+    }
+
+    /// The command line that runs this request.
+    public var commandLine: String { shellCommand(arguments) }
+
+    /// Checks the options on their own (files are checked by ``run(quiet:)``).
+    public func validate() throws {
+        guard threads >= 1 else { throw PipelineError("--threads must be at least 1, got \(threads)") }
+        if let clip = training.maximumGradientNorm, !(clip > 0) {
+            throw PipelineError("--clip must be 0 (off) or positive, got \(clip)")
+        }
+        if resume && overwrite { throw PipelineError("--resume and --overwrite contradict each other; give one of them") }
+        try settings.validate(for: model)
+    }
+
+    /// The checkpoint path for a dataset named `datasetName`.
+    public func outputPath(datasetName: String) -> String { out ?? "Runs/\(model.rawValue)-\(datasetName).h5" }
+
+    /// Trains (or resumes) the run and writes its checkpoints. Ctrl-C writes a checkpoint and
+    /// exits with status 130 through ``TrainingInterrupted``.
+    @discardableResult
+    public func run(quiet: Bool = false) throws -> TrainingRun {
+        try validate()
+        let data = try readInIsolation(dataset) { try DatasetFile.read(dataset) }
+        guard let likelihood = data.metadata.modelLikelihood else {
+            throw PipelineError("\(dataset): likelihood '\(data.metadata.likelihood.rawValue)' with levels \(data.metadata.levels.map(String.init) ?? "none") is not usable")
+        }
+        if let requiredLikelihood, requiredLikelihood != likelihood.family {
+            throw PipelineError("--likelihood \(requiredLikelihood.rawValue) does not fit \(dataset), whose data are \(likelihood.name)")
+        }
+        let configuration = try settings.configuration(model: model, dimension: data.dimension, likelihood: likelihood)
+        let outPath = outputPath(datasetName: data.metadata.name)
+        LinearAlgebra.setThreadCount(threads)
+        try prepareOutputFolder(for: outPath)
+        removeStaleTemporary(for: outPath)
+        let hash = try SHA256.hexDigest(ofFileAt: data.path)
+        let exists = FileManager.default.fileExists(atPath: outPath)
+        let run: TrainingRun
+        if resume {
+            guard exists else { throw PipelineError("--resume: \(outPath) does not exist; start the run without --resume") }
+            let checkpoint = try readInIsolation(outPath) {
+                try Checkpoint.read(from: outPath, expecting: CheckpointExpectation(
+                    model: configuration.kind.rawValue, requiresOptimizer: true, requiresGenerator: true))
+            }
+            do {
+                run = try TrainingRun(resuming: checkpoint, configuration: configuration, options: training, dataset: data, datasetHash: hash)
+            } catch TrainingError.mismatch(let message) {
+                throw PipelineError("--resume \(outPath): \(message)")  // name the checkpoint that does not fit
+            }
+            if run.step >= training.steps {
+                if !quiet { print("\(outPath) already holds \(run.step) of \(training.steps) steps; nothing to do") }
+                return run
+            }
+        } else {
+            if exists && !overwrite {
+                throw PipelineError("\(outPath) exists: add --resume to continue that run, or --overwrite to start over")
+            }
+            run = try TrainingRun(configuration: configuration, options: training, dataset: data, datasetHash: hash)
+            run.command = commandLine
+        }
+        catchInterrupts()
+        let progress = ProgressReporter("train \(configuration.kind.rawValue)", total: training.steps, startingAt: run.step)
+        let finished = try run.train(
+            checkpoint: { run in try run.checkpoint().write(to: outPath) },
+            progress: { run in
+                if !quiet { progress.update(run.step, note: run.losses.last.map { String(format: "loss %.4f", $0) } ?? "") }
+            },
+            shouldStop: { interruptRequested != 0 })
+        if !finished { throw TrainingInterrupted(step: run.step, checkpoint: outPath) }
+        if !quiet {
+            let elbo = run.testELBOs.last.map { String(format: "%.4f", $0) } ?? "?"
+            print("wrote \(outPath): \(configuration.kind.rawValue), \(run.step) steps, test ELBO \(elbo) nats on "
+                + "\(Swift.min(training.evaluationExamples, data.testCount)) test examples, \(String(format: "%.1f", run.trainingSeconds)) s")
+        }
+        return run
+    }
+}
+
+/// Training stopped by Ctrl-C after writing a checkpoint; the command line exits with 130.
+public struct TrainingInterrupted: Error, CustomStringConvertible {
+    public let step: Int
+    public let checkpoint: String
+
+    public var description: String {
+        "interrupted at step \(step): checkpoint written to \(checkpoint); run the same command with --resume to continue"
+    }
+}
+
+/// The run options that differ from `defaults`, as command-line words.
+func trainingArguments(_ options: TrainingOptions, defaults: TrainingOptions) -> [String] {
+    var words: [String] = []
+    func add(_ flag: String, _ value: String, _ isDefault: Bool) { if !isDefault { words += [flag, value] } }
+    add("--steps", String(options.steps), options.steps == defaults.steps)
+    add("--batch-size", String(options.batchSize), options.batchSize == defaults.batchSize)
+    add("--lr", "\(options.learningRate)", options.learningRate == defaults.learningRate)
+    add("--seed", String(options.seed), options.seed == defaults.seed)
+    add("--checkpoint-every", String(options.checkpointEvery), options.checkpointEvery == defaults.checkpointEvery)
+    add("--evaluate-every", String(options.evaluateEvery), options.evaluateEvery == defaults.evaluateEvery)
+    add("--log-every", String(options.logEvery), options.logEvery == defaults.logEvery)
+    add("--clip", options.maximumGradientNorm.map { "\($0)" } ?? "0", options.maximumGradientNorm == defaults.maximumGradientNorm)
+    return words
+}
