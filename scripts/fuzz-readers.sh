@@ -6,7 +6,7 @@
 #
 # Mutates valid dataset files and checkpoints with a fixed seed (bit flips, byte overwrites,
 # truncations, splices, zeroed and duplicated runs) and reads each mutant with
-# `compare datasets info`, `compare datasets _read-checkpoint` and `compare eval`; every run
+# `compare datasets info`, `compare-fixtures read-checkpoint` and `compare eval`; every run
 # must exit 0, or 1 with exactly one `Error: …` line, and none may die from a signal or hang.
 # See scripts/fuzz_readers.py. Needs only python3 (standard library).
 set -euo pipefail

@@ -6,7 +6,7 @@ fixed seed — bit flips, byte overwrites, truncations, splices of byte runs fro
 the file or from another seed file, zeroed runs, duplicated runs — and each mutant is read by
 
   * `compare datasets info FILE`            (dataset mutants),
-  * `compare datasets _read-checkpoint FILE` (checkpoint mutants: every schema check, the model
+  * `compare-fixtures read-checkpoint FILE` (checkpoint mutants: every schema check, the model
                                              rebuilt from `config`, the stored evaluation parsed),
   * `compare eval FILE --samples 1,2 …`      (every 4th checkpoint mutant: the whole eval path).
 
@@ -30,9 +30,16 @@ from concurrent.futures import ThreadPoolExecutor
 PROGRESS = re.compile(r"^(train|eval) \S+: \d+/\d+ ")
 
 
+def command(compare, args):
+    """`compare ARGS`, or the test-fixture executable built beside it for `compare-fixtures ARGS`."""
+    if args and args[0] == "compare-fixtures":
+        return [os.path.join(os.path.dirname(compare), "compare-fixtures")] + args[1:]
+    return [compare] + args
+
+
 def run(compare, args, cwd, timeout=30):
     try:
-        p = subprocess.run([compare] + args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        p = subprocess.run(command(compare, args), cwd=cwd, capture_output=True, text=True, timeout=timeout,
                            errors="replace")
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired:
@@ -148,7 +155,7 @@ def main():
             shutil.copy(os.path.join(seeds, "gmm2d.h5"), os.path.join(folder, "gmm2d.h5"))
             argv = ["eval", name, "--samples", "1,2", "--examples", "4", "--elbo-draws", "1"]
         else:
-            argv = ["datasets", "_read-checkpoint", name]
+            argv = ["compare-fixtures", "read-checkpoint", name]
         cases.append((i, source, folder, argv))
 
     started = time.time()

@@ -38,7 +38,14 @@ def check(name, condition, detail=""):
 
 
 def run(compare, args, work):
-    return subprocess.run([compare] + args, cwd=work, capture_output=True, text=True)
+    return subprocess.run(command(compare, args), cwd=work, capture_output=True, text=True)
+
+
+def command(compare, args):
+    """`compare ARGS`, or the test-fixture executable built beside it for `compare-fixtures ARGS`."""
+    if args and args[0] == "compare-fixtures":
+        return [os.path.join(os.path.dirname(compare), "compare-fixtures")] + args[1:]
+    return [compare] + args
 
 
 def text(value):
@@ -259,8 +266,8 @@ def main():
         print("skip  digits import (apt-get install python3-sklearn)")
 
     dataset = os.path.join(work, "gmm2d-2d.h5")
-    result = run(compare, ["datasets", "_example-checkpoint", "--out", "run.h5", "--dataset", "gmm2d-2d.h5"], work)
-    if check("compare datasets _example-checkpoint", result.returncode == 0, result.stderr.strip()):
+    result = run(compare, ["compare-fixtures", "example-checkpoint", "--out", "run.h5", "--dataset", "gmm2d-2d.h5"], work)
+    if check("compare-fixtures example-checkpoint", result.returncode == 0, result.stderr.strip()):
         check_checkpoint(os.path.join(work, "run.h5"), dataset)
 
     check_h5py_files(compare, work)

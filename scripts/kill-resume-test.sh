@@ -34,6 +34,7 @@ if [ -z "$binary" ]; then
 fi
 [ -n "$binary" ] && [ -x "$binary" ] || { echo "kill-resume: no compare binary (build it or set COMPARE_BIN)" >&2; exit 1; }
 binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
+fixtures="$(dirname "$binary")/compare-fixtures"
 
 kills="${KILLS:-12}"
 RANDOM="${KILL_SEED:-7}"
@@ -81,9 +82,9 @@ while :; do
             killed=$((killed + 1))
             if [ -f run.h5.tmp ]; then during_write=$((during_write + 1)); fi
             if [ -f run.h5 ]; then
-                step=$("$binary" datasets _read-checkpoint run.h5 2>&1 | sed -n 's/^step: //p') \
+                step=$("$fixtures" read-checkpoint run.h5 2>&1 | sed -n 's/^step: //p') \
                     || true
-                [ -n "$step" ] || fail "after kill $killed (at ${delay_ms} ms) run.h5 does not read back: $("$binary" datasets _read-checkpoint run.h5 2>&1 | tail -1)"
+                [ -n "$step" ] || fail "after kill $killed (at ${delay_ms} ms) run.h5 does not read back: $("$fixtures" read-checkpoint run.h5 2>&1 | tail -1)"
                 [ $((step % interval)) -eq 0 ] || fail "after kill $killed the checkpoint holds step $step, not a multiple of $interval"
                 steps_seen="$steps_seen $step"
             else
@@ -110,5 +111,5 @@ echo "kill-resume: straight run ${straight} s (start-up ${startup} s); $killed S
      "checkpoint step after each kill:$steps_seen"
 "$python" "$root/scripts/compare_checkpoints.py" "$work/straight/run.h5" "$work/killed/run.h5" \
     || fail "the killed-and-resumed run differs from the straight run"
-"$binary" datasets _read-checkpoint "$work/killed/run.h5" >/dev/null || fail "the final checkpoint does not read back"
+"$fixtures" read-checkpoint "$work/killed/run.h5" >/dev/null || fail "the final checkpoint does not read back"
 echo "kill-resume: passed in $(seconds_since "$started") s"

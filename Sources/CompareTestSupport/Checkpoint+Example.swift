@@ -33,7 +33,7 @@ extension Checkpoint {
             evaluation: EvaluationRecord(
                 arrays: [NamedArray(name: "elbo", shape: [4], values: [-1, -2, -3, -4])],
                 attributes: ["samples": .integer(10)]),
-            attributes: ["created_by": .string("compare datasets _example-checkpoint")])
+            attributes: ["created_by": .string("compare-fixtures example-checkpoint")])
     }
 
     /// Writes ``example(datasetPath:datasetHash:)`` to `path` atomically.

@@ -7,7 +7,7 @@ import XCTest
 /// Every case starts in its own folder holding the corpus fixtures (see
 /// ``BadInputCorpusTests/makeFixtures(in:)``): `data.h5` (gmm2d, 64 train and 16 test rows),
 /// `vae.h5` (a VAE trained 2 steps on it, never evaluated), `evaluated.h5` (the same,
-/// evaluated) and `example.h5` (`_example-checkpoint`, model `example`). `setup` then damages
+/// evaluated) and `example.h5` (`compare-fixtures example-checkpoint`, model `example`). `setup` then damages
 /// or adds files; the command runs with the folder as its working directory.
 struct BadInputCase {
     let name: String
@@ -65,7 +65,7 @@ private func damaged(_ source: String, as name: String, _ transform: @escaping (
 
 private func invalidDataset(_ kind: String, as name: String) -> (ScratchFolder) throws -> Void {
     { folder in
-        let result = try runCompare(["datasets", "_write-invalid-dataset", kind, "--out", name], cwd: folder.url)
+        let result = try runCompare(["compare-fixtures", "write-invalid-dataset", kind, "--out", name], cwd: folder.url)
         guard result.status == 0 else { throw ByteSurgery.Failure(description: "cannot write invalid dataset \(kind): \(result.stderr)") }
     }
 }
@@ -177,7 +177,7 @@ enum BadInputCorpus {
                      arguments: ["eval", "nan-run.h5"], expected: ["nan-run.h5", "contains nan"]),
         BadInputCase(name: "checkpoint with Inf in a tensor", category: "checkpoint",
                      setup: damaged("example.h5", as: "inf-run.h5") { try ByteSurgery.replaceFloats($0, [1, 1.5, 2], [1, .infinity, 2]) },
-                     arguments: ["datasets", "_read-checkpoint", "inf-run.h5"], expected: ["inf-run.h5", "contains inf"]),
+                     arguments: ["compare-fixtures", "read-checkpoint", "inf-run.h5"], expected: ["inf-run.h5", "contains inf"]),
         BadInputCase(name: "checkpoint of an unknown model", category: "checkpoint",
                      arguments: ["eval", "example.h5"], expected: ["example.h5", "example"]),
         BadInputCase(name: "resume with a checkpoint of another model", category: "checkpoint",
@@ -375,7 +375,7 @@ final class BadInputCorpusTests: XCTestCase {
             train([], out: "vae.h5"),
             train([], out: "evaluated.h5"),
             ["eval", "evaluated.h5", "--samples", "1,2", "--examples", "4", "--elbo-draws", "1"],
-            ["datasets", "_example-checkpoint", "--out", "example.h5", "--dataset", "data.h5"],
+            ["compare-fixtures", "example-checkpoint", "--out", "example.h5", "--dataset", "data.h5"],
         ] {
             let result = try runCompare(arguments, cwd: folder.url)
             guard result.status == 0 else {

@@ -58,6 +58,8 @@ enum CompareBinary {
 }
 
 /// Runs `compare` with `arguments` in `cwd` (default: the current folder) and waits for it.
+/// Arguments that start with `compare-fixtures` run that test-fixture executable instead (it is
+/// built beside `compare` and never ships in it).
 ///
 /// - Parameters:
 ///   - environment: extra environment variables, added to this process's environment.
@@ -67,7 +69,12 @@ enum CompareBinary {
 func runCompare(
     _ arguments: [String], cwd: URL? = nil, environment: [String: String] = [:], timeout: TimeInterval = 300
 ) throws -> (status: Int32, stdout: String, stderr: String, signaled: Bool) {
-    let binary = try CompareBinary.locate()
+    var binary = try CompareBinary.locate()
+    var arguments = arguments
+    if arguments.first == "compare-fixtures" {
+        binary = binary.deletingLastPathComponent().appendingPathComponent("compare-fixtures")
+        arguments.removeFirst()
+    }
     let manager = FileManager.default
     let scratch = manager.temporaryDirectory.appendingPathComponent("compare-run-\(UUID().uuidString)")
     try manager.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -57,9 +57,9 @@ func runCompareSucceeding(
     return result
 }
 
-/// The lines of `compare datasets _read-checkpoint FILE` (`part: sha256`), keyed by part.
+/// The lines of `compare-fixtures read-checkpoint FILE` (`part: sha256`), keyed by part.
 func checkpointDigests(_ name: String, in folder: ScratchFolder, file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
-    let result = try runCompareSucceeding(["datasets", "_read-checkpoint", name], in: folder, file: file, line: line)
+    let result = try runCompareSucceeding(["compare-fixtures", "read-checkpoint", name], in: folder, file: file, line: line)
     var parts: [String: String] = [:]
     for row in result.stdout.split(separator: "\n") {
         guard let colon = row.firstIndex(of: ":") else { continue }

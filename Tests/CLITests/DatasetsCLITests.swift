@@ -146,7 +146,7 @@ final class DatasetsCLITests: XCTestCase {
         ]
         for (kind, fragments) in expectations {
             let file = "\(kind).h5"
-            let written = try run(["datasets", "_write-invalid-dataset", kind, "--out", file])
+            let written = try run(["compare-fixtures", "write-invalid-dataset", kind, "--out", file])
             XCTAssertEqual(written.status, 0, "\(kind): \(written.stderr)")
             assertOneLineFailure(try run(["datasets", "info", file]), mentioning: [file] + fragments)
         }
@@ -154,10 +154,10 @@ final class DatasetsCLITests: XCTestCase {
 
     func testExampleCheckpoint_recordsTheDatasetHash() throws {
         XCTAssertEqual(try run(["datasets", "make", "checkerboard", "--train", "10", "--test", "10", "--out", "c.h5"]).status, 0)
-        let result = try run(["datasets", "_example-checkpoint", "--out", "run.h5", "--dataset", "c.h5"])
+        let result = try run(["compare-fixtures", "example-checkpoint", "--out", "run.h5", "--dataset", "c.h5"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(files(), ["c.h5", "run.h5"])
-        assertOneLineFailure(try run(["datasets", "_example-checkpoint", "--out", "x.h5", "--dataset", "absent.h5"]),
+        assertOneLineFailure(try run(["compare-fixtures", "example-checkpoint", "--out", "x.h5", "--dataset", "absent.h5"]),
                              mentioning: ["absent.h5"])
         XCTAssertEqual(files(), ["c.h5", "run.h5"])
     }

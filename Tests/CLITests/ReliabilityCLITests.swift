@@ -21,7 +21,7 @@ final class ReliabilityCLITests: XCTestCase {
     }
 
     /// The digests that must agree between a straight and a resumed run: everything but the
-    /// wall-clock `training_seconds` (which `_read-checkpoint` leaves out of `attributes`).
+    /// wall-clock `training_seconds` (which `compare-fixtures read-checkpoint` leaves out of `attributes`).
     private let comparedParts = ["model", "step", "header", "parameters", "optimizer", "generator", "history", "attributes", "evaluation"]
 
     /// Promises 2 and 3: Ctrl-C writes a checkpoint, exits with 130 and says how to resume;

@@ -120,7 +120,7 @@ final class HVAETests: XCTestCase {
             XCTAssertEqual(hvae.encoderParameterCount + hvae.decoderParameterCount, hvae.parameterCount)
             XCTAssertTrue(hvae.namedParameters.allSatisfy { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") })
             XCTAssertEqual(hvae.latentLayerCount, 2)
-            XCTAssertEqual(hvae.kind, "hvae")
+            XCTAssertEqual(hvae.kind, .hvae)
             lines.append("# inference: \(inference.rawValue), dataDimension 2, latentSizes [2, 3], hiddenSizes [8]")
             lines += Support.keyLines(hvae)
         }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import NN
 import Tensor
@@ -286,7 +287,7 @@ final class VAETests: XCTestCase {
         XCTAssertTrue(model.namedParameters.allSatisfy { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("decoder.") })
         try Support.assertGolden(Support.keyLines(model), file: "vae-keys.txt")
         XCTAssertEqual(model.latentLayerCount, 1)
-        XCTAssertEqual(model.kind, "vae")
+        XCTAssertEqual(model.kind, .vae)
     }
 
     func testVAEInit_isReproducibleFromTheSeed() throws {

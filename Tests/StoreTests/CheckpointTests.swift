@@ -1,4 +1,5 @@
 import Foundation
+import CompareTestSupport
 import Store
 import XCTest
 

@@ -1,3 +1,4 @@
+import Core
 import DatasetMakers
 import Foundation
 import Store
@@ -63,7 +64,7 @@ extension DatasetContents {
     }
 
     /// A small valid continuous dataset: train 4 × 2, test 2 × 2.
-    static func small(likelihood: Likelihood = .continuous) -> DatasetContents {
+    static func small(likelihood: Likelihood.Family = .continuous) -> DatasetContents {
         DatasetContents(
             name: "small", likelihood: likelihood, exampleShape: [2], source: "test", license: "CC0-1.0",
             train: .float32([0, 1, 1, 0, 0, 0, 1, 1]), test: .float32([1, 1, 0, 1]))

@@ -56,7 +56,7 @@ final class ResumeTests: XCTestCase {
             let path = folder.appendingPathComponent("\(configuration.kind).h5").path
             let finished = try part.train(checkpoint: { run in try run.checkpoint().write(to: path) }, shouldStop: { part.step >= 17 })
             XCTAssertFalse(finished)
-            let saved = try Checkpoint.read(from: path, expecting: CheckpointExpectation(model: configuration.kind, requiresOptimizer: true, requiresGenerator: true))
+            let saved = try Checkpoint.read(from: path, expecting: CheckpointExpectation(model: configuration.kind.rawValue, requiresOptimizer: true, requiresGenerator: true))
             let resumed = try TrainingRun(resuming: saved, configuration: configuration, options: options, dataset: dataset, datasetHash: hash)
             XCTAssertEqual(resumed.step, 17)
             try resumed.train(checkpoint: { _ in })
@@ -65,10 +65,10 @@ final class ResumeTests: XCTestCase {
             // Wall-clock time is the one thing allowed to differ.
             a.attributes["training_seconds"] = nil
             b.attributes["training_seconds"] = nil
-            XCTAssertEqual(a.parameters, b.parameters, configuration.kind)
-            XCTAssertEqual(a.optimizer, b.optimizer, configuration.kind)
-            XCTAssertEqual(a.generatorState, b.generatorState, configuration.kind)
-            XCTAssertEqual(a.history, b.history, configuration.kind)
+            XCTAssertEqual(a.parameters, b.parameters, configuration.kind.rawValue)
+            XCTAssertEqual(a.optimizer, b.optimizer, configuration.kind.rawValue)
+            XCTAssertEqual(a.generatorState, b.generatorState, configuration.kind.rawValue)
+            XCTAssertEqual(a.history, b.history, configuration.kind.rawValue)
             XCTAssertTrue(a == b, "\(configuration.kind): checkpoints differ")
             XCTAssertEqual(a.historyColumn(named: "step")?.values, [5, 10, 15, 20, 25, 30, 35, 40])
         }
