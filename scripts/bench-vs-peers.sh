@@ -6,7 +6,7 @@
 #                             [--idle-timeout 120] [--with-torch] [--memory-steps 10000] [--out peer-results]
 #
 # For every round, thread count and workload it runs `compare bench --json` and
-# shared/bench/peers.py back to back (which goes first alternates between workloads and rounds,
+# scripts/peers.py back to back (which goes first alternates between workloads and rounds,
 # so drift of the machine cancels), with the same repetitions, warm-up and idle rules, and prints
 # one table: the median over rounds of each side's steps/s (points/s, GFLOP/s), and the median
 # (min–max) over rounds of the paired ratios compare ÷ JAX (training, iwae) and compare ÷ numpy
@@ -38,7 +38,7 @@ IDLE_TIMEOUT=120
 WITH_TORCH=0
 MEMORY_STEPS=""
 OUT=peer-results
-PEERS=${PEERS:-$ROOT/../shared/bench/peers.py}
+PEERS=${PEERS:-$ROOT/scripts/peers.py}
 VENV=${VENV:-$ROOT/.venv-peers}
 
 while [ $# -gt 0 ]; do

@@ -4,7 +4,7 @@
 #   scripts/memory-vs-peers.sh [--threads 2] [--workloads "ddpm2d vae784 ddpm784 iwae"] [--frameworks "torch jax"]
 #
 # For every workload, each side runs in a process of its own — `compare bench --workload W` and
-# `peers.py --frameworks F --workloads W` (whose worker is a child process) — for one short timed
+# `scripts/peers.py --frameworks F --workloads W` (whose worker is a child process) — for one short timed
 # repetition, and the peak resident set of that process tree is read from getrusage
 # (RUSAGE_CHILDREN: the largest of the finished descendants). Framework imports, compiled
 # functions, data pools and the model are all included, on both sides. Prints a Markdown table.
@@ -17,7 +17,7 @@ ROOT=$(pwd)
 THREADS=2
 WORKLOADS="ddpm2d vae784 ddpm784 iwae"
 FRAMEWORKS="torch jax"
-PEERS=${PEERS:-$ROOT/../shared/bench/peers.py}
+PEERS=${PEERS:-$ROOT/scripts/peers.py}
 VENV=${VENV:-$ROOT/.venv-peers}
 COMPARE_BIN=${COMPARE_BIN:-$ROOT/.build/release/compare}
 
