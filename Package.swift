@@ -66,6 +66,6 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel",
                                                           "VAEModel", "HVAEModel", "Evaluation"]),
         .testTarget(name: "ReportTests", dependencies: ["Core", "Report", "Evaluation", "_CPNG"], exclude: ["Golden"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: [], exclude: ["Golden"]),
     ]
 )

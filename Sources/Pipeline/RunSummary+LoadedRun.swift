@@ -23,9 +23,9 @@ extension RunSummary {
         let historySteps = checkpoint.historyColumn(named: "step")?.values ?? []
         let losses = checkpoint.historyColumn(named: "loss")?.values ?? []
         self.init(
-            path: run.path, model: checkpoint.model, modelDescription: run.configuration.summary,
+            path: run.path, model: run.configuration.kind, modelDescription: run.configuration.summary,
             datasetName: metadata.name, datasetPath: checkpoint.datasetPath,
-            likelihood: metadata.likelihood.rawValue, levels: metadata.levels, exampleShape: shape,
+            likelihood: metadata.likelihood, levels: metadata.levels, exampleShape: shape,
             encoderParameters: run.model.encoderParameterCount, decoderParameters: run.model.decoderParameterCount,
             latentLayers: run.model.latentLayerCount, trainingSteps: checkpoint.step,
             trainingSeconds: attribute("training_seconds")?.doubleValue ?? 0, seed: checkpoint.seed,

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 
 /// The comparison report of `runs` (one table: every run on the same dataset under the same
@@ -39,7 +40,7 @@ public func makeComparisonReport(title: String, runs: [RunSummary], reportName: 
             guard count > 0 else { continue }
             let values = Array(run.samples.prefix(count * run.dimension))
             guard let image = sampleGridImage(samples: values, shape: run.exampleShape,
-                                              mapping: .forLikelihood(run.likelihood, values: values),
+                                              mapping: .forLikelihood(run.likelihood.rawValue, values: values),
                                               scale: gridScale(for: run.exampleShape)) else { continue }
             let file = "\(name)-samples-\(slug(labels[i])).png"
             files.append(ReportFile(name: file, contents: try encodePNG(image)))
@@ -60,7 +61,7 @@ func reportBaseName(_ reportName: String) -> String {
 /// One label per run: the model in capitals, with the checkpoint's name when two runs share a
 /// model, and a number when even that is ambiguous.
 func rowLabels(_ runs: [RunSummary]) -> [String] {
-    let models = runs.map { $0.model.uppercased() }
+    let models = runs.map { $0.model.displayName }
     var labels = models.enumerated().map { i, model -> String in
         guard models.filter({ $0 == model }).count > 1 else { return model }
         var file = String(runs[i].path.split(separator: "/").last ?? "")
@@ -93,8 +94,8 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
     let first = runs[0]
     let key = DataKey(first)
     let densityKnown = runs.contains { $0.evaluation.logDensity != nil }
-    let showsBits = first.likelihood == "discrete" || first.likelihood == "binary"
-    let hasDiffusion = runs.contains { $0.model == "ddpm" }
+    let showsBits = first.likelihood == .discrete || first.likelihood == .binary
+    let hasDiffusion = runs.contains { $0.model == .ddpm }
     var out = "# \(title)\n\n"
 
     // Data and units.
@@ -103,7 +104,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
         + "\(key.likelihoodDescription) likelihood. Every row is on these data under this likelihood.\n\n"
     out += "Units: nats per example, as mean ± standard error over the n test examples"
     out += showsBits ? "; bits/dim = -(nats)/(D ln 2) with D = \(first.dimension) (lower is better).\n\n" : ".\n\n"
-    if first.likelihood == "continuous" {
+    if first.likelihood == .continuous {
         out += "**Densities.** The data are continuous, so every log-likelihood here is a log-*density*: values above 0 are "
             + "normal, and ELBO and log p̂ depend on the scale of the data; differences between rows and the KLs do not. "
             + (hasDiffusion ? "The DDPM's L_0, and with it its ELBO, depends on its reverse variance σ_1 (see its options under Runs). " : "")

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 
 /// A plain-text table of one run's evaluation for the terminal (`compare eval`): a header line,
@@ -13,7 +14,7 @@ public func evaluationTable(_ run: RunSummary) -> String {
         rows.append((name, formatEstimate(evaluation.iwaeEstimate(j))))
     }
     rows.append(("gap = log p̂ - ELBO", formatEstimate(evaluation.gapEstimate)))
-    let reconstructionName = run.model == "ddpm" ? "L_0 = -E[log p(x0|x1)]" : "-E[log p(x0|z)]"
+    let reconstructionName = run.model == .ddpm ? "L_0 = -E[log p(x0|x1)]" : "-E[log p(x0|z)]"
     rows.append((reconstructionName, formatEstimate(evaluation.reconstructionEstimate.scaled(by: -1))))
     let layers = evaluation.layerNames.count
     if layers <= 10 {
@@ -35,7 +36,7 @@ public func evaluationTable(_ run: RunSummary) -> String {
         rows.append(("KL_joint", formatEstimate(joint)))
         rows.append(("KL_marginal", formatEstimate(marginal)))
     }
-    if run.likelihood == "discrete" || run.likelihood == "binary" {
+    if run.likelihood == .discrete || run.likelihood == .binary {
         let factor = evaluation.bitsPerDimensionFactor
         rows.append(("bits/dim (ELBO)", formatEstimate(evaluation.elboEstimate.scaled(by: factor))))
         rows.append(("bits/dim (log p̂)", formatEstimate(evaluation.logLikelihoodEstimate.scaled(by: factor))))

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 
 /// The per-layer decomposition of the ELBO, one panel per run on a shared y axis: the KL of
@@ -13,7 +14,7 @@ func layerTermsFigure(_ runs: [RunSummary], labels: [String]) -> Figure {
     for (i, run) in runs.enumerated() {
         let evaluation = run.evaluation
         let layers = evaluation.layerNames.count
-        let isDiffusion = run.model == "ddpm"
+        let isDiffusion = run.model == .ddpm
         let points = means[i].enumerated().map { (x: Double($0 + 1), y: $1.mean) }
         let errors = means[i].map(\.standardError)
         let reconstruction = evaluation.reconstructionEstimate.scaled(by: -1)

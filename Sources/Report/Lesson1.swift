@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 
 /// Lesson 1, "maximum likelihood": the ELBO is a lower bound on log p(x0), and the
@@ -183,7 +184,7 @@ public func makeLesson1Report(_ input: Lesson1Input, reportName: String = "lesso
         } else {
             out += "- The gaps do not differ significantly between the models (from \(lessonFormat(b.gapEstimate)) to "
                 + "\(lessonFormat(a.gapEstimate)) nats): each encoder sits about as far from its model's posterior p(z|x0). "
-                + (runs.contains { $0.model == "ddpm" }
+                + (runs.contains { $0.model == .ddpm }
                     ? "For the DDPM that is remarkable, since its encoder cannot move at all: training has made the fixed noising "
                         + "process nearly the posterior of the learned decoder. "
                     : "")

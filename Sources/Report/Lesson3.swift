@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 
@@ -30,9 +31,9 @@ public let lessonNegligibleInformation = 0.01
 /// The name of a run's top latent: `z` (VAE), `z_L` (HVAE), `x_T` (DDPM).
 func topLatentName(_ run: RunSummary) -> String {
     switch run.model {
-    case "vae": return "z"
-    case "hvae": return "z_\(run.latentLayers)"
-    case "ddpm": return "x_T (T = \(run.latentLayers))"
+    case .vae: return "z"
+    case .hvae: return "z_\(run.latentLayers)"
+    case .ddpm: return "x_T (T = \(run.latentLayers))"
     default: return run.evaluation.layerNames.last ?? "top"
     }
 }
@@ -49,7 +50,7 @@ public func lesson3Checks(_ input: Lesson3Input) -> [LessonCheck] {
         let e = run.evaluation
         guard let one = lessonIndex(ofK: 1, in: e) else { continue }
         let d = MeanEstimate(pairedDifferenceOf: e.iwae[one], minus: e.elbo)
-        let isDiffusion = run.model == "ddpm"
+        let isDiffusion = run.model == .ddpm
         checks.append(LessonCheck(
             statement: isDiffusion
                 ? "generic HVAE path E[log p(x_0:T) - log q(x_1:T|x0)] = closed-form ELBO"
@@ -60,7 +61,7 @@ public func lesson3Checks(_ input: Lesson3Input) -> [LessonCheck] {
                 + (isDiffusion ? " For the DDPM the closed form replaces sampled log-ratios by exact Gaussian KLs: if the difference "
                     + "persists with more samples, the two paths disagree (a bug)." : "")))
     }
-    for (i, run) in runs.enumerated() where run.model == "ddpm" {
+    for (i, run) in runs.enumerated() where run.model == .ddpm {
         checks.append(LessonCheck(
             statement: "the DDPM's encoder has no parameters", subject: labels[i],
             measured: "\(formatCount(run.encoderParameters)) encoder parameters", holds: run.encoderParameters == 0,
@@ -77,7 +78,7 @@ public func lesson3Checks(_ input: Lesson3Input) -> [LessonCheck] {
         }
     }
     let lowerTerms = input.topLatentLowerBoundTerms
-    for (i, run) in runs.enumerated() where run.model != "ddpm" {
+    for (i, run) in runs.enumerated() where run.model != .ddpm {
         guard i < lowerTerms.count, let terms = lowerTerms[i], !terms.isEmpty else { continue }
         let lower = MeanEstimate(terms)
         checks.append(LessonCheck(
@@ -88,7 +89,7 @@ public func lesson3Checks(_ input: Lesson3Input) -> [LessonCheck] {
                 + "that this latent is (nearly) ignored, posterior collapse. Likely reason: too little training "
                 + "(\(formatCount(run.trainingSteps)) steps) or a KL term that pushed q(z|x0) to the prior (try KL warm-up); "
                 + "or too few examples (n = \(formatCount(terms.count)))."))
-        for (j, other) in runs.enumerated() where other.model == "ddpm" {
+        for (j, other) in runs.enumerated() where other.model == .ddpm {
             guard let upper = topLatentKL(other) else { continue }
             let same = terms.count == upper.count && lessonSameExamples(run.evaluation, other.evaluation)
             let d = lessonDifference(terms, upper, paired: same)
@@ -162,7 +163,7 @@ public func makeLesson3Report(_ input: Lesson3Input, reportName: String = "lesso
         let sorted = kl.sorted()
         let lower = i < input.topLatentLowerBoundTerms.count ? input.topLatentLowerBoundTerms[i].map { lessonFormat(MeanEstimate($0)) } : nil
         info.append([labels[i], topLatentName(run),
-                     lower ?? (run.model == "hvae" ? "n/a (q(z_L|x0) has no closed form)" : "n/a"),
+                     lower ?? (run.model == .hvae ? "n/a (q(z_L|x0) has no closed form)" : "n/a"),
                      lessonFormat(MeanEstimate(kl)), formatGeneral(sorted[sorted.count / 2]), formatGeneral(sorted.last!)])
     }
     out += info.text + "\n"
@@ -180,7 +181,7 @@ public func makeLesson3Report(_ input: Lesson3Input, reportName: String = "lesso
         if let kl = topLatentKL(run) { out += " Top-layer KL: \(lessonFormat(MeanEstimate(kl))) nats." }
         out += "\n"
     }
-    if let ddpm = runs.first(where: { $0.model == "ddpm" }), let vaeIndex = runs.firstIndex(where: { $0.model == "vae" }),
+    if let ddpm = runs.first(where: { $0.model == .ddpm }), let vaeIndex = runs.firstIndex(where: { $0.model == .vae }),
        let ddpmKL = topLatentKL(ddpm), let vaeKL = topLatentKL(runs[vaeIndex]) {
         let vae = runs[vaeIndex]
         let encodes = vaeIndex < input.topLatentLowerBoundTerms.count
@@ -234,7 +235,7 @@ func lesson3InformationFigure(_ input: Lesson3Input, labels: [String]) -> Figure
                               label: "DDPM upper", markers: profile.steps.count <= 70))
     panel.series.append(.line(points: zip(steps, profile.lower).map { (x: $0, y: $1.mean) }, color: seriesColor(2),
                               label: "DDPM lower", dash: "5 3"))
-    for (i, run) in input.runs.enumerated() where run.model != "ddpm" {
+    for (i, run) in input.runs.enumerated() where run.model != .ddpm {
         if let kl = topLatentKL(run) {
             panel.series.append(.horizontalLine(y: MeanEstimate(kl).mean, color: seriesColor(i == 0 ? 0 : 1),
                                                 label: "\(labels[i]) \(topLatentName(run)) upper", dash: nil))

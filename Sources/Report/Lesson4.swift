@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 
 /// Lesson 4, "many easy problems instead of one hard one": a sweep of the DDPM over T with the
@@ -109,7 +110,7 @@ func largestTermNote(_ run: RunSummary) -> String {
 
 /// "DDPM (T = 64, cosine)": the label with the noise schedule.
 func scheduleLabel(_ run: RunSummary) -> String {
-    run.model == "ddpm" ? "DDPM (T = \(run.latentLayers), \(scheduleName(run)))" : lessonLabel(run)
+    run.model == .ddpm ? "DDPM (T = \(run.latentLayers), \(scheduleName(run)))" : lessonLabel(run)
 }
 
 /// The noise schedule of a DDPM run (the second item of its model description), e.g. `cosine`.
@@ -202,8 +203,8 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     var notes: [String] = []
     if let entropy { notes.append("E[log q(x0)] = -H = \(lessonFormat(entropy)): the ceiling of every bound on average.") }
     for run in input.references {
-        let what = run.model == "vae" ? "the VAE (learned encoder, one latent layer)"
-            : run.model == "ddpm" ? "the DDPM of lessons 1-3 (T = \(run.latentLayers), \(scheduleName(run)) schedule)" : lessonLabel(run)
+        let what = run.model == .vae ? "the VAE (learned encoder, one latent layer)"
+            : run.model == .ddpm ? "the DDPM of lessons 1-3 (T = \(run.latentLayers), \(scheduleName(run)) schedule)" : lessonLabel(run)
         notes.append("For reference, \(what): ELBO \(lessonFormat(run.evaluation.elboEstimate)), "
             + "log p̂ \(lessonFormat(run.evaluation.logLikelihoodEstimate)) (K = \(run.evaluation.maximumSampleCount)).")
     }
@@ -278,7 +279,7 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
                 : " Here even single steps are not small: the denoiser is undertrained for this T.\n"
         }
     }
-    for other in input.references where other.model == "ddpm" && other.latentLayers == termsRun.latentLayers {
+    for other in input.references where other.model == .ddpm && other.latentLayers == termsRun.latentLayers {
         let terms = DiffusionTerms(other)
         if let largest = terms.largest, let mean = terms.meanPerStep {
             out += "- The same T with the **\(scheduleName(other)) schedule** (the DDPM of "
@@ -308,7 +309,7 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     var plots: [(caption: String, file: String)] = []
     files.append(ReportFile(name: "\(name)-sweep.svg", text: lesson4SweepFigure(sweep: sweep, depth: depth, references: input.references, k: k).svg))
     plots.append(("ELBO and log p̂ against T (DDPM, cosine schedule) and against depth L (HVAE)", "\(name)-sweep.svg"))
-    let termsRuns = [termsRun] + input.references.filter { $0.model == "ddpm" && $0.latentLayers == termsRun.latentLayers }
+    let termsRuns = [termsRun] + input.references.filter { $0.model == .ddpm && $0.latentLayers == termsRun.latentLayers }
     var termsFigure = layerTermsFigure(termsRuns, labels: termsRuns.map(scheduleLabel))
     termsFigure.title = "Per-step KL terms L_t of the DDPM at T = \(termsRun.latentLayers) (nats per example)"
     termsFigure.columns = termsRuns.count
@@ -348,10 +349,10 @@ func lesson4SweepFigure(sweep: [RunSummary], depth: [RunSummary], references: [R
     if let entropy = lessonNegativeEntropy(sweep) {
         panel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q]"))
     }
-    for reference in references where reference.model == "vae" {
+    for reference in references where reference.model == .vae {
         panel.series.append(.horizontalLine(y: reference.evaluation.elboEstimate.mean, color: seriesColor(2), label: "VAE ELBO", dash: "2 3"))
     }
-    let others = references.filter { $0.model == "ddpm" }
+    let others = references.filter { $0.model == .ddpm }
     if !others.isEmpty {
         panel.series.append(.errorBars(points: others.map { (x: Double($0.latentLayers), y: $0.evaluation.elboEstimate.mean) },
                                        errors: others.map { $0.evaluation.elboEstimate.standardError }, color: seriesColor(3),

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 
@@ -117,10 +118,9 @@ enum LessonReason {
 /// A row label that says what distinguishes the run: "VAE", "HVAE (L = 2)", "DDPM (T = 64)".
 func lessonLabel(_ run: RunSummary) -> String {
     switch run.model {
-    case "vae": return "VAE"
-    case "hvae": return "HVAE (L = \(run.latentLayers))"
-    case "ddpm": return "DDPM (T = \(run.latentLayers))"
-    default: return run.model.uppercased()
+    case .vae: return "VAE"
+    case .hvae: return "HVAE (L = \(run.latentLayers))"
+    case .ddpm: return "DDPM (T = \(run.latentLayers))"
     }
 }
 

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 
 /// Everything the report shows about one evaluated run (one row of a table), gathered by the
@@ -5,15 +6,13 @@ import Evaluation
 public struct RunSummary: Sendable {
     /// The checkpoint file, as given on the command line (used in links and captions).
     public var path: String
-    /// `vae`, `hvae` or `ddpm`.
-    public var model: String
+    public var model: ModelKind
     /// A short human description of the model's options (e.g. "T = 1000, linear, fixed-small").
     public var modelDescription: String
     /// Dataset name (e.g. `gmm2d`) and the path it was read from.
     public var datasetName: String
     public var datasetPath: String
-    /// `continuous`, `binary` or `discrete`.
-    public var likelihood: String
+    public var likelihood: Likelihood.Family
     /// Levels of discrete data (2 for binary), nil for continuous.
     public var levels: Int?
     /// The per-example shape of the data (`[2]`, `[28, 28]`, `[8, 8]`).
@@ -42,8 +41,8 @@ public struct RunSummary: Sendable {
     /// A few training examples [count, D] for the scatter backdrop of 2-D data (may be empty).
     public var dataPoints: [Float]
 
-    public init(path: String, model: String, modelDescription: String, datasetName: String, datasetPath: String,
-                likelihood: String, levels: Int?, exampleShape: [Int], encoderParameters: Int, decoderParameters: Int,
+    public init(path: String, model: ModelKind, modelDescription: String, datasetName: String, datasetPath: String,
+                likelihood: Likelihood.Family, levels: Int?, exampleShape: [Int], encoderParameters: Int, decoderParameters: Int,
                 latentLayers: Int, trainingSteps: Int, trainingSeconds: Double, seed: UInt64, trainCommand: String,
                 evaluateCommand: String, evaluationSeed: UInt64, evaluation: ModelEvaluation, lossSteps: [Double],
                 losses: [Double], testELBOSteps: [Double], testELBOs: [Double], samples: [Float], dataPoints: [Float]) {

@@ -1,8 +1,10 @@
+import Core
+
 /// The data a run was evaluated on, as far as comparing runs is concerned: the dataset, the
 /// likelihood kind and its levels, and the shape of one example.
 public struct DataKey: Equatable, Hashable, Sendable {
     public let datasetName: String
-    public let likelihood: String
+    public let likelihood: Likelihood.Family
     public let levels: Int?
     public let exampleShape: [Int]
 
@@ -15,8 +17,8 @@ public struct DataKey: Equatable, Hashable, Sendable {
 
     /// "binary", "discrete (256 levels)", "continuous".
     public var likelihoodDescription: String {
-        if likelihood == "discrete", let levels { return "discrete (\(levels) levels)" }
-        return likelihood
+        if likelihood == .discrete, let levels { return "discrete (\(levels) levels)" }
+        return likelihood.rawValue
     }
 }
 

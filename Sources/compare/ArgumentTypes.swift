@@ -29,26 +29,33 @@ extension HVAEInference: ExpressibleByArgument {
 }
 
 /// A comma-separated list of positive integers, such as `--hidden 128,128` or `--samples 1,10,100`.
-struct IntList: ExpressibleByArgument, Equatable, CustomStringConvertible {
+///
+/// Options of this type parse through ``parser(_:)``, so a bad list is answered with one line
+/// that names the option and the offending item.
+struct IntList: Equatable, CustomStringConvertible {
     var values: [Int]
 
     init(_ values: [Int]) {
         self.values = values
     }
 
-    init?(argument: String) {
-        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        var values: [Int] = []
-        for part in parts {
-            guard let value = Int(part), value >= 1 else { return nil }
-            values.append(value)
+    /// The parse of `--option`'s text: every item an integer ≥ 1, at least one item.
+    static func parser(_ option: String) -> @Sendable (String) throws -> IntList {
+        { text in
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("\(option): empty list; give positive integers separated by commas, such as 1,10,100")
+            }
+            var values: [Int] = []
+            for part in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let value = Int(part) else { throw ValidationError("\(option) '\(text)': '\(part)' is not an integer") }
+                guard value >= 1 else { throw ValidationError("\(option) '\(text)': \(value) is not positive; every item must be at least 1") }
+                values.append(value)
+            }
+            return IntList(values)
         }
-        guard !values.isEmpty else { return nil }
-        self.values = values
     }
 
     var description: String { values.map(String.init).joined(separator: ",") }
-    var defaultValueDescription: String { description }
 }
 
 extension ValidationError {

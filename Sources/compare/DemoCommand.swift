@@ -16,7 +16,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Test examples evaluated per model.")
     var examples: Int = 300
 
-    @Option(help: "The K values of IWAE_K.")
+    @Option(help: "The K values of IWAE_K, comma-separated.", transform: IntList.parser("--samples"))
     var samples = IntList([1, 10, 100])
 
     var request: DemoRequest { DemoRequest(out: out, steps: steps, examples: examples, sampleCounts: samples.values) }

@@ -11,7 +11,8 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "Checkpoint file written by `compare train`.")
     var checkpoint: String
 
-    @Option(help: "The K values of IWAE_K, comma-separated; the largest must be a multiple of each.")
+    @Option(help: "The K values of IWAE_K, comma-separated; the largest must be a multiple of each.",
+            transform: IntList.parser("--samples"))
     var samples = IntList(EvaluationRequest.defaultSampleCounts)
 
     @Option(help: "Number of test examples (the first N of the split; default all).")

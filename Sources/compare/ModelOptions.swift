@@ -8,7 +8,7 @@ import Pipeline
 /// refused for the others. Unset options take the model's own defaults (see the configuration
 /// types for the papers they come from).
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Hidden layer widths, comma-separated (default: the model's, e.g. 128,128).")
+    @Option(help: "Hidden layer widths, comma-separated (default: the model's, e.g. 128,128).", transform: IntList.parser("--hidden"))
     var hidden: IntList?
 
     @Option(help: "Activation between layers (default: the model's).")
@@ -17,7 +17,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "VAE: size of the latent z (default 2).")
     var latent: Int?
 
-    @Option(name: .customLong("latent-sizes"), help: "HVAE: latent layer sizes z1,…,zL, comma-separated (default 2,2).")
+    @Option(name: .customLong("latent-sizes"), help: "HVAE: latent layer sizes z1,…,zL, comma-separated (default 2,2).",
+            transform: IntList.parser("--latent-sizes"))
     var latentSizes: IntList?
 
     @Option(help: "HVAE: bottom-up (Markov, like the diffusion encoder) or top-down (ladder) inference (default bottom-up).")

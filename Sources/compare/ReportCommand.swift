@@ -8,7 +8,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write a Markdown comparison report (table, plots) of evaluated checkpoints of the same dataset.")
 
     @Argument(help: "Evaluated checkpoint files (see `compare eval`).")
-    var runs: [String] = []
+    var runs: [String]
 
     @Option(help: "The Markdown file to write; plots go beside it.")
     var out: String

@@ -286,7 +286,7 @@ enum BadInputCorpus {
             ("unknown diffusion loss", train(["--loss", "l1"], model: "ddpm"), ["--loss", "l1"]),
             ("unknown inference", train(["--inference", "sideways"], model: "hvae"), ["--inference", "sideways"]),
             ("binary likelihood on continuous data", train(["--likelihood", "binary"]), ["--likelihood binary", "data.h5", "continuous"]),
-            ("unknown likelihood", train(["--likelihood", "poisson"]), ["--likelihood poisson"]),
+            ("unknown likelihood", train(["--likelihood", "poisson"]), ["--likelihood", "'poisson'", "continuous", "discrete"]),
             ("0 threads", train(["--threads", "0"]), ["--threads", "0"]),
             ("zero learning rate", train(["--lr", "0"]), ["--lr", "0"]),
             ("negative clip", train(["--clip=-1"]), ["--clip", "-1"]),
@@ -309,8 +309,8 @@ enum BadInputCorpus {
             ("demo with K = 0", ["demo", "--samples", "0"], ["--samples", "0"]),
             ("demo with an empty --samples", ["demo", "--samples", ""], ["--samples", "empty"]),
             ("make 0 training examples", ["datasets", "make", "gmm2d", "--train", "0", "--out", "x.h5"], ["--train 0"]),
-            ("make an unknown dataset", ["datasets", "make", "spiral", "--out", "x.h5"], ["unknown dataset 'spiral'"]),
-            ("import an unknown dataset", ["datasets", "import", "cifar10", "--out", "x.h5"], ["unknown dataset 'cifar10'"]),
+            ("make an unknown dataset", ["datasets", "make", "spiral", "--out", "x.h5"], ["'spiral'", "gmm2d", "two-moons"]),
+            ("import an unknown dataset", ["datasets", "import", "cifar10", "--out", "x.h5"], ["'cifar10'", "fashion-mnist", "digits"]),
             ("unknown command", ["fly"], ["fly"]),
         ]
         return options.map { BadInputCase(name: $0.0, category: "option", arguments: $0.1, expected: $0.2) }

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 import Report
@@ -106,7 +107,7 @@ final class ComparisonReportTests: XCTestCase {
 
     func testComparisonReport_refusesDifferentLikelihoodsOnTheSameDataset() {
         var runs = Fixtures.imageRuns()
-        runs[1].likelihood = "binary"
+        runs[1].likelihood = .binary
         runs[1].levels = 2
         XCTAssertThrowsError(try makeComparisonReport(title: "t", runs: runs, reportName: "r", command: "c")) { error in
             guard case ReportError.mixedData = error else { return XCTFail("unexpected error \(error)") }
@@ -137,7 +138,7 @@ final class ComparisonReportTests: XCTestCase {
 
     func testGroupByData_splitsByDatasetAndLikelihood() {
         var binary = Fixtures.imageRuns()[1]
-        binary.likelihood = "binary"
+        binary.likelihood = .binary
         binary.levels = 2
         let groups = groupByData([Fixtures.vae, Fixtures.imageRuns()[0], Fixtures.ddpm, binary])
         XCTAssertEqual(groups.map { $0.map(\.path) },

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 import Report
@@ -14,8 +15,8 @@ enum Fixtures {
                                iwae: iwae, logDensity: logDensity)
     }
 
-    static func run(path: String, model: String, description: String, datasetName: String = "gmm2d",
-                    likelihood: String = "continuous", levels: Int? = nil, exampleShape: [Int] = [2],
+    static func run(path: String, model: ModelKind, description: String, datasetName: String = "gmm2d",
+                    likelihood: Likelihood.Family = .continuous, levels: Int? = nil, exampleShape: [Int] = [2],
                     encoderParameters: Int, decoderParameters: Int, latentLayers: Int, trainingSteps: Int = 2000,
                     trainingSeconds: Double, seed: UInt64 = 1, evaluation: ModelEvaluation,
                     lossSteps: [Double] = [], losses: [Double] = [], testELBOSteps: [Double] = [], testELBOs: [Double] = [],
@@ -44,7 +45,7 @@ enum Fixtures {
                    [-1.95, -1.70, -2.25, -1.90, -1.80],
                    [-1.90, -1.66, -2.20, -1.86, -1.77]],
             logDensity: gmmLogDensity)
-        return run(path: "Runs/vae.h5", model: "vae", description: "latent 2, hidden 64×2", encoderParameters: 4612,
+        return run(path: "Runs/vae.h5", model: .vae, description: "latent 2, hidden 64×2", encoderParameters: 4612,
                    decoderParameters: 4578, latentLayers: 1, trainingSeconds: 12.34, evaluation: evaluation,
                    lossSteps: [0, 500, 1000, 1500, 2000], losses: [4.1, 2.6, 2.3, 2.2, 2.15],
                    testELBOSteps: [1000, 2000], testELBOs: [-2.3, -2.07],
@@ -61,7 +62,7 @@ enum Fixtures {
                    [-1.88, -1.66, -2.19, -1.83, -1.74],
                    [-1.84, -1.62, -2.14, -1.80, -1.71]],
             logDensity: gmmLogDensity)
-        return run(path: "Runs/hvae.h5", model: "hvae", description: "2 layers (top-down), latent 2", encoderParameters: 9348,
+        return run(path: "Runs/hvae.h5", model: .hvae, description: "2 layers (top-down), latent 2", encoderParameters: 9348,
                    decoderParameters: 9220, latentLayers: 2, trainingSeconds: 75.4, evaluation: evaluation,
                    lossSteps: [0, 1000, 2000], losses: [4.4, 2.2, 2.05],
                    samples: [0.4, 0.6, -0.9, 1.1], dataPoints: [])
@@ -80,7 +81,7 @@ enum Fixtures {
                    [-1.75, -1.45, -2.13, -1.66, -1.53],
                    [-1.74, -1.44, -2.12, -1.65, -1.52]],
             logDensity: gmmLogDensity)
-        return run(path: "Runs/ddpm.h5", model: "ddpm", description: "T = 4, linear, fixed-small", encoderParameters: 0,
+        return run(path: "Runs/ddpm.h5", model: .ddpm, description: "T = 4, linear, fixed-small", encoderParameters: 0,
                    decoderParameters: 17_794, latentLayers: 4, trainingSteps: 20_000, trainingSeconds: 3723.0, seed: 2,
                    evaluation: evaluation, lossSteps: [0, 10_000, 20_000], losses: [1.0, 0.31, 0.29],
                    testELBOSteps: [10_000, 20_000], testELBOs: [-1.9, -1.78],
@@ -100,11 +101,11 @@ enum Fixtures {
             iwae: [[-33.6, -32.0, -35.4, -34.3], [-33.2, -31.75, -35.0, -33.957]], logDensity: nil)
         let samples: [Float] = (0..<(2 * 16)).map { Float($0 % 17) / 8 - 1 }
         return [
-            run(path: "Runs/digits-vae.h5", model: "vae", description: "latent 4", datasetName: "digits",
-                likelihood: "discrete", levels: 17, exampleShape: [4, 4], encoderParameters: 1200, decoderParameters: 1216,
+            run(path: "Runs/digits-vae.h5", model: .vae, description: "latent 4", datasetName: "digits",
+                likelihood: .discrete, levels: 17, exampleShape: [4, 4], encoderParameters: 1200, decoderParameters: 1216,
                 latentLayers: 1, trainingSteps: 500, trainingSeconds: 3.2, evaluation: vae, samples: samples),
-            run(path: "Runs/digits-ddpm.h5", model: "ddpm", description: "T = 3, cosine, fixed-large", datasetName: "digits",
-                likelihood: "discrete", levels: 17, exampleShape: [4, 4], encoderParameters: 0, decoderParameters: 2500,
+            run(path: "Runs/digits-ddpm.h5", model: .ddpm, description: "T = 3, cosine, fixed-large", datasetName: "digits",
+                likelihood: .discrete, levels: 17, exampleShape: [4, 4], encoderParameters: 0, decoderParameters: 2500,
                 latentLayers: 3, trainingSteps: 500, trainingSeconds: 4.75, evaluation: ddpm, samples: Array(samples.reversed())),
         ]
     }

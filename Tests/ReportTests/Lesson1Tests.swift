@@ -1,12 +1,13 @@
+import Core
 import Evaluation
 import Report
 import XCTest
 
 final class Lesson1Tests: XCTestCase {
     private var goodRuns: [RunSummary] {
-        [LessonFixtures.goodRun(model: "vae", layers: 1, gap: 0.4, offset: 0),
-         LessonFixtures.goodRun(model: "hvae", layers: 2, gap: 0.3, offset: 3),
-         LessonFixtures.goodRun(model: "ddpm", layers: 64, gap: 1.6, offset: 6)]
+        [LessonFixtures.goodRun(model: .vae, layers: 1, gap: 0.4, offset: 0),
+         LessonFixtures.goodRun(model: .hvae, layers: 2, gap: 0.3, offset: 3),
+         LessonFixtures.goodRun(model: .ddpm, layers: 64, gap: 1.6, offset: 6)]
     }
 
     func testLesson1_reportsThatTheChainHoldsWhenItDoes() throws {
@@ -71,7 +72,7 @@ final class Lesson1Tests: XCTestCase {
     }
 
     func testLesson1_refusesRunsOnDifferentData() {
-        let runs = [LessonFixtures.goodRun(model: "vae", layers: 1), LessonFixtures.goodRun(model: "ddpm", layers: 4, dataset: "checkerboard")]
+        let runs = [LessonFixtures.goodRun(model: .vae, layers: 1), LessonFixtures.goodRun(model: .ddpm, layers: 4, dataset: "checkerboard")]
         XCTAssertThrowsError(try makeLesson1Report(Lesson1Input(runs: runs, footer: LessonFixtures.footer)))
     }
 }

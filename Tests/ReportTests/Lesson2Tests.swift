@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Report
 import XCTest
@@ -5,9 +6,9 @@ import XCTest
 final class Lesson2Tests: XCTestCase {
     private var goodRuns: [RunSummary] {
         ["gmm2d", "checkerboard"].flatMap { dataset in
-            [LessonFixtures.goodRun(model: "vae", layers: 1, gap: 0.4, dataset: dataset, offset: 0),
-             LessonFixtures.goodRun(model: "hvae", layers: 2, gap: 0.3, dataset: dataset, offset: 3),
-             LessonFixtures.goodRun(model: "ddpm", layers: 64, gap: 1.6, dataset: dataset, offset: 6)]
+            [LessonFixtures.goodRun(model: .vae, layers: 1, gap: 0.4, dataset: dataset, offset: 0),
+             LessonFixtures.goodRun(model: .hvae, layers: 2, gap: 0.3, dataset: dataset, offset: 3),
+             LessonFixtures.goodRun(model: .ddpm, layers: 64, gap: 1.6, dataset: dataset, offset: 6)]
         }
     }
 

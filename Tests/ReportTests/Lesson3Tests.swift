@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Report
 import XCTest
@@ -5,11 +6,11 @@ import XCTest
 final class Lesson3Tests: XCTestCase {
     /// VAE (top-layer KL ≈ 3 nats), HVAE (top layer ≈ 0.8) and DDPM (L_T ≈ 1e-5) on gmm2d.
     private func runs(ddpmTop: Double = 1e-5, generic: Double = 0) -> [RunSummary] {
-        var vae = LessonFixtures.goodRun(model: "vae", layers: 1, gap: 0.4)
+        var vae = LessonFixtures.goodRun(model: .vae, layers: 1, gap: 0.4)
         vae = relayer(vae, [LessonFixtures.values(3.0, spread: 0.4, 4)])
-        var hvae = LessonFixtures.goodRun(model: "hvae", layers: 2, gap: 0.3, offset: 3)
+        var hvae = LessonFixtures.goodRun(model: .hvae, layers: 2, gap: 0.3, offset: 3)
         hvae = relayer(hvae, [LessonFixtures.values(2.0, spread: 0.3, 5), LessonFixtures.values(0.8, spread: 0.2, 6)])
-        var ddpm = LessonFixtures.goodRun(model: "ddpm", layers: 4, gap: 1.6, offset: 6)
+        var ddpm = LessonFixtures.goodRun(model: .ddpm, layers: 4, gap: 1.6, offset: 6)
         ddpm = relayer(ddpm, [LessonFixtures.values(1.0, spread: 0.2, 7), LessonFixtures.values(0.5, spread: 0.1, 8),
                               LessonFixtures.values(0.2, spread: 0.05, 9),
                               LessonFixtures.values(ddpmTop, spread: ddpmTop / 10, 10)])

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Report
 import XCTest
@@ -11,7 +12,7 @@ final class Lesson4Tests: XCTestCase {
         let gap = logLikelihood - elbo
         let iwae = [0.0, 0.7, 1.0].enumerated().map { j, g in LessonFixtures.plus(e, LessonFixtures.values(g * gap, spread: 0.02, 2 + j)) }
         let steps = (0..<t).map { s in LessonFixtures.values(s == t - 1 ? 1e-5 : 2.0 / Double(t), spread: 0.01 / Double(t), 3 + s % 5) }
-        return LessonFixtures.run(model: "ddpm", layers: t, elbo: e, counts: [1, 10, 100], iwae: iwae, logDensity: density, layerKL: steps)
+        return LessonFixtures.run(model: .ddpm, layers: t, elbo: e, counts: [1, 10, 100], iwae: iwae, logDensity: density, layerKL: steps)
     }
 
     private func sweep(elboAt16: Double = -1.5) -> [RunSummary] {
@@ -19,11 +20,11 @@ final class Lesson4Tests: XCTestCase {
     }
 
     private var depth: [RunSummary] {
-        [LessonFixtures.goodRun(model: "hvae", layers: 1, gap: 0.3), LessonFixtures.goodRun(model: "hvae", layers: 2, gap: 0.3, offset: 2)]
+        [LessonFixtures.goodRun(model: .hvae, layers: 1, gap: 0.3), LessonFixtures.goodRun(model: .hvae, layers: 2, gap: 0.3, offset: 2)]
     }
 
     private func input(_ sweep: [RunSummary]) -> Lesson4Input {
-        Lesson4Input(sweep: sweep, depth: depth, references: [LessonFixtures.goodRun(model: "vae", layers: 1)], termsT: 16,
+        Lesson4Input(sweep: sweep, depth: depth, references: [LessonFixtures.goodRun(model: .vae, layers: 1)], termsT: 16,
                      footer: LessonFixtures.footer)
     }
 

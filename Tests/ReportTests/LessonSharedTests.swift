@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 import Report
@@ -29,17 +30,17 @@ enum LessonFixtures {
 
     /// A run whose evaluation has these per-example values; the reconstruction is set so that
     /// reconstruction − Σ KL equals `elbo` exactly.
-    static func run(model: String, layers: Int, dataset: String = "gmm2d", elbo: [Double], counts: [Int], iwae: [[Double]],
+    static func run(model: ModelKind, layers: Int, dataset: String = "gmm2d", elbo: [Double], counts: [Int], iwae: [[Double]],
                     logDensity: [Double]?, layerKL: [[Double]]? = nil, encoderParameters: Int? = nil, steps: Int = 2000) -> RunSummary {
         let kl = layerKL ?? (0..<layers).map { _ in [Double](repeating: 1.0 / Double(layers), count: elbo.count) }
         var reconstruction = elbo
         for layer in kl { for i in reconstruction.indices { reconstruction[i] += layer[i] } }
-        let names = model == "ddpm" ? (1...layers).map { "L_\($0)" } : (model == "vae" ? ["z"] : (1...layers).map { "z\($0)" })
+        let names = model == .ddpm ? (1...layers).map { "L_\($0)" } : (model == .vae ? ["z"] : (1...layers).map { "z\($0)" })
         let evaluation = ModelEvaluation(exampleCount: elbo.count, dataDimension: 2, sampleCounts: counts, elbo: elbo,
                                          reconstruction: reconstruction, layerNames: names, layerKL: kl, iwae: iwae,
                                          logDensity: logDensity)
-        let encoder = encoderParameters ?? (model == "ddpm" ? 0 : 1000 * layers)
-        let description = model == "ddpm" ? "T = \(layers), cosine" : "latents \(layers)"
+        let encoder = encoderParameters ?? (model == .ddpm ? 0 : 1000 * layers)
+        let description = model == .ddpm ? "T = \(layers), cosine" : "latents \(layers)"
         return Fixtures.run(path: "Runs/lessons/\(model)-\(layers)-\(dataset).h5", model: model, description: description,
                             datasetName: dataset, encoderParameters: encoder, decoderParameters: 2000, latentLayers: layers,
                             trainingSteps: steps, trainingSeconds: 10, seed: 0, evaluation: evaluation,
@@ -50,7 +51,7 @@ enum LessonFixtures {
 
     /// A run on gmm2d whose bounds climb as they should: IWAE_K = ELBO + gain(K) (+ small noise),
     /// all below the data's own log-density.
-    static func goodRun(model: String, layers: Int, gap: Double = 0.5, dataset: String = "gmm2d", offset: Int = 0) -> RunSummary {
+    static func goodRun(model: ModelKind, layers: Int, gap: Double = 0.5, dataset: String = "gmm2d", offset: Int = 0) -> RunSummary {
         let elbo = plus(density, values(-1.0 - gap, spread: 0.3, 1 + offset))
         let gains = [0.0, 0.6, 0.85, 0.95].map { $0 * gap }
         let iwae = gains.enumerated().map { j, g in plus(elbo, values(g, spread: 0.02, 2 + j + offset)) }

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 import Report
@@ -71,7 +72,7 @@ final class SVGTests: XCTestCase {
         let deep = Fixtures.evaluation(dimension: 2, sampleCounts: [1, 4, 16], reconstruction: [0.3],
                                        layerNames: (1...layers).map { "L_\($0)" }, layerKL: kl,
                                        iwae: [[-9.0], [-8.5], [-8.4]], logDensity: [-1.0])
-        var run = Fixtures.run(path: "Runs/<deep & \"odd\">.h5", model: "ddpm", description: "T = 200 <cosine> & 'learned'",
+        var run = Fixtures.run(path: "Runs/<deep & \"odd\">.h5", model: .ddpm, description: "T = 200 <cosine> & 'learned'",
                                encoderParameters: 0, decoderParameters: 10, latentLayers: layers, trainingSeconds: 1,
                                evaluation: deep, lossSteps: [0, 1, 2, 3], losses: [1e4, .nan, 0.5, 0.01],
                                testELBOSteps: [3], testELBOs: [-9], samples: [.nan, 1, 2, .infinity, 0.5, 0.5])
