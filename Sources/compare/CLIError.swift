@@ -8,33 +8,19 @@
 //
 // How commands follow it:
 //   * Wrap the body of `run()` in `try failOnError { … }`. Any error thrown inside (a
-//     `StoreError`, a `DatasetMakerError`, a `CLIFailure`, anything) is printed as one line
+//     `StoreError`, a `DatasetMakerError`, a `PipelineError`, anything) is printed as one line
 //     `Error: <description>` to stderr (newlines folded into "; ") and the command exits
 //     with status 1 through `ExitCode.failure`, which swift-argument-parser prints nothing for.
-//   * Throw `CLIFailure("…")` for problems found by the command itself (unknown names,
-//     options that do not fit together). Name the file or the option in the message.
-//   * Check option values inside `run()` (under `failOnError`) rather than in `validate()`:
-//     argument-parser prints a usage screen after validation errors, which breaks "one line".
-//   * Outputs are written atomically (Store's `HDF5File.writeAtomically`): nothing is left
-//     behind on failure.
-//
-// Parse errors detected by argument-parser itself (an unknown option, `--train abc`) print
-// its own message plus usage lines. A root command that wants one line for those too can
-// declare `static func main() { mainWithOneLineErrors() }` (defined below).
+//   * Option checks that need no file live in the request's `validate()` (Pipeline) and are
+//     called from the command's `validate()`; `Compare.main` runs `mainWithOneLineErrors`
+//     (below), which prints validation and parse errors as one line, without a usage screen.
+//   * Problems found while running (files, data) are thrown by the pipeline as errors whose
+//     description names the file or the option.
+//   * Outputs are written atomically (Store's `HDF5File.writeAtomically`, `writeFilesAtomically`):
+//     nothing is left behind on failure.
 
 import ArgumentParser
 import Foundation
-
-/// A failure detected by a command, with a one-line message naming the file or option.
-struct CLIFailure: Error, CustomStringConvertible {
-    let message: String
-
-    init(_ message: String) {
-        self.message = message
-    }
-
-    var description: String { message }
-}
 
 /// The single line printed for `error` (without the `Error: ` prefix).
 func oneLineMessage(for error: Error) -> String {
@@ -77,7 +63,7 @@ extension ParsableCommand {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             let text = message(for: error)
-            if !text.isEmpty { printErrorLine(oneLineMessage(for: CLIFailure(text))) }
+            if !text.isEmpty { printErrorLine(oneLineMessage(for: ValidationError(text))) }
             Foundation.exit(code.rawValue)
         }
     }

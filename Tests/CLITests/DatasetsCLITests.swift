@@ -64,7 +64,7 @@ final class DatasetsCLITests: XCTestCase {
     }
 
     func testMake_unknownNameOrBadOptionFailsWithOneLine() throws {
-        assertOneLineFailure(try run(["datasets", "make", "spiral"]), mentioning: ["unknown dataset 'spiral'", "gmm2d"])
+        assertOneLineFailure(try run(["datasets", "make", "spiral"]), mentioning: ["'spiral'", "gmm2d", "swiss-roll"])
         assertOneLineFailure(try run(["datasets", "make", "gmm2d", "--train", "0"]), mentioning: ["--train 0"])
         assertOneLineFailure(try run(["datasets", "make", "checkerboard", "--dimension", "3"]), mentioning: ["--dimension"])
         assertOneLineFailure(try run(["datasets", "make", "gmm2d", "--out", "missing/folder/x.h5"]), mentioning: ["missing/folder"])
@@ -72,7 +72,7 @@ final class DatasetsCLITests: XCTestCase {
     }
 
     func testImport_unknownNameMissingSourceAndBadIDXFailWithOneLine() throws {
-        assertOneLineFailure(try run(["datasets", "import", "cifar10"]), mentioning: ["unknown dataset 'cifar10'", "fashion-mnist"])
+        assertOneLineFailure(try run(["datasets", "import", "cifar10"]), mentioning: ["'cifar10'", "fashion-mnist", "digits"])
         assertOneLineFailure(try run(["datasets", "import", "digits", "--binarize"]), mentioning: ["--binarize"])
 
         let source = folder.appendingPathComponent("idx")

@@ -56,7 +56,7 @@ final class LessonSmokeTests: XCTestCase {
     }
 
     func testLesson_refusesAnUnknownLessonInOneLine() throws {
-        assertOneLineFailure(try runCompare(["lesson", "5"]), mentioning: ["lesson '5'", "1, 2, 3, 4 or all"])
+        assertOneLineFailure(try runCompare(["lesson", "5"]), mentioning: ["'5'", "<lesson>", "'1', '2', '3', '4' or 'all'"])
         assertOneLineFailure(try runCompare(["lesson", "1", "--quick", "--smoke"]), mentioning: ["--quick", "--smoke"])
     }
 }
