@@ -25,12 +25,15 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# Every import must be a declared dependency of its target (Package.swift says which way they point).
+SWIFT_BUILD_FLAGS := -c $(CONFIG) --explicit-target-dependency-import-check error
+
 build:
-	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
 # XCTest suites, built optimized (the tests train small models).
 unit-tests:
-	$(SWIFT) build -c $(CONFIG) --build-tests
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	$(SWIFT) test -c $(CONFIG) --skip-build
 
 # Tests that drive the real binary from the shell and from Python (h5py).
