@@ -41,6 +41,7 @@ script-tests:
 	COMPARE_BIN=$(BIN) bash scripts/interop.sh
 	COMPARE_BIN=$(BIN) bash scripts/kill-resume-test.sh
 	COMPARE_BIN=$(BIN) bash scripts/fuzz-readers.sh
+	python3 scripts/check_docs.py
 
 clean:
 	rm -rf .build
