@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import NN
+import Pipeline
 import Store
 import Tensor
 import Training
