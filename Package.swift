@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["NN", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation", "Pipeline", "DatasetMakers"],
                     exclude: ["Golden"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel", "VAEModel", "HVAEModel"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Evaluation"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: []),
     ]
