@@ -2,7 +2,7 @@ import Core
 import Evaluation
 import Foundation
 import NN
-import Report
+
 import Tensor
 
 /// What lesson 3 measures about the latents of trained runs: the InfoNCE lower bound on

@@ -1,6 +1,7 @@
 import DDPMModel
 import Evaluation
 import NN
+import Pipeline
 import Tensor
 import XCTest
 

@@ -1,5 +1,8 @@
-import Evaluation
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 // Bounds on the mutual information I(x0; z) between the data and one Gaussian latent,
 // z | x0 ~ N(μ(x0), diag v(x0)), for lesson 3 ("what the latents know about x0").
@@ -12,10 +15,16 @@ import Foundation
 //     I(x0; z) ≥ E[(1/n) Σ_i log q(z_i|x_i) − log (1/n) Σ_j q(z_i|x_j)],
 //   which can never exceed log n.
 //
-// These are pure functions of the encoder's Gaussian parameters (gathered by the command line);
-// the report only formats them.
+// These are pure functions of the encoder's Gaussian parameters (gathered by the caller); the report
+// only formats them. See docs/math.md#mutual-information-bounds.
+//
+// The two Gaussian helpers below are a private copy on purpose: NN's `GaussianFormulas` is
+// parametrized by log-variance (other rounding, so other bits in the committed lesson-3 report)
+// and Evaluation does not import NN. Once `GaussianFormulas` lives in a leaf target both can
+// import, this copy should go, keeping these (mean, variance) forms' bits.
 
-/// KL(N(μ, diag v) ‖ N(0, I)) = ½ Σ_d [v + μ² − 1 − log v].
+/// KL(N(μ, diag v) ‖ N(0, I)) = ½ Σ_d [v + μ² − 1 − log v]: per example, the upper bound's term
+/// (its mean over x0 bounds I(x0; z) from above when the prior is N(0, I)).
 public func gaussianKLToStandardNormal(mean: [Double], variance: [Double]) -> Double {
     precondition(mean.count == variance.count, "one variance per mean")
     var total = 0.0
@@ -24,7 +33,7 @@ public func gaussianKLToStandardNormal(mean: [Double], variance: [Double]) -> Do
 }
 
 /// log N(z; μ, diag v).
-func gaussianLogDensity(_ z: [Double], mean: [Double], variance: [Double]) -> Double {
+private func gaussianLogDensity(_ z: [Double], mean: [Double], variance: [Double]) -> Double {
     var total = 0.0
     for d in z.indices {
         let r = z[d] - mean[d]
