@@ -23,8 +23,8 @@ public final class DDPM: LatentVariableModel {
     /// ε_θ(x_t, t): MLP on [x_t, e(t)] → ε̂ (and, for learned-range, v).
     public let denoiser: MLP
     public let likelihood: Likelihood
-    /// e(t) of every embedded timestep (t · 1000 / T ≤ 1000), computed once.
-    let embedding: SinusoidalEmbeddingTable
+    /// e(s(t)) of every timestep, computed once (``DDPMConfiguration/timestepScaling``).
+    public let timestepEmbedding: DiffusionTimestepEmbedding
 
     /// Rows per network call during evaluation: bounds memory while keeping sgemm efficient.
     public var evaluationRowsPerCall = 16384
@@ -36,7 +36,7 @@ public final class DDPM: LatentVariableModel {
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
         reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
                                         clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood!.levels)
-        embedding = SinusoidalEmbeddingTable(maximumTimestep: 1000, dimension: configuration.embeddingDimension)
+        timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
         let outputs = configuration.variance == .learnedRange ? 2 * configuration.dataDimension : configuration.dataDimension
         denoiser = MLP(sizes: [configuration.dataDimension + configuration.embeddingDimension] + configuration.hiddenSizes + [outputs],
                        activation: configuration.activation, using: &generator)
@@ -50,7 +50,7 @@ public final class DDPM: LatentVariableModel {
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
         reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
                                         clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood!.levels)
-        embedding = SinusoidalEmbeddingTable(maximumTimestep: 1000, dimension: configuration.embeddingDimension)
+        timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
         self.denoiser = denoiser
     }
 
@@ -71,13 +71,9 @@ public final class DDPM: LatentVariableModel {
         likelihood == .binary ? x.map { 2 * Double($0) - 1 } : x.map(Double.init)
     }
 
-    /// The timestep fed to the embedding, rescaled to 0…1000 so the embedding's frequencies
-    /// mean the same for every T (improved-diffusion's `rescale_timesteps`).
-    func embeddedTimestep(_ t: Int) -> Int { t * 1000 / configuration.timestepCount }
-
     /// ε_θ on a batch: `xt` [rows, D], one timestep per row → network output [rows, D or 2D].
     public func network(_ xt: Tensor, timesteps: [Int]) -> Tensor {
-        denoiser(Tensor.concatenate([xt, embedding(timesteps.map(embeddedTimestep))], axis: 1))
+        denoiser(Tensor.concatenate([xt, timestepEmbedding(timesteps)], axis: 1))
     }
 
     /// Network outputs without recording, for rows of x_t in Double.
