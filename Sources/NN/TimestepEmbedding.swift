@@ -34,10 +34,10 @@ public func sinusoidalTimestepEmbedding(values timesteps: [Float], dimension: In
     return Tensor(shape: [timesteps.count, dimension], storage: values)
 }
 
-/// The sinusoidal embeddings of the timesteps 0…`maximumTimestep`, computed once: a DDPM
-/// embeds one of at most 1001 timesteps per row of every batch, so a table lookup replaces a
-/// sine and a cosine per element. Rows equal ``sinusoidalTimestepEmbedding(_:dimension:)``
-/// exactly.
+/// Sinusoidal embeddings computed once: a DDPM embeds one of few timesteps (at most 1001 for
+/// the integer scaling, T + 1 for the real one) per row of every batch, so a table lookup
+/// replaces a sine and a cosine per element. Rows equal ``sinusoidalTimestepEmbedding(_:dimension:)``
+/// (or its real-valued form) exactly.
 public struct SinusoidalEmbeddingTable: Sendable {
     public let dimension: Int
     /// The largest row index a lookup may ask for (rows 0…maximumTimestep).
