@@ -19,11 +19,13 @@ public final class DDPM: LatentVariableModel {
     public let configuration: DDPMConfiguration
     /// The noising process and its posteriors (constants in Double).
     public let diffusion: GaussianDiffusion
+    /// p_θ(x_{t−1} | x_t) and L_{t−1} from the network's outputs: shared by evaluation and training.
+    let reverseProcess: ReverseProcess
     /// ε_θ(x_t, t): MLP on [x_t, e(t)] → ε̂ (and, for learned-range, v).
     public let denoiser: MLP
     public let likelihood: Likelihood
-    /// e(t) of every embedded timestep (t · 1000 / T ≤ 1000), computed once.
-    let embedding: SinusoidalEmbeddingTable
+    /// e(s(t)) of every timestep, computed once (``DDPMConfiguration/timestepScaling``).
+    public let timestepEmbedding: DiffusionTimestepEmbedding
 
     /// Rows per network call during evaluation: bounds memory while keeping sgemm efficient.
     public var evaluationRowsPerCall = 16384
@@ -33,7 +35,9 @@ public final class DDPM: LatentVariableModel {
         self.configuration = configuration
         self.likelihood = configuration.likelihood!
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
-        embedding = SinusoidalEmbeddingTable(maximumTimestep: 1000, dimension: configuration.embeddingDimension)
+        reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
+                                        clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood!.levels)
+        timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
         let outputs = configuration.variance == .learnedRange ? 2 * configuration.dataDimension : configuration.dataDimension
         denoiser = MLP(sizes: [configuration.dataDimension + configuration.embeddingDimension] + configuration.hiddenSizes + [outputs],
                        activation: configuration.activation, using: &generator)
@@ -45,7 +49,9 @@ public final class DDPM: LatentVariableModel {
         self.configuration = configuration
         self.likelihood = configuration.likelihood!
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
-        embedding = SinusoidalEmbeddingTable(maximumTimestep: 1000, dimension: configuration.embeddingDimension)
+        reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
+                                        clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood!.levels)
+        timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
         self.denoiser = denoiser
     }
 
@@ -57,7 +63,7 @@ public final class DDPM: LatentVariableModel {
     public var decoderParameterCount: Int { parameterCount }
 
     /// Levels of the decoder's discretization on the diffusion scale (binary → 2), or `nil`.
-    var decoderLevels: Int? { likelihood.levels }
+    var decoderLevels: Int? { reverseProcess.decoderLevels }
 
     // MARK: - Scales and the network
 
@@ -66,13 +72,9 @@ public final class DDPM: LatentVariableModel {
         likelihood == .binary ? x.map { 2 * Double($0) - 1 } : x.map(Double.init)
     }
 
-    /// The timestep fed to the embedding, rescaled to 0…1000 so the embedding's frequencies
-    /// mean the same for every T (improved-diffusion's `rescale_timesteps`).
-    func embeddedTimestep(_ t: Int) -> Int { t * 1000 / configuration.timestepCount }
-
     /// ε_θ on a batch: `xt` [rows, D], one timestep per row → network output [rows, D or 2D].
     public func network(_ xt: Tensor, timesteps: [Int]) -> Tensor {
-        denoiser(Tensor.concatenate([xt, embedding(timesteps.map(embeddedTimestep))], axis: 1))
+        denoiser(Tensor.concatenate([xt, timestepEmbedding(timesteps)], axis: 1))
     }
 
     /// Network outputs without recording, for rows of x_t in Double.
@@ -83,24 +85,21 @@ public final class DDPM: LatentVariableModel {
         }
     }
 
+    /// ε̂ and, for learned-range, v of element `d` of row `row` of a network output [rows, D or 2D].
+    @inline(__always)
+    func networkOutput(_ output: UnsafeBufferPointer<Float>, row: Int, d: Int) -> (epsilon: Double, interpolation: Double?) {
+        if configuration.variance == .learnedRange {
+            let width = 2 * dataDimension
+            return (Double(output[row * width + d]), Double(output[row * width + dataDimension + d]))
+        }
+        return (Double(output[row * dataDimension + d]), nil)
+    }
+
     /// (μ_θ, log σ_t²) of p_θ(x_{t−1} | x_t) for element `d` of a row of network output.
     @inline(__always)
     func reverseStep(_ t: Int, xt: Double, output: UnsafeBufferPointer<Float>, row: Int, d: Int) -> (mean: Double, logVariance: Double) {
-        let width = configuration.variance == .learnedRange ? 2 * dataDimension : dataDimension
-        let epsilon = Double(output[row * width + d])
-        var x0 = diffusion.predictedStart(t, xt: xt, epsilon: epsilon)
-        if configuration.clipsPredictedStart { x0 = Swift.min(Swift.max(x0, -1), 1) }
-        let v = configuration.variance == .learnedRange ? Double(output[row * width + dataDimension + d]) : 0
-        return (diffusion.posteriorMean(t, x0: x0, xt: xt), diffusion.reverseLogVariance(t, configuration.variance, v: v))
-    }
-
-    /// log p_θ(x_0 | x_1) for one element, in the decoder family of the data.
-    @inline(__always)
-    func decoderLogProbability(_ x0: Double, mean: Double, logVariance: Double) -> Double {
-        if let levels = decoderLevels {
-            return DiscretizedGaussian.logProbabilityAndGradient(x0, mean: mean, logScale: 0.5 * logVariance, levels: levels).value
-        }
-        return GaussianFormulas.logDensity(x0, mean: mean, logVariance: logVariance)
+        let (epsilon, interpolation) = networkOutput(output, row: row, d: d)
+        return reverseProcess.reverseMeanAndLogVariance(xt: xt, epsilon: epsilon, interpolation: interpolation, at: t)
     }
 
     // MARK: - The exact ELBO
@@ -134,9 +133,8 @@ public final class DDPM: LatentVariableModel {
             var noise = [Float](repeating: 0, count: xt.count)
             fillNoise(&noise)
             for t in first...last {
-                let a = diffusion.sqrtAlphasCumprod[t - 1], s = diffusion.sqrtOneMinusAlphasCumprod[t - 1]
                 let base = (t - first) * batch * dimension
-                for j in 0..<(batch * dimension) { xt[base + j] = a * x0[j] + s * Double(noise[base + j]) }
+                for j in 0..<(batch * dimension) { xt[base + j] = diffusion.qSample(start: x0[j], noise: Double(noise[base + j]), at: t) }
                 timesteps += [Int](repeating: t, count: batch)
             }
             let output = predict(xt, timesteps: timesteps)
@@ -146,18 +144,13 @@ public final class DDPM: LatentVariableModel {
                         let row = (t - first) * batch + i
                         var total = 0.0
                         for d in 0..<dimension {
-                            let value = xt[row * dimension + d]
-                            let start = x0[i * dimension + d]
-                            let p = reverseStep(t, xt: value, output: output, row: row, d: d)
-                            if t == 1 {
-                                total += decoderLogProbability(start, mean: p.mean, logVariance: p.logVariance)
-                            } else {
-                                total += GaussianFormulas.kl(mean1: diffusion.posteriorMean(t, x0: start, xt: value),
-                                                             logVariance1: diffusion.posteriorLogVarianceClipped[t - 1],
-                                                             mean2: p.mean, logVariance2: p.logVariance)
-                            }
+                            let (epsilon, interpolation) = networkOutput(output, row: row, d: d)
+                            total += reverseProcess.boundTerm(start: x0[i * dimension + d], xt: xt[row * dimension + d],
+                                                              epsilon: epsilon, interpolation: interpolation, at: t)
                         }
-                        if t == 1 { reconstruction[i] = total } else { layerKL[t - 2][i] = total }
+                        // L_0 = −log p_θ(x_0 | x_1): the reconstruction is its negative, exactly (rounding is
+                        // symmetric); 0 − total rather than −total keeps an exact zero +0.
+                        if t == 1 { reconstruction[i] = 0 - total } else { layerKL[t - 2][i] = total }
                     }
                 }
             }
@@ -219,7 +212,7 @@ public final class DDPM: LatentVariableModel {
                     for d in 0..<dimension {
                         let p = reverseStep(t, xt: current[c * dimension + d], output: output, row: c, d: d)
                         if t == 1 {
-                            logWeight[c] += decoderLogProbability(start[c * dimension + d], mean: p.mean, logVariance: p.logVariance)
+                            logWeight[c] += reverseProcess.decoderLogLikelihood(start: start[c * dimension + d], mean: p.mean, logVariance: p.logVariance)
                         } else {
                             logWeight[c] += GaussianFormulas.logDensity(previous[c * dimension + d], mean: p.mean, logVariance: p.logVariance)
                         }

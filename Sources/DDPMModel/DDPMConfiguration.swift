@@ -20,8 +20,16 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
     public var likelihoodName: String
     /// Levels of discrete data.
     public var levels: Int?
-    /// T. Default 1000 (Ho et al.).
-    public var timestepCount: Int = 1000
+    /// T. Default 1000 (Ho et al.). Setting it also sets ``timestepScaling`` to the standard
+    /// choice for the new T; choose another scaling after setting T.
+    public var timestepCount: Int = 1000 {
+        didSet { timestepScaling = .standard(timestepCount: timestepCount) }
+    }
+    /// How t enters the timestep embedding (JSON key `timestepScaling`): `.floor` (⌊t · 1000/T⌋)
+    /// for T ≤ 1000, `.real` (t · 1000/T) above, where the floor would give consecutive
+    /// timesteps one embedding. Configurations stored without the key decode as `.floor`, the
+    /// formula they were trained with, so every earlier checkpoint evaluates to the same bits.
+    public var timestepScaling: TimestepScaling = .floor
     public var schedule: NoiseSchedule = .linear
     /// Default fixed-small: the better likelihood of the two fixed choices (Ho et al., Table 2).
     public var variance: ReverseVariance = .fixedSmall
@@ -41,6 +49,29 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
         self.dataDimension = dataDimension
         self.likelihoodName = likelihood.name
         self.levels = likelihood == .binary ? nil : likelihood.levels
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case dataDimension, likelihoodName, levels, timestepCount, timestepScaling, schedule, variance, loss, hiddenSizes,
+             embeddingDimension, activation, clipPredictedStart
+    }
+
+    /// Decodes every field as written; a missing `timestepScaling` (configurations written before
+    /// the field existed) is `.floor`, whatever T.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        dataDimension = try container.decode(Int.self, forKey: .dataDimension)
+        likelihoodName = try container.decode(String.self, forKey: .likelihoodName)
+        levels = try container.decodeIfPresent(Int.self, forKey: .levels)
+        timestepCount = try container.decode(Int.self, forKey: .timestepCount)
+        timestepScaling = try container.decodeIfPresent(TimestepScaling.self, forKey: .timestepScaling) ?? .floor
+        schedule = try container.decode(NoiseSchedule.self, forKey: .schedule)
+        variance = try container.decode(ReverseVariance.self, forKey: .variance)
+        loss = try container.decode(DiffusionLoss.self, forKey: .loss)
+        hiddenSizes = try container.decode([Int].self, forKey: .hiddenSizes)
+        embeddingDimension = try container.decode(Int.self, forKey: .embeddingDimension)
+        activation = try container.decode(Activation.self, forKey: .activation)
+        clipPredictedStart = try container.decodeIfPresent(Bool.self, forKey: .clipPredictedStart)
     }
 
     /// The decoder family.

@@ -51,10 +51,15 @@ public enum ReverseVariance: String, Codable, Sendable, CaseIterable {
 /// t = 1…T; arrays hold entry t at position t − 1.
 ///
 /// - q(x_t | x_{t−1}) = N(√α_t x_{t−1}, β_t I)
-/// - q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I)
-/// - q(x_{t−1} | x_t, x_0) = N(μ̃_t, β̃_t I),
+/// - q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I)  (docs/math.md#diffusion-forward-process)
+/// - q(x_{t−1} | x_t, x_0) = N(μ̃_t, β̃_t I),  (docs/math.md#diffusion-posterior)
 ///   μ̃_t = [√ᾱ_{t−1} β_t / (1 − ᾱ_t)] x_0 + [√α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t)] x_t,
 ///   β̃_t = (1 − ᾱ_{t−1}) β_t / (1 − ᾱ_t).
+///
+/// The formulas on x (``qSample(start:noise:at:)``, ``predictedStart(xt:epsilon:at:)``,
+/// ``posteriorMean(start:xt:at:)``, ``reverseLogVariance(_:interpolation:at:)``) are written
+/// once, generic over ``DiffusionOperand``: one element in Double for evaluation, a Float32
+/// batch with one t per row for training. The schedules: docs/math.md#noise-schedules.
 public struct GaussianDiffusion: Sendable, Equatable {
     public let timestepCount: Int
     public let schedule: NoiseSchedule
@@ -74,6 +79,11 @@ public struct GaussianDiffusion: Sendable, Equatable {
     public let sqrtRecipAlphasCumprod: [Double]
     /// √(1/ᾱ_t − 1).
     public let sqrtRecipMinusOneAlphasCumprod: [Double]
+    /// log β_t: the upper end of the learned-range log-variance.
+    public let logBetas: [Double]
+    /// log σ_t² of the fixed-large reverse variance: log β_t, with log β̃_2 at t = 1 (β_1 when
+    /// T = 1), as improved-diffusion's log(append(β̃_2, β_2…β_T)).
+    public let largeReverseLogVariance: [Double]
     /// β̃_t = (1 − ᾱ_{t−1}) β_t / (1 − ᾱ_t); β̃_1 = 0.
     public let posteriorVariance: [Double]
     /// log β̃_t with β̃_1 replaced by β̃_2 (β_1 when T = 1), as improved-diffusion clips it.
@@ -112,37 +122,83 @@ public struct GaussianDiffusion: Sendable, Equatable {
         posteriorMeanCoefficient2 = coefficient2
         let firstLogVariance = timestepCount >= 2 ? log(variance[1]) : log(betas[0])
         posteriorLogVarianceClipped = [firstLogVariance] + variance.dropFirst().map { log($0) }
+        logBetas = betas.map { log($0) }
+        largeReverseLogVariance = [firstLogVariance] + logBetas.dropFirst()
     }
+
+    // MARK: - The formulas, written once (Double element or Float32 batch)
+
+    /// x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε: a draw from q(x_t | x_0) (improved-diffusion's `q_sample`).
+    /// Shapes: `start`, `noise` and the result alike ([batch, D] with one t per row, or one
+    /// element). docs/math.md#diffusion-forward-process
+    @inline(__always)
+    func qSample<Operand: DiffusionOperand>(start: Operand, noise: Operand, at t: Operand.Timesteps) -> Operand {
+        start * .perTimestep(sqrtAlphasCumprod, at: t) + noise * .perTimestep(sqrtOneMinusAlphasCumprod, at: t)
+    }
+
+    /// x̂_0 = √(1/ᾱ_t) x_t − √(1/ᾱ_t − 1) ε̂: q_sample solved for x_0 (ε-parameterization).
+    /// docs/math.md#reverse-step
+    @inline(__always)
+    func predictedStart<Operand: DiffusionOperand>(xt: Operand, epsilon: Operand, at t: Operand.Timesteps) -> Operand {
+        xt * .perTimestep(sqrtRecipAlphasCumprod, at: t) - epsilon * .perTimestep(sqrtRecipMinusOneAlphasCumprod, at: t)
+    }
+
+    /// μ̃_t(x_t, x_0) = c₁ x_0 + c₂ x_t, the mean of q(x_{t−1} | x_t, x_0), with c₁ =
+    /// ``posteriorMeanCoefficient1`` and c₂ = ``posteriorMeanCoefficient2``. With x_0 = x̂_0 it
+    /// is the model's mean μ_θ(x_t, t) = (x_t − β_t/√(1−ᾱ_t) ε̂)/√α_t. docs/math.md#diffusion-posterior
+    @inline(__always)
+    func posteriorMean<Operand: DiffusionOperand>(start: Operand, xt: Operand, at t: Operand.Timesteps) -> Operand {
+        start * .perTimestep(posteriorMeanCoefficient1, at: t) + xt * .perTimestep(posteriorMeanCoefficient2, at: t)
+    }
+
+    /// log β̃_t of q(x_{t−1} | x_t, x_0), with β̃_2 standing in at t = 1
+    /// (``posteriorLogVarianceClipped``). docs/math.md#diffusion-posterior
+    @inline(__always)
+    func posteriorLogVariance<Operand: DiffusionOperand>(at t: Operand.Timesteps) -> Operand {
+        .perTimestep(posteriorLogVarianceClipped, at: t)
+    }
+
+    /// log σ_t² of p_θ(x_{t−1} | x_t): fixed-small log β̃_t, fixed-large log β_t (both with
+    /// log β̃_2 at t = 1), or learned-range log σ_t² = f log β_t + (1 − f) log β̃_t with
+    /// f = (v + 1)/2 from the network's `interpolation` output v (same shape as x).
+    /// docs/math.md#reverse-step
+    @inline(__always)
+    func reverseLogVariance<Operand: DiffusionOperand>(_ variance: ReverseVariance, interpolation: Operand?,
+                                                      at t: Operand.Timesteps) -> Operand {
+        switch variance {
+        case .fixedSmall:
+            return .perTimestep(posteriorLogVarianceClipped, at: t)
+        case .fixedLarge:
+            return .perTimestep(largeReverseLogVariance, at: t)
+        case .learnedRange:
+            guard let interpolation else { preconditionFailure("learned-range needs the network's interpolation output v") }
+            let minimum: Operand = .perTimestep(posteriorLogVarianceClipped, at: t)
+            let maximum: Operand = .perTimestep(logBetas, at: t)
+            let fraction = (interpolation + .constant(1)) * .constant(0.5)
+            return fraction * maximum + (.constant(1) - fraction) * minimum
+        }
+    }
+
+    // MARK: - The same on one Double element (public)
 
     /// log σ_t² of the reverse step at t (1-based). `v` is the network's raw interpolation
     /// output, used only by `.learnedRange`.
     @inline(__always)
     public func reverseLogVariance(_ t: Int, _ variance: ReverseVariance, v: Double = 0) -> Double {
-        switch variance {
-        case .fixedSmall:
-            return posteriorLogVarianceClipped[t - 1]
-        case .fixedLarge:
-            // improved-diffusion: log(append(β̃_2, β_2…β_T)).
-            return t == 1 ? posteriorLogVarianceClipped[0] : log(betas[t - 1])
-        case .learnedRange:
-            let minimum = posteriorLogVarianceClipped[t - 1]
-            let maximum = log(betas[t - 1])
-            let fraction = (v + 1) / 2
-            return fraction * maximum + (1 - fraction) * minimum
-        }
+        reverseLogVariance(variance, interpolation: v, at: t)
     }
 
     /// x̂_0 = √(1/ᾱ_t) x_t − √(1/ᾱ_t − 1) ε̂ (ε-parameterization).
     @inline(__always)
     public func predictedStart(_ t: Int, xt: Double, epsilon: Double) -> Double {
-        sqrtRecipAlphasCumprod[t - 1] * xt - sqrtRecipMinusOneAlphasCumprod[t - 1] * epsilon
+        predictedStart(xt: xt, epsilon: epsilon, at: t)
     }
 
     /// μ̃_t(x_t, x_0): the mean of q(x_{t−1} | x_t, x_0). With x_0 = x̂_0(x_t, ε̂) it is the
     /// model's mean μ_θ(x_t, t) = (x_t − β_t/√(1−ᾱ_t) ε̂)/√α_t.
     @inline(__always)
     public func posteriorMean(_ t: Int, x0: Double, xt: Double) -> Double {
-        posteriorMeanCoefficient1[t - 1] * x0 + posteriorMeanCoefficient2[t - 1] * xt
+        posteriorMean(start: x0, xt: xt, at: t)
     }
 
     /// L_T per data dimension: KL(q(x_T | x_0) ‖ N(0, 1)) = ½ [−log(1 − ᾱ_T) + (1 − ᾱ_T) + ᾱ_T x_0² − 1].
