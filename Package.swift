@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "VAEModel", dependencies: ["Core", "NN", "Tensor"]),
         .target(name: "HVAEModel", dependencies: ["Core", "NN", "Tensor"]),
         .target(name: "DDPMModel", dependencies: ["Core", "NN", "Tensor"]),
-        .target(name: "Evaluation"),
+        .target(name: "Evaluation", dependencies: ["Core"]),
         .target(name: "DatasetMakers", dependencies: ["Tensor"]),
         .target(name: "Store", dependencies: ["Core", "_CHDF5", "Tensor"]),
         .target(name: "Training", dependencies: ["Core", "NN", "Tensor", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation", "Store"]),
@@ -65,7 +65,7 @@ let package = Package(
                     exclude: ["Golden"]),
         .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel",
                                                           "VAEModel", "HVAEModel", "Evaluation"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Core", "Evaluation"]),
         .testTarget(name: "ReportTests", dependencies: ["Core", "Report", "Evaluation", "_CPNG"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: [], exclude: ["Golden"]),
     ]

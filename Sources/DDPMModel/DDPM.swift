@@ -33,10 +33,10 @@ public final class DDPM: LatentVariableModel {
     public init(configuration: DDPMConfiguration, using generator: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
-        self.likelihood = configuration.likelihood!
+        self.likelihood = configuration.likelihood
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
         reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
-                                        clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood!.levels)
+                                        clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood.levels)
         timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
         let outputs = configuration.variance == .learnedRange ? 2 * configuration.dataDimension : configuration.dataDimension
         denoiser = MLP(sizes: [configuration.dataDimension + configuration.embeddingDimension] + configuration.hiddenSizes + [outputs],
@@ -47,10 +47,10 @@ public final class DDPM: LatentVariableModel {
     public init(configuration: DDPMConfiguration, denoiser: MLP) throws {
         try configuration.validate()
         self.configuration = configuration
-        self.likelihood = configuration.likelihood!
+        self.likelihood = configuration.likelihood
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
         reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
-                                        clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood!.levels)
+                                        clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood.levels)
         timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
         self.denoiser = denoiser
     }

@@ -16,10 +16,10 @@ public enum DiffusionLoss: String, Codable, Sendable, CaseIterable {
 public struct DDPMConfiguration: Codable, Equatable, Sendable {
     /// D.
     public var dataDimension: Int
-    /// The dataset's likelihood kind: `continuous`, `binary` or `discrete`.
-    public var likelihoodName: String
-    /// Levels of discrete data.
-    public var levels: Int?
+    /// The decoder family of p_θ(x_0 | x_1), the data's. Stored as the JSON keys `likelihoodName`
+    /// (`continuous`, `binary` or `discrete`) and `levels` (discrete data only), the spelling every
+    /// DDPM checkpoint has used.
+    public var likelihood: Likelihood
     /// T. Default 1000 (Ho et al.). Setting it also sets ``timestepScaling`` to the standard
     /// choice for the new T; choose another scaling after setting T.
     public var timestepCount: Int = 1000 {
@@ -47,8 +47,7 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
 
     public init(dataDimension: Int, likelihood: Likelihood) {
         self.dataDimension = dataDimension
-        self.likelihoodName = likelihood.name
-        self.levels = likelihood == .binary ? nil : likelihood.levels
+        self.likelihood = likelihood
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -61,8 +60,13 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         dataDimension = try container.decode(Int.self, forKey: .dataDimension)
-        likelihoodName = try container.decode(String.self, forKey: .likelihoodName)
-        levels = try container.decodeIfPresent(Int.self, forKey: .levels)
+        let name = try container.decode(String.self, forKey: .likelihoodName)
+        let levels = try container.decodeIfPresent(Int.self, forKey: .levels)
+        guard let likelihood = Likelihood(name: name, levels: levels) else {
+            throw DecodingError.dataCorruptedError(forKey: .likelihoodName, in: container,
+                                                   debugDescription: "unknown likelihood '\(name)' (levels \(levels.map(String.init) ?? "none"))")
+        }
+        self.likelihood = likelihood
         timestepCount = try container.decode(Int.self, forKey: .timestepCount)
         timestepScaling = try container.decodeIfPresent(TimestepScaling.self, forKey: .timestepScaling) ?? .floor
         schedule = try container.decode(NoiseSchedule.self, forKey: .schedule)
@@ -74,17 +78,30 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
         clipPredictedStart = try container.decodeIfPresent(Bool.self, forKey: .clipPredictedStart)
     }
 
-    /// The decoder family.
-    public var likelihood: Likelihood? { Likelihood(name: likelihoodName, levels: levels) }
+    /// Writes every field under the keys ``init(from:)`` reads.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(dataDimension, forKey: .dataDimension)
+        try container.encode(likelihood.name, forKey: .likelihoodName)
+        if case .discrete(let levels) = likelihood { try container.encode(levels, forKey: .levels) }
+        try container.encode(timestepCount, forKey: .timestepCount)
+        try container.encode(timestepScaling, forKey: .timestepScaling)
+        try container.encode(schedule, forKey: .schedule)
+        try container.encode(variance, forKey: .variance)
+        try container.encode(loss, forKey: .loss)
+        try container.encode(hiddenSizes, forKey: .hiddenSizes)
+        try container.encode(embeddingDimension, forKey: .embeddingDimension)
+        try container.encode(activation, forKey: .activation)
+        try container.encodeIfPresent(clipPredictedStart, forKey: .clipPredictedStart)
+    }
 
     /// Whether x̂₀ is clipped to [−1, 1] (see ``clipPredictedStart``).
-    public var clipsPredictedStart: Bool { clipPredictedStart ?? (likelihoodName != "continuous") }
+    public var clipsPredictedStart: Bool { clipPredictedStart ?? (likelihood != .continuous) }
 
     /// Refuses configurations that cannot work, with one clear line.
     public func validate() throws {
         guard dataDimension >= 1 else { throw ModelError.invalidConfiguration("the data dimension must be at least 1, got \(dataDimension)") }
         guard timestepCount >= 1 else { throw ModelError.invalidConfiguration("--timesteps must be at least 1, got \(timestepCount)") }
-        guard likelihood != nil else { throw ModelError.invalidConfiguration("unknown likelihood '\(likelihoodName)'") }
         // No hidden layer is allowed: a linear ε-network, the closed-form case.
         guard hiddenSizes.allSatisfy({ $0 >= 1 }) else {
             throw ModelError.invalidConfiguration("--hidden needs positive widths, got \(hiddenSizes)")

@@ -1,3 +1,5 @@
+import Core
+
 #if canImport(Glibc)
 import Glibc
 #else
@@ -18,28 +20,12 @@ import Darwin
 // These are pure functions of the encoder's Gaussian parameters (gathered by the caller); the report
 // only formats them. See docs/math.md#mutual-information-bounds.
 //
-// The two Gaussian helpers below are a private copy on purpose: NN's `GaussianFormulas` is
-// parametrized by log-variance (other rounding, so other bits in the committed lesson-3 report)
-// and Evaluation does not import NN. Once `GaussianFormulas` lives in a leaf target both can
-// import, this copy should go, keeping these (mean, variance) forms' bits.
+// The Gaussian formulas come from Core's `GaussianFormulas`, in their (mean, variance) form.
 
 /// KL(N(μ, diag v) ‖ N(0, I)) = ½ Σ_d [v + μ² − 1 − log v]: per example, the upper bound's term
 /// (its mean over x0 bounds I(x0; z) from above when the prior is N(0, I)).
 public func gaussianKLToStandardNormal(mean: [Double], variance: [Double]) -> Double {
-    precondition(mean.count == variance.count, "one variance per mean")
-    var total = 0.0
-    for d in mean.indices { total += 0.5 * (variance[d] + mean[d] * mean[d] - 1 - log(variance[d])) }
-    return total
-}
-
-/// log N(z; μ, diag v).
-private func gaussianLogDensity(_ z: [Double], mean: [Double], variance: [Double]) -> Double {
-    var total = 0.0
-    for d in z.indices {
-        let r = z[d] - mean[d]
-        total += -0.5 * (log(2 * Double.pi * variance[d]) + r * r / variance[d])
-    }
-    return total
+    GaussianFormulas.klToStandardNormal(mean: mean, variance: variance)
 }
 
 /// The per-example terms of the InfoNCE lower bound on I(x0; z) for Gaussian codes: example i
@@ -54,8 +40,8 @@ public func informationLowerBoundTerms(means: [[Double]], variances: [[Double]],
     precondition(variances.count == n && noise.count == n, "one variance and one noise row per example")
     let codes = (0..<n).map { i in (0..<means[i].count).map { means[i][$0] + variances[i][$0].squareRoot() * noise[i][$0] } }
     return (0..<n).map { i in
-        let own = gaussianLogDensity(codes[i], mean: means[i], variance: variances[i])
-        let all = (0..<n).map { j in gaussianLogDensity(codes[i], mean: means[j], variance: variances[j]) }
+        let own = GaussianFormulas.logDensity(codes[i], mean: means[i], variance: variances[i])
+        let all = (0..<n).map { j in GaussianFormulas.logDensity(codes[i], mean: means[j], variance: variances[j]) }
         return own - logMeanExp(all)
     }
 }

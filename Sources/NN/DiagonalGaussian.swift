@@ -1,3 +1,4 @@
+import Core
 import Tensor
 
 /// A Gaussian with diagonal covariance, N(μ, diag σ²), parameterized by mean and log σ².

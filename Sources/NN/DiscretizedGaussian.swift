@@ -1,3 +1,4 @@
+import Core
 import Tensor
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Core
+import DDPMModel
 import Foundation
 import Store
 import Tensor
@@ -80,7 +81,7 @@ public struct TrainRequest: Equatable, Sendable {
         if let requiredLikelihood, requiredLikelihood != likelihood.family {
             throw PipelineError("--likelihood \(requiredLikelihood.rawValue) does not fit \(dataset), whose data are \(likelihood.name)")
         }
-        let configuration = try settings.configuration(model: model, dimension: data.dimension, likelihood: likelihood)
+        var configuration = try settings.configuration(model: model, dimension: data.dimension, likelihood: likelihood)
         let outPath = outputPath(datasetName: data.metadata.name)
         LinearAlgebra.setThreadCount(threads)
         try prepareOutputFolder(for: outPath)
@@ -93,6 +94,14 @@ public struct TrainRequest: Equatable, Sendable {
             let checkpoint = try readInIsolation(outPath) {
                 try Checkpoint.read(from: outPath, expecting: CheckpointExpectation(
                     model: configuration.kind.rawValue, requiresOptimizer: true, requiresGenerator: true))
+            }
+            if case .ddpm(var fresh) = configuration,
+               case .ddpm(let stored)? = try? ModelConfiguration(kind: ModelKind.ddpm, json: checkpoint.config),
+               stored.timestepCount == fresh.timestepCount {
+                // The timestep scaling is no command-line option but a property of the run: a run
+                // written before it existed (T > 1000, floor) resumes with its own.
+                fresh.timestepScaling = stored.timestepScaling
+                configuration = .ddpm(fresh)
             }
             do {
                 run = try TrainingRun(resuming: checkpoint, configuration: configuration, options: training, dataset: data, datasetHash: hash)

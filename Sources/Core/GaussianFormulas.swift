@@ -78,4 +78,26 @@ public enum GaussianFormulas {
         }
         return logDifference(logStandardCDF(upper), logStandardCDF(lower))
     }
+
+    // MARK: - Diagonal Gaussians given by their variances
+
+    /// log N(z; μ, diag v) = −½ Σ_d [log(2π v_d) + (z_d − μ_d)² / v_d], for a whole vector, with the
+    /// variance v itself (not its log): the form lesson 3's information bounds are computed in
+    /// (docs/math.md#mutual-information-bounds).
+    public static func logDensity(_ z: [Double], mean: [Double], variance: [Double]) -> Double {
+        var total = 0.0
+        for d in z.indices {
+            let r = z[d] - mean[d]
+            total += -0.5 * (log(2 * Double.pi * variance[d]) + r * r / variance[d])
+        }
+        return total
+    }
+
+    /// KL(N(μ, diag v) ‖ N(0, I)) = ½ Σ_d [v_d + μ_d² − 1 − log v_d], with the variance itself.
+    public static func klToStandardNormal(mean: [Double], variance: [Double]) -> Double {
+        precondition(mean.count == variance.count, "one variance per mean")
+        var total = 0.0
+        for d in mean.indices { total += 0.5 * (variance[d] + mean[d] * mean[d] - 1 - log(variance[d])) }
+        return total
+    }
 }
