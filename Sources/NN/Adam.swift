@@ -1,5 +1,4 @@
 import Tensor
-import _TensorKernels
 
 /// Adam (Kingma & Ba 2015) with PyTorch's bias correction, over a fixed list of parameters.
 ///
@@ -9,9 +8,9 @@ import _TensorKernels
 /// The moments live under the parameters' dotted keys, so they can be checkpointed and
 /// restored exactly. Optionally the global gradient norm is clipped first.
 ///
-/// One fused pass per parameter reads g, m, v and p once and writes m, v and p (a loop that
-/// vectorizes); without clipping the same pass also forms the gradient's sum of squares for
-/// the returned norm. With more than one thread configured (``LinearAlgebra/threadCount``)
+/// One fused pass per parameter (Tensor's ``AdamUpdate``, through the kernels of this process)
+/// reads g, m, v and p once and writes m, v and p; without clipping the same pass also forms
+/// the gradient's sum of squares for the returned norm. With more than one thread configured (``LinearAlgebra/threadCount``)
 /// and enough parameters, whole parameters are shared out between threads — the arithmetic
 /// of each element is the same whichever thread does it.
 public final class Adam {
@@ -75,24 +74,6 @@ public final class Adam {
         Parallel.forEach(order.count, concurrent: concurrent) { body(order[$0]) }
     }
 
-    /// Σ g² of one buffer in Double, in a fixed order (four running sums, then the tail).
-    @inline(__always)
-    static func sumOfSquares(_ g: UnsafeBufferPointer<Float>) -> Double {
-        var partial = SIMD4<Double>(repeating: 0)
-        var i = 0
-        while i + 4 <= g.count {
-            let v = SIMD4<Double>(Double(g[i]), Double(g[i + 1]), Double(g[i + 2]), Double(g[i + 3]))
-            partial += v * v
-            i += 4
-        }
-        var total = (partial[0] + partial[1]) + (partial[2] + partial[3])
-        while i < g.count {
-            total += Double(g[i]) * Double(g[i])
-            i += 1
-        }
-        return total
-    }
-
     /// The global L2 norm of the current gradients (missing gradients count as zero).
     public func gradientNorm() -> Double {
         var partial = [Double](repeating: 0, count: parameters.count)
@@ -100,7 +81,7 @@ public final class Adam {
             let partial = partial.baseAddress!
             forEachParameter { index in
                 guard let g = parameters[index].tensor.gradient else { return }
-                partial[index] = g.withUnsafeBufferPointer(Self.sumOfSquares)
+                partial[index] = g.withUnsafeBufferPointer(AdamUpdate.sumOfSquares)
             }
         }
         return partial.reduce(0, +).squareRoot()
@@ -113,11 +94,10 @@ public final class Adam {
         update(kernels: .current)
     }
 
-    /// ``update()`` through the given kernels: the AVX2 loop of `_TensorKernels`
-    /// (``ComputeKernels/avx2``) or the Swift loop below (to compare the two).
+    /// ``update()`` through the given kernels (``AdamUpdate``; to compare them).
     @discardableResult
     public func update(kernels: ComputeKernels) -> Double {
-        precondition(kernels == .portable || ComputeKernels.avx2Available, "this CPU cannot run the AVX2 kernels")
+        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
         let clippingNorm = maximumGradientNorm == nil ? nil : gradientNorm()
         var scale: Float = 1
         if let maximum = maximumGradientNorm, let norm = clippingNorm, norm > Double(maximum) {
@@ -144,14 +124,10 @@ public final class Adam {
                         state.second.withUnsafeMutableBufferPointer { v in
                             p.withMutableStorage { w in
                                 guard let g = g.baseAddress, let m = m.baseAddress, let v = v.baseAddress, let w = w.baseAddress else { return }
-                                if kernels == .avx2 {
-                                    partial[index] = tk_adam_update(n, g, m, v, w, gradientScale, b1, b2, stepSize,
-                                                                    rootCorrection2, eps, needsNorm ? 1 : 0)
-                                    return
-                                }
-                                if needsNorm { partial[index] = Self.sumOfSquares(UnsafeBufferPointer(start: g, count: n)) }
-                                Self.step(n, g, m, v, w, scale: gradientScale, beta1: b1, beta2: b2, stepSize: stepSize,
-                                          rootCorrection2: rootCorrection2, epsilon: eps)
+                                partial[index] = AdamUpdate.apply(
+                                    count: n, gradient: g, firstMoment: m, secondMoment: v, weights: w, scale: gradientScale,
+                                    beta1: b1, beta2: b2, stepSize: stepSize, rootCorrection2: rootCorrection2, epsilon: eps,
+                                    sumOfSquares: needsNorm, kernels: kernels)
                             }
                         }
                     }
@@ -160,48 +136,6 @@ public final class Adam {
             }
         }
         return clippingNorm ?? partial.reduce(0, +).squareRoot()
-    }
-
-    /// The update of `count` values: with gᵢ = scale · gradientᵢ,
-    /// m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², w ← w − stepSize · m / (√v / √(1 − β₂ˢ) + ε),
-    /// four lanes at a time, then the tail one by one — the same operations on every element.
-    @inline(__always)
-    private static func step(_ count: Int, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                             _ v: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                             scale: Float, beta1: Float, beta2: Float, stepSize: Float, rootCorrection2: Float, epsilon: Float) {
-        typealias Lanes = SIMD4<Float>
-        var i = 0
-        while i + 4 <= count {
-            let gi = load(g + i) * scale
-            let mi = beta1 * load(m + i) + (1 - beta1) * gi
-            let vi = beta2 * load(v + i) + (1 - beta2) * gi * gi
-            store(mi, m + i)
-            store(vi, v + i)
-            store(load(w + i) - stepSize * mi / (squareRoots(vi) / rootCorrection2 + epsilon), w + i)
-            i += 4
-        }
-        while i < count {
-            let gi = g[i] * scale
-            let mi = beta1 * m[i] + (1 - beta1) * gi
-            let vi = beta2 * v[i] + (1 - beta2) * gi * gi
-            m[i] = mi
-            v[i] = vi
-            w[i] -= stepSize * mi / (vi.squareRoot() / rootCorrection2 + epsilon)
-            i += 1
-        }
-    }
-
-    @inline(__always)
-    private static func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> {
-        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
-    }
-
-    @inline(__always)
-    private static func load(_ pointer: UnsafeMutablePointer<Float>) -> SIMD4<Float> { load(UnsafePointer(pointer)) }
-
-    @inline(__always)
-    private static func store(_ value: SIMD4<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Float>.self)
     }
 
     /// Restores the moments and step count saved from an identical optimizer.
@@ -227,10 +161,3 @@ import Glibc
 #else
 import Darwin
 #endif
-
-/// √ of four lanes, correctly rounded like `Float.squareRoot()`: LLVM's vector square root,
-/// bound directly. On Linux `Float.squareRoot()` goes through libm's `sqrtf`, whose errno path
-/// (a call for negative inputs) keeps the loop around it from vectorizing: the update loop
-/// then runs one element at a time.
-@_silgen_name("llvm.sqrt.v4f32")
-private func squareRoots(_ x: SIMD4<Float>) -> SIMD4<Float>

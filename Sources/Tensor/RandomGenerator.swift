@@ -102,7 +102,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
 
     /// ``fillNormal(_:)`` through the given kernels (to compare the two).
     public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, kernels: ComputeKernels) {
-        precondition(kernels == .portable || ComputeKernels.avx2Available, "this CPU cannot run the AVX2 kernels")
+        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
         let count = buffer.count
         let pairs = (count + 1) / 2
         guard let output = buffer.baseAddress, pairs > 0 else { return }

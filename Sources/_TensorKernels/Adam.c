@@ -3,6 +3,10 @@
 // a time — the Swift loop (four lanes, no FMA) is bound by them, not by memory.
 #include "TensorKernels.h"
 
+// Fused multiply–adds only where written (fmaf / fma), so the reference kernel (Reference.c)
+// can repeat them: the tail below states the fusions clang's default contraction made of it.
+#pragma STDC FP_CONTRACT OFF
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
@@ -42,10 +46,10 @@ TK_AVX2 double tk_adam_update(long count, const float *gradient, float *m, float
         total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     }
     for (; i < count; i++) {
-        if (sumSquares) total += (double)gradient[i] * (double)gradient[i];
+        if (sumSquares) total = fma((double)gradient[i], (double)gradient[i], total);
         const float g = gradient[i] * scale;
-        const float mi = beta1 * m[i] + (1 - beta1) * g;
-        const float vi = beta2 * v[i] + (1 - beta2) * g * g;
+        const float mi = fmaf(beta1, m[i], (1 - beta1) * g);
+        const float vi = fmaf(beta2, v[i], (1 - beta2) * g * g);
         m[i] = mi;
         v[i] = vi;
         w[i] -= stepSize * mi / (sqrtf(vi) / rootCorrection2 + epsilon);

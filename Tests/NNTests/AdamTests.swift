@@ -50,11 +50,11 @@ final class AdamTests: XCTestCase {
 
     /// Ten steps against an independent Double implementation of
     /// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − lr m̂ / (√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ),
-    /// through both kernels (the AVX2 loop takes eight values at a time, then the rest one by one:
+    /// through every kernel (the AVX2 loop takes eight values at a time, then the rest one by one:
     /// sizes 7, 8 and 37 cover both parts), with and without clipping; the returned norm is the
     /// gradient's own.
     func testAdam_matchesReferenceImplementationOverSeveralSteps() {
-        let kernelSets: [ComputeKernels] = ComputeKernels.avx2Available ? [.avx2, .portable] : [.portable]
+        let kernelSets: [ComputeKernels] = ComputeKernels.allCases.filter(\.isAvailable)
         for kernels in kernelSets {
             for n in [7, 8, 37] {
                 for clip in [nil, Float(2)] {
@@ -86,6 +86,36 @@ final class AdamTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// The reference kernel (portable C) gives the AVX2 kernel's bits: weights, moments and the
+    /// returned norm over several steps, with and without clipping, parameters of sizes around
+    /// the AVX2 loop's groups of eight, shared out over threads.
+    func testAdam_referenceKernelGivesTheAVX2Bits() throws {
+        try XCTSkipUnless(ComputeKernels.avx2Available, "this CPU has no AVX2 + FMA")
+        for clip in [nil, Float(2)] {
+            let runs = [ComputeKernels.avx2, .reference].map { kernels -> (norms: [Double], weights: [[Float]], v: [String: [Float]]) in
+                var generator = RandomGenerator(seed: 22)
+                let sizes = [7, 8, 37, 20_000, 15_001]
+                let parameters = sizes.enumerated().map { index, n in
+                    (key: "p\(index)", tensor: Tensor(parameterShape: [n], storage: (0..<n).map { _ in Float(generator.nextNormal()) }))
+                }
+                let adam = Adam(parameters: parameters, learningRate: 0.003, maximumGradientNorm: clip)
+                var norms: [Double] = []
+                let threads = LinearAlgebra.threadCount
+                LinearAlgebra.setThreadCount(2)
+                defer { LinearAlgebra.setThreadCount(threads) }
+                for _ in 1...5 {
+                    for (_, p) in parameters { p.accumulateGradient((0..<p.count).map { _ in Float(generator.nextNormal()) }, shape: [p.count]) }
+                    norms.append(adam.update(kernels: kernels))
+                }
+                return (norms, parameters.map(\.tensor.storage), adam.secondMoments)
+            }
+            let label = "clip \(clip.map { "\($0)" } ?? "none")"
+            XCTAssertEqual(runs[1].norms.map(\.bitPattern), runs[0].norms.map(\.bitPattern), "norms, \(label)")
+            XCTAssertEqual(runs[1].weights.map { $0.map(\.bitPattern) }, runs[0].weights.map { $0.map(\.bitPattern) }, "weights, \(label)")
+            XCTAssertEqual(runs[1].v.mapValues { $0.map(\.bitPattern) }, runs[0].v.mapValues { $0.map(\.bitPattern) }, "v, \(label)")
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import XCTest
 
-/// `MatrixProduct`, both kernels, against a Double reference with a rounding bound that holds
+/// `MatrixProduct`, every kernel, against a Double reference with a rounding bound that holds
 /// for any order of summation: a Float dot product of length k with one more addition (the
 /// bias or the previous C) is within γ_{k+1} · (Σ_p |a_ip b_pj| + |c₀|) of the exact value,
 /// γ_n = n u / (1 − n u), u = 2⁻²⁴ (Higham, *Accuracy and Stability of Numerical Algorithms*,
@@ -102,7 +102,7 @@ final class MatrixProductTests: XCTestCase {
     }
 
     var availableKernels: [ComputeKernels] {
-        ComputeKernels.avx2Available ? [.avx2, .portable] : [.portable]
+        ComputeKernels.allCases.filter(\.isAvailable)
     }
 
     func assertWithinBound(_ actual: [Float], _ expected: [(value: Double, bound: Double)], _ label: String,

@@ -18,8 +18,10 @@ import _TensorKernels
 /// it is still in cache. Every element is summed in depth order in blocks of depth fixed by k
 /// alone, so results do not depend on the thread count.
 ///
-/// With the ``ComputeKernels/portable`` kernels it is OpenBLAS's `cblas_sgemm`, large products
-/// split into blocks of rows (or columns) over the threads.
+/// With the ``ComputeKernels/reference`` kernels the same blocking runs the portable C packing
+/// and micro-kernel of `Reference.c` (the same bits as the AVX2 kernel, on any CPU). With the
+/// ``ComputeKernels/portable`` kernels it is OpenBLAS's `cblas_sgemm`, large products split
+/// into blocks of rows (or columns) over the threads.
 public enum MatrixProduct {
     /// Depth of one packed block: a block of 144 rows of A (144 × 256 floats, 144 KiB) stays in
     /// a core's L2 cache, a 16-column panel of B (16 KiB) in L1.
@@ -47,7 +49,7 @@ public enum MatrixProduct {
         kernels: ComputeKernels = .current,
         epilogue: ((_ rows: Range<Int>, _ columns: Range<Int>) -> Void)? = nil
     ) {
-        precondition(kernels == .portable || ComputeKernels.avx2Available, "this CPU cannot run the AVX2 kernels")
+        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
         if m == 0 || n == 0 { return }
         if k == 0 {
             if !accumulate {
@@ -59,11 +61,13 @@ public enum MatrixProduct {
             return
         }
         // The packed kernel computes whole 6 × 16 tiles: its work is that of the padded product.
-        let work = kernels == .avx2 ? roundUp(m, to: tileRows) * roundUp(n, to: tileColumns) * k : m * n * k
+        let work = kernels != .portable ? roundUp(m, to: tileRows) * roundUp(n, to: tileColumns) * k : m * n * k
         let threads = work >= LinearAlgebra.parallelProductThreshold ? LinearAlgebra.threadCount : 1
         switch kernels {
         case .avx2:
-            packedProduct(m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
+            packedProduct(.avx2, m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
+        case .reference:
+            packedProduct(.reference, m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
         case .portable:
             if let bias, !accumulate {
                 for i in 0..<m { (c + i * n).update(from: bias, count: n) }
@@ -76,21 +80,34 @@ public enum MatrixProduct {
 
     // MARK: - Packed kernel
 
+    /// The three C functions of a packed product: the AVX2 ones, or their portable references
+    /// (the same layouts and the same sums). Called through pointers once per block, not per tile.
+    struct PackedKernel {
+        let packA: @convention(c) (UnsafePointer<Float>?, Int, Int32, Int, Int, Int, Int, UnsafeMutablePointer<Float>?) -> Void
+        let packB: @convention(c) (UnsafePointer<Float>?, Int, Int32, Int, Int, Int, Int, UnsafeMutablePointer<Float>?) -> Void
+        let block: @convention(c) (Int, Int, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
+                                   Int, Int32, UnsafePointer<Float>?) -> Void
+
+        static let avx2 = PackedKernel(packA: tk_gemm_pack_a, packB: tk_gemm_pack_b, block: tk_gemm_block)
+        static let reference = PackedKernel(packA: tk_gemm_pack_a_reference, packB: tk_gemm_pack_b_reference,
+                                            block: tk_gemm_block_reference)
+    }
+
     private static func packedProduct(
-        m: Int, n: Int, k: Int,
+        _ kernel: PackedKernel, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<Float>, _ lda: Int, _ transposeA: Bool,
         _ b: UnsafePointer<Float>, _ ldb: Int, _ transposeB: Bool,
         _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ threads: Int,
         _ epilogue: ((Range<Int>, Range<Int>) -> Void)?
     ) {
         if threads > 1 && n > m {
-            packedProductSplittingColumns(m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
+            packedProductSplittingColumns(kernel, m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
             return
         }
         let depth = DepthBlocks(k: k)
         // op(B), packed once into panels of 16 columns, shared by every block of rows.
         let packedB = packShared(extent: n, tile: tileColumns, depth: depth, threads: threads) { d, first, count, into in
-            tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth[d].lowerBound, depth[d].count, first, count, into)
+            kernel.packB(b, ldb, transposeB ? 1 : 0, depth[d].lowerBound, depth[d].count, first, count, into)
         }
         let panels = (n + tileColumns - 1) / tileColumns
 
@@ -112,8 +129,8 @@ public enum MatrixProduct {
             }
             let target = c + rows.lowerBound * n + columns.lowerBound
             for d in 0..<depth.count {
-                tk_gemm_pack_a(a, lda, transposeA ? 1 : 0, rows.lowerBound, rows.count, depth[d].lowerBound, depth[d].count, packedA)
-                tk_gemm_block(rows.count, columns.count, depth[d].count, packedA, packedB.panels(d, from: columns.lowerBound),
+                kernel.packA(a, lda, transposeA ? 1 : 0, rows.lowerBound, rows.count, depth[d].lowerBound, depth[d].count, packedA)
+                kernel.block(rows.count, columns.count, depth[d].count, packedA, packedB.panels(d, from: columns.lowerBound),
                               target, n, accumulate || d > 0 ? 1 : 0, d == 0 ? bias.map { $0 + columns.lowerBound } : nil)
             }
             epilogue?(rows, columns)
@@ -127,7 +144,7 @@ public enum MatrixProduct {
     /// each read all of the larger packed B from L3.) Element by element the same sums as
     /// ``packedProduct``: same tiles, same blocks of depth.
     private static func packedProductSplittingColumns(
-        m: Int, n: Int, k: Int,
+        _ kernel: PackedKernel, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<Float>, _ lda: Int, _ transposeA: Bool,
         _ b: UnsafePointer<Float>, _ ldb: Int, _ transposeB: Bool,
         _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ bias: UnsafePointer<Float>?, _ threads: Int,
@@ -136,7 +153,7 @@ public enum MatrixProduct {
         let depth = DepthBlocks(k: k)
         // op(A), packed once into panels of 6 rows, shared by every block of columns.
         let packedA = packShared(extent: m, tile: tileRows, depth: depth, threads: threads) { d, first, count, into in
-            tk_gemm_pack_a(a, lda, transposeA ? 1 : 0, first, count, depth[d].lowerBound, depth[d].count, into)
+            kernel.packA(a, lda, transposeA ? 1 : 0, first, count, depth[d].lowerBound, depth[d].count, into)
         }
 
         let columnStarts = guidedBlocks(tiles: (n + tileColumns - 1) / tileColumns, tileSize: tileColumns, extent: n,
@@ -150,8 +167,8 @@ public enum MatrixProduct {
                 return
             }
             for d in 0..<depth.count {
-                tk_gemm_pack_b(b, ldb, transposeB ? 1 : 0, depth[d].lowerBound, depth[d].count, columns.lowerBound, columns.count, packedB)
-                tk_gemm_block(m, columns.count, depth[d].count, packedA.panels(d, from: 0), packedB, c + columns.lowerBound, n,
+                kernel.packB(b, ldb, transposeB ? 1 : 0, depth[d].lowerBound, depth[d].count, columns.lowerBound, columns.count, packedB)
+                kernel.block(m, columns.count, depth[d].count, packedA.panels(d, from: 0), packedB, c + columns.lowerBound, n,
                               accumulate || d > 0 ? 1 : 0, d == 0 ? bias.map { $0 + columns.lowerBound } : nil)
             }
             epilogue?(0..<m, columns)

@@ -7,7 +7,8 @@
 // the inner loops — packing and the register-tiled micro-kernel of the matrix product, and the
 // fused activations — while the engine around them (the graph, the blocking and threading of
 // the product, every other operation) stays in Swift. Each function must only be called when
-// `tk_cpu_has_avx2_fma()` returns 1; on other CPUs the engine uses OpenBLAS and its Swift loops.
+// `tk_cpu_has_avx2_fma()` returns 1, except the `_reference` ones (Reference.c): portable C
+// that performs the same floating-point operations in the same order, for any CPU.
 
 #include <stddef.h>
 
@@ -64,6 +65,17 @@ void tk_gemm_pack_b(const float *b, long ldb, int transpose, long depth, long de
 void tk_gemm_block(long rows, long columns, long depthCount, const float *packedA,
                    const float *packedB, float *c, long ldc, int accumulate, const float *bias);
 
+/// `tk_gemm_pack_a`, `tk_gemm_pack_b` and `tk_gemm_block` in portable C, on any CPU: the same
+/// packed layouts, and in C the same bits — each element of a tile starts at +0 and takes one
+/// `fmaf` per depth in depth order, then C + sum (accumulate) or sum + bias, as the AVX2 kernel.
+/// A packed B needs no particular alignment here.
+void tk_gemm_pack_a_reference(const float *a, long lda, int transpose, long row, long rows,
+                              long depth, long depthCount, float *packed);
+void tk_gemm_pack_b_reference(const float *b, long ldb, int transpose, long depth, long depthCount,
+                              long column, long columns, float *packed);
+void tk_gemm_block_reference(long rows, long columns, long depthCount, const float *packedA,
+                             const float *packedB, float *c, long ldc, int accumulate, const float *bias);
+
 // MARK: - Fused activations
 
 /// The activations with a fused kernel (the order of Swift's `PointwiseActivation`).
@@ -79,6 +91,11 @@ enum tk_activation {
 /// elements; `y` may equal `x` (in place). The formulas are those of Swift's
 /// `PointwiseActivation` kernels, eight lanes at a time with fused multiply–adds.
 void tk_activation(int kind, const float *x, float *y, float *slopes, long count);
+
+/// `tk_activation` in portable C, one element at a time: the same operations as each lane of
+/// the AVX2 kernel (its polynomials, clamps and fused multiply–adds, as `fmaf`), so the same
+/// bits on any CPU — not those of Swift's `PointwiseActivation` loops, which do not fuse.
+void tk_activation_reference(int kind, const float *x, float *y, float *slopes, long count);
 
 // MARK: - Reductions
 
@@ -104,6 +121,13 @@ void tk_box_muller(const double *uniforms, long pairs, float *out, long count);
 double tk_adam_update(long count, const float *gradient, float *m, float *v, float *w, float scale,
                       float beta1, float beta2, float stepSize, float rootCorrection2, float epsilon,
                       int sumSquares);
+
+/// `tk_adam_update` in portable C: the same operations on every element (fused where it
+/// fuses), and Σ gradient² in its order (eight running sums over the whole groups of eight,
+/// then the tail), so the same bits on any CPU.
+double tk_adam_update_reference(long count, const float *gradient, float *m, float *v, float *w, float scale,
+                                float beta1, float beta2, float stepSize, float rootCorrection2, float epsilon,
+                                int sumSquares);
 
 #ifdef __cplusplus
 }
