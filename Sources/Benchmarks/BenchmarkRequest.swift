@@ -1,11 +1,10 @@
+import Core
 import DDPMModel
 import Evaluation
 import Foundation
 import NN
 import Tensor
 import VAEModel
-import _CBLAS
-
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -360,13 +359,12 @@ enum BenchWorkloads {
     static func directSgemm(_ shape: GEMMShape) -> () -> Void {
         let (a, b) = squareOperands(shape)
         var c = [Float](repeating: 0, count: shape.m * shape.n)
-        let m = Int32(shape.m), n = Int32(shape.n), k = Int32(shape.k)
         return {
             a.storage.withUnsafeBufferPointer { a in
                 b.storage.withUnsafeBufferPointer { b in
                     c.withUnsafeMutableBufferPointer { c in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1,
-                                    a.baseAddress, k, b.baseAddress, n, 0, c.baseAddress, n)
+                        OpenBLAS.multiply(m: shape.m, n: shape.n, k: shape.k, a.baseAddress!, leading: shape.k, transpose: false,
+                                          b.baseAddress!, leading: shape.n, transpose: false, into: c.baseAddress!)
                     }
                 }
             }
@@ -499,17 +497,10 @@ func pinToFirstCores(_ count: Int) {
 private func setAffinity(_ pid: Int32, _ size: Int, _ mask: UnsafePointer<UInt8>) -> Int32
 #endif
 
-/// The kernels in use: the engine's own AVX2 code, or OpenBLAS and Swift loops; the OpenBLAS
-/// build either way (it is the `cblas_sgemm` column of the gemm workload).
+/// The kernels in use (the engine's own AVX2 code, its portable reference, or OpenBLAS and Swift
+/// loops) and the OpenBLAS build either way (it is the `cblas_sgemm` column of the gemm workload).
 func kernelDescription() -> String {
-    let kernels = ComputeKernels.current == .avx2 ? "kernels avx2 (own packed sgemm, activations, Adam, Box-Muller)" : "kernels portable (OpenBLAS sgemm, Swift loops)"
-    return "\(kernels); \(openBLASDescription())"
-}
-
-func openBLASDescription() -> String {
-    let config = openblas_get_config().map { String(cString: $0) } ?? "?"
-    let core = openblas_get_corename().map { String(cString: $0) } ?? "?"
-    return "OpenBLAS \(config) (core \(core))"
+    "\(ComputeKernels.current.summary); \(OpenBLAS.description)"
 }
 
 private func format(_ value: Any?) -> String {

@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Tensor
 
 /// `checkerboard`: uniform on the dark squares of a 4 × 4 board covering [−2, 2]².
 ///

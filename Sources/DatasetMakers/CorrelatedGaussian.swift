@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Tensor
 
 /// `gaussian`: q(x) = N(x; μ, Σ) in D dimensions with a non-diagonal Σ — the closed-form
 /// oracle case of the design (§1).

@@ -1,4 +1,4 @@
-import Tensor
+import Core
 
 /// The synthetic datasets `compare datasets make NAME` can generate.
 ///

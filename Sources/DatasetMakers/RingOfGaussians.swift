@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Tensor
 
 /// `gmm2d`: an equal-weight mixture of K = 8 isotropic Gaussians with means on a circle.
 ///

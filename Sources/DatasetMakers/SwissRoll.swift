@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Tensor
 
 /// `swiss-roll`: the 2-D swiss roll (a spiral) with Gaussian noise.
 ///

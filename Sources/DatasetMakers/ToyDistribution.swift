@@ -1,4 +1,4 @@
-import Tensor
+import Core
 
 /// A synthetic data distribution q(x0) on ℝ^D that can be sampled with a seeded generator,
 /// and, where it is known, evaluated: log q(x0) in nats.

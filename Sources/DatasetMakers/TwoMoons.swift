@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Tensor
 
 /// `two-moons`: scikit-learn's interleaved half circles, centred and scaled by 2.
 ///

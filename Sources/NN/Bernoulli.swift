@@ -1,3 +1,4 @@
+import Core
 import Tensor
 
 /// Independent Bernoulli variables given by their logits ℓ: P(x = 1) = σ(ℓ).

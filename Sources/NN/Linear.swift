@@ -1,3 +1,4 @@
+import Core
 import Tensor
 
 /// An affine map y = x Wᵀ + b.

@@ -1,3 +1,4 @@
+import Core
 import Tensor
 
 /// The nonlinearity between the layers of an ``MLP``.

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Foundation
 import Store

@@ -1,3 +1,4 @@
+import Core
 import Evaluation
 import Report
 import Store

@@ -1,3 +1,5 @@
+import Core
+
 /// A named float32 array of a model: a parameter or one of its optimizer moments.
 ///
 /// `key` is dotted (`encoder.layers.0.weight`); in the file every dot becomes a group

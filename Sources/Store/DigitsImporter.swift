@@ -1,5 +1,5 @@
+import Core
 import Foundation
-import Tensor
 
 /// Imports scikit-learn's copy of the UCI optical-recognition handwritten digits
 /// (8 × 8 images, 1797 rows) from `digits.csv.gz` into ``DatasetContents``.

@@ -1,3 +1,4 @@
+import Core
 import DDPMModel
 import Foundation
 import HVAEModel

@@ -1,3 +1,5 @@
+import Core
+
 /// A dense, row-major array of `Float` with a shape, recording how it was computed.
 ///
 /// `Tensor` is the single value type of the autodiff engine (in the spirit of micrograd):

@@ -1,5 +1,3 @@
-import _TensorKernels
-
 /// A seeded, platform-independent random number generator: xoshiro256** seeded by SplitMix64.
 ///
 /// Every random draw in `compare` goes through a generator passed explicitly as
@@ -12,7 +10,8 @@ import _TensorKernels
 /// determined by the four state words. The transform's logarithm, sine and cosine are the
 /// engine's own (``BoxMuller``: fdlibm's kernels, branch-free), so a seed gives the same bits
 /// on every IEEE-754 machine whatever its libm, and ``fillNormal(_:)`` transforms whole
-/// batches of uniforms in loops the compiler vectorizes and that run on several threads.
+/// batches of uniforms in loops the compiler vectorizes and that run on several threads (Tensor
+/// adds it: the AVX2 kernel and the thread pool live there).
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// The four words of xoshiro256** state. Never all zero.
     public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
@@ -91,54 +90,11 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// One standard normal deviate. Draws a fresh pair and uses its first half.
     public mutating func nextNormal() -> Double { nextNormalPair().0 }
 
-    /// Fills `buffer` with standard normal deviates, two per Box–Muller pair: the same values
-    /// as `Float(nextNormalPair().0), Float(nextNormalPair().1), …`, with a fresh pair (its
-    /// first half) for an odd last element. The uniforms are drawn in order; the transform runs
-    /// over a block of them at a time, split over threads for large buffers (through the AVX2
-    /// kernel where the CPU has it: the same operations, the same bits).
-    public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>) {
-        fillNormal(buffer, kernels: .current)
-    }
-
-    /// ``fillNormal(_:)`` through the given kernels (to compare the two).
-    public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, kernels: ComputeKernels) {
-        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
-        let count = buffer.count
-        let pairs = (count + 1) / 2
-        guard let output = buffer.baseAddress, pairs > 0 else { return }
-        let block = Swift.min(pairs, Self.normalBlock)
-        var uniforms = [Double](unsafeUninitializedCapacity: 2 * block) { _, initialized in initialized = 2 * block }
-        uniforms.withUnsafeMutableBufferPointer { uniforms in
-            let u = uniforms.baseAddress!
-            var first = 0
-            while first < pairs {
-                let size = Swift.min(block, pairs - first)
-                drawUniformPairs(into: u, count: size)
-                let base = first
-                Parallel.forEachChunk(size, minimumChunk: Self.normalChunk) { range in
-                    let start = 2 * (base + range.lowerBound)
-                    let written = Swift.min(count - start, 2 * range.count)
-                    if kernels == .avx2 {
-                        tk_box_muller(u + 2 * range.lowerBound, range.count, output + start, written)
-                        return
-                    }
-                    for i in range {
-                        let (a, b) = BoxMuller.transform(u[2 * i], u[2 * i + 1])
-                        let index = 2 * (base + i)
-                        output[index] = Float(a)
-                        if index + 1 < count { output[index + 1] = Float(b) }
-                    }
-                }
-                first += size
-            }
-        }
-    }
-
     /// Writes `count` pairs (u₁ ∈ (0, 1], u₂ ∈ [0, 1)) to `u`, drawn as ``nextNormalPair()``
     /// draws them. The state is copied into a local: through `self` the compiler must assume
     /// every store to `u` may change it and reloads it for each draw (about 3 × slower in a
     /// ddpm784 profile).
-    private mutating func drawUniformPairs(into u: UnsafeMutablePointer<Double>, count: Int) {
+    package mutating func drawUniformPairs(into u: UnsafeMutablePointer<Double>, count: Int) {
         var generator = self
         for i in 0..<count {
             u[2 * i] = generator.nextOpenUniform()
@@ -146,11 +102,6 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         }
         self = generator
     }
-
-    /// Pairs whose uniforms are drawn before they are transformed (1 MiB of uniforms).
-    static let normalBlock = 1 << 16
-    /// Pairs per thread below which the transform is not split.
-    static let normalChunk = 1 << 12
 
     /// A permutation of `0..<count` (Fisher–Yates), for shuffling data order.
     public mutating func permutation(_ count: Int) -> [Int] {
