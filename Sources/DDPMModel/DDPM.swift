@@ -107,6 +107,7 @@ public final class DDPM: LatentVariableModel {
     /// −ELBO = L_T + Σ_{t=2}^{T} L_{t−1} + L_0 per example, with the closed-form Gaussian KLs of
     /// Ho et al. and one draw of x_t ~ q(x_t | x_0) per t (improved-diffusion's `calc_bpd_loop`).
     /// Layer j (1…T) of the result is L_j, the KL for latent x_j; the reconstruction is −L_0.
+    /// docs/math.md#per-timestep-bound-term
     public func elbo(_ x: Tensor, using generator: inout RandomGenerator) -> ELBOTerms {
         elbo(x) { noise in noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) } }
     }
@@ -165,6 +166,7 @@ public final class DDPM: LatentVariableModel {
     /// log w = log p(x_T) + Σ_{t=2}^{T} log p_θ(x_{t−1} | x_t) + log p_θ(x_0 | x_1) − Σ_{t=1}^{T} log q(x_t | x_{t−1})
     /// for K chains x_{1:T} sampled forward step by step from q(x_{1:T} | x_0), exactly as for any
     /// hierarchical VAE with a Markov encoder. E[log w] is the ELBO; log-mean-exp over K is IWAE_K.
+    /// docs/math.md#markov-chain-log-importance-weight
     public func logImportanceWeights(_ x: Tensor, samples: Int, using generator: inout RandomGenerator) -> LogImportanceWeights {
         precondition(samples >= 1, "K must be at least 1")
         let batch = x.shape[0], dimension = dataDimension

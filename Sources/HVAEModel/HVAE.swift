@@ -231,7 +231,7 @@ public final class HVAE: LatentVariableModel {
     }
 
     /// Per example: reconstruction log p(x | z₁) and the per-layer KL estimates `z1` … `zL` at one
-    /// joint draw z_{1:L} ~ q(· | x), summed over dimensions in Double; β = 1.
+    /// joint draw z_{1:L} ~ q(· | x), summed over dimensions in Double; β = 1. docs/math.md#evidence-lower-bound
     public func elbo(_ x: Tensor, using generator: inout RandomGenerator) -> ELBOTerms {
         GradientMode.withoutRecording {
             let pass = pass(context: context(x), using: &generator)
@@ -242,7 +242,8 @@ public final class HVAE: LatentVariableModel {
     }
 
     /// log w_k = log p(x | z₁) + Σᵢ log p(zᵢ | zᵢ₊₁) − Σᵢ log q(zᵢ | ·) (with p(z_L) = N(0, I)) for K
-    /// joint draws z_{1:L} ~ q(· | x), all terms at the drawn values, summed in Double.
+    /// joint draws z_{1:L} ~ q(· | x), all terms at the drawn values, summed in Double
+    /// (docs/math.md#markov-chain-log-importance-weight).
     ///
     /// The per-example part of inference (``context(_:)``) runs once; it and x are repeated K
     /// times into rows `k · batch + i`, processed in chunks of at most ``maximumRowsPerChunk`` rows.

@@ -114,7 +114,7 @@ public final class VAE: LatentVariableModel {
     }
 
     /// Per example: reconstruction log p(x | z) at one draw z ~ q(z | x) (Monte Carlo, summed in
-    /// Double) and the closed-form KL(q(z | x) ‖ N(0, I)) as layer `z`.
+    /// Double) and the closed-form KL(q(z | x) ‖ N(0, I)) as layer `z`. docs/math.md#evidence-lower-bound
     public func elbo(_ x: Tensor, using generator: inout RandomGenerator) -> ELBOTerms {
         GradientMode.withoutRecording {
             let q = posterior(x)
@@ -125,7 +125,8 @@ public final class VAE: LatentVariableModel {
         }
     }
 
-    /// log w_k = log p(x | z_k) + log N(z_k; 0, I) − log q(z_k | x), z_k ~ q(z | x), k = 1…K.
+    /// log w_k = log p(x | z_k) + log N(z_k; 0, I) − log q(z_k | x), z_k ~ q(z | x), k = 1…K
+    /// (docs/math.md#importance-weighted-bound).
     ///
     /// The encoder runs once per example; its output and x are repeated K times into rows
     /// `k · batch + i`, processed in chunks of at most ``maximumRowsPerChunk`` rows.
