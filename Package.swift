@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "compare",
             dependencies: [
-                "Core", "NN", "DDPMModel", "HVAEModel", "DatasetMakers", "Store", "Training", "Pipeline", "Benchmarks",
+                "Core", "NN", "DDPMModel", "HVAEModel", "DatasetMakers", "Training", "Pipeline", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CompareTestSupport", dependencies: ["Store"]),
@@ -65,6 +65,7 @@ let package = Package(
                     exclude: ["Golden"]),
         .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel",
                                                           "VAEModel", "HVAEModel", "Evaluation"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Core", "DDPMModel", "Pipeline", "Training"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Core", "Evaluation"]),
         .testTarget(name: "ReportTests", dependencies: ["Core", "Report", "Evaluation", "_CPNG"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: [], exclude: ["Golden"]),

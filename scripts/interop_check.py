@@ -17,6 +17,8 @@ import hashlib
 import json
 import math
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 
@@ -227,6 +229,56 @@ def check_h5py_files(compare, work):
           f"{'readable' if readable else 'refused: ' + result.stderr.strip()})")
 
 
+def check_stored_commands(compare, work):
+    """The command a checkpoint stores reruns the run: options given in any order and spelling
+    (defaults repeated) are stored in canonical form, and that line, run again in a fresh folder,
+    writes the same parameters bit for bit; so does the stored `compare eval` line."""
+    first = os.path.join(work, "commands-first")
+    os.makedirs(first, exist_ok=True)
+    shutil.copy(os.path.join(work, "gmm2d-2d.h5"), os.path.join(first, "data.h5"))
+    typed = ["train", "--out", "run.h5", "--hidden", "8,8", "--seed", "3", "--model", "ddpm", "--steps", "30",
+             "--variance", "learned-range", "--batch-size", "32", "--dataset", "data.h5", "--loss", "hybrid",
+             "--timesteps", "8", "--lr", "0.001", "--checkpoint-every", "0"]
+    result = run(compare, typed, first)
+    if not check("stored command: compare train with options in any order", result.returncode == 0, result.stderr.strip()):
+        return
+    with h5py.File(os.path.join(first, "run.h5"), "r") as f:
+        stored = text(f.attrs["command"])
+    words = shlex.split(stored)
+    check("stored command: canonical (model first, defaults left out)",
+          words[:5] == ["compare", "train", "--model", "ddpm", "--dataset"] and "--lr" not in words
+          and words.index("--hidden") < words.index("--timesteps") < words.index("--out"), stored)
+    result = run(compare, ["eval", "run.h5", "--samples", "1,4", "--examples", "20", "--elbo-draws", "2"], first)
+    check("stored command: compare eval", result.returncode == 0, result.stderr.strip())
+    with h5py.File(os.path.join(first, "run.h5"), "r") as f:
+        evaluation_command = text(f["evaluation"].attrs["command"])
+        parameters = {key: f["parameters"][key][()] for key in collect_datasets(f["parameters"])}
+        elbo = f["evaluation/elbo"][()]
+    second = os.path.join(work, "commands-second")
+    os.makedirs(second, exist_ok=True)
+    shutil.copy(os.path.join(work, "gmm2d-2d.h5"), os.path.join(second, "data.h5"))
+    replay = [subprocess.run([compare] + shlex.split(line)[1:], cwd=second, capture_output=True, text=True)
+              for line in (stored, evaluation_command)]
+    if not check("stored command: the stored lines run again", all(r.returncode == 0 for r in replay),
+                 "; ".join(r.stderr.strip() for r in replay)):
+        return
+    with h5py.File(os.path.join(second, "run.h5"), "r") as f:
+        same_parameters = all(np.array_equal(f["parameters"][key][()], value) for key, value in parameters.items())
+        same_elbo = np.array_equal(f["evaluation/elbo"][()], elbo)
+    check("stored command: the replay writes the same parameters and evaluation bit for bit", same_parameters and same_elbo)
+
+
+def collect_datasets(group, prefix=""):
+    """Paths of every dataset under an h5py group, relative to it."""
+    paths = []
+    for name, item in group.items():
+        if isinstance(item, h5py.Dataset):
+            paths.append(prefix + name)
+        else:
+            paths += collect_datasets(item, prefix + name + "/")
+    return paths
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compare", required=True, help="path to the built compare executable")
@@ -271,6 +323,7 @@ def main():
         check_checkpoint(os.path.join(work, "run.h5"), dataset)
 
     check_h5py_files(compare, work)
+    check_stored_commands(compare, work)
 
     print(f"interop: {results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
