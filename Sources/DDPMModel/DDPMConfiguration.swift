@@ -89,17 +89,17 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
 
     /// Refuses configurations that cannot work, with one clear line.
     public func validate() throws {
-        guard dataDimension >= 1 else { throw ModelError.invalidConfiguration("the data dimension must be at least 1, got \(dataDimension)") }
-        guard timestepCount >= 1 else { throw ModelError.invalidConfiguration("--timesteps must be at least 1, got \(timestepCount)") }
+        guard dataDimension >= 1 else { throw ModelError.invalidConfiguration("DDPM: the data dimension must be at least 1, got \(dataDimension)") }
+        guard timestepCount >= 1 else { throw ModelError.invalidConfiguration("DDPM: T (the number of diffusion steps) must be at least 1, got \(timestepCount)") }
         // No hidden layer is allowed: a linear ε-network, the closed-form case.
         guard hiddenSizes.allSatisfy({ $0 >= 1 }) else {
-            throw ModelError.invalidConfiguration("--hidden needs positive widths, got \(hiddenSizes)")
+            throw ModelError.invalidConfiguration("DDPM: hidden widths must be positive, got \(hiddenSizes)")
         }
         guard embeddingDimension >= 2, embeddingDimension % 2 == 0 else {
-            throw ModelError.invalidConfiguration("--embedding must be an even number ≥ 2, got \(embeddingDimension)")
+            throw ModelError.invalidConfiguration("DDPM: the timestep embedding width must be an even number ≥ 2, got \(embeddingDimension)")
         }
         if variance == .learnedRange && loss == .simple {
-            throw ModelError.invalidConfiguration("--variance learned-range needs --loss hybrid or vlb: the simple loss does not train the variance")
+            throw ModelError.invalidConfiguration("DDPM: the learned-range variance needs the hybrid or vlb loss: the simple loss does not train the variance")
         }
     }
 }

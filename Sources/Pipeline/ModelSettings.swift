@@ -97,6 +97,13 @@ public struct ModelSettings: Equatable, Sendable {
         if let freeBits, !(freeBits >= 0 && freeBits.isFinite) {
             throw PipelineError("--free-bits must be a finite number ≥ 0, got \(freeBits)")
         }
+        if let timestepCount, timestepCount < 1 { throw PipelineError("--timesteps must be at least 1, got \(timestepCount)") }
+        if let embeddingDimension, embeddingDimension < 2 || embeddingDimension % 2 != 0 {
+            throw PipelineError("--embedding must be an even number ≥ 2, got \(embeddingDimension)")
+        }
+        if model == .ddpm, variance == .learnedRange, (loss ?? DDPMConfiguration(dataDimension: 1, likelihood: .continuous).loss) == .simple {
+            throw PipelineError("--variance learned-range needs --loss hybrid or vlb: the simple loss does not train the variance")
+        }
     }
 
     /// The configuration of `model` for data of `dimension` under `likelihood`: the model's
