@@ -8,7 +8,7 @@ import Darwin
 /// and every aggregate as a computed property delegating to the estimator of its own file.
 ///
 /// All values are nats per example. For each example i:
-/// - ELBO(xᵢ) and its per-layer terms, averaged over R draws (``EvidenceLowerBoundTerms``);
+/// - ELBO(xᵢ) and its per-layer terms, averaged over R draws (``Core/ELBOTerms/average(of:)``);
 /// - IWAE_K(xᵢ) for each K, by disjoint groups of one set of K_max weights
 ///   (``importanceWeightedBounds(logWeights:exampleCount:sampleCounts:)``);
 /// - the gap IWAE_{K_max}(xᵢ) − ELBO(xᵢ) (``boundGapEstimate(importanceWeightedBound:evidenceLowerBound:)``);

@@ -5,8 +5,8 @@ import Tensor
 
 /// Computes every estimate of `model` on `data` [n, D]: the one place where the models meet the
 /// estimators. It draws the model's ELBO terms and log importance weights batch by batch, turns
-/// them into plain arrays, and leaves every formula to Evaluation
-/// (``EvidenceLowerBoundTerms/average(of:)``, ``importanceWeightedBounds(logWeights:exampleCount:sampleCounts:)``).
+/// and leaves every formula to Evaluation
+/// (``ELBOTerms/average(of:)``, ``importanceWeightedBounds(logWeights:exampleCount:sampleCounts:)``).
 ///
 /// Per batch the generator is used in a fixed order: the R ELBO draws, then the K_max importance
 /// samples, so one seed gives the same numbers whatever else changes around it.
@@ -33,20 +33,15 @@ public func evaluate(_ model: some LatentVariableModel, data: Tensor, sampleCoun
     }
     if data.storage.contains(where: { !$0.isFinite }) { throw EvaluationError.nonFinite("the evaluation data contain NaN or infinite values") }
 
-    var terms: EvidenceLowerBoundTerms? = nil
-    var layerNames: [String] = []
+    var terms: ELBOTerms? = nil
     var iwae = [[Double]](repeating: [], count: counts.count)
     var start = 0
     while start < n {
         let end = Swift.min(n, start + batchSize)
         let batch = data.rows(start..<end)
-        var draws: [EvidenceLowerBoundTerms] = []
-        for _ in 0..<elboDraws {
-            let draw = model.elbo(batch, using: &generator)
-            layerNames = draw.layerNames
-            draws.append(EvidenceLowerBoundTerms(reconstruction: draw.reconstruction, layerKL: draw.layerKL))
-        }
-        let batchTerms = EvidenceLowerBoundTerms.average(of: draws)
+        var draws: [ELBOTerms] = []
+        for _ in 0..<elboDraws { draws.append(model.elbo(batch, using: &generator)) }
+        let batchTerms = ELBOTerms.average(of: draws)
         if terms == nil { terms = batchTerms } else { terms!.append(batchTerms) }
         let weights = model.logImportanceWeights(batch, samples: largest, using: &generator)
         let batchBounds = importanceWeightedBounds(logWeights: weights.values, exampleCount: weights.batch, sampleCounts: counts)
@@ -56,7 +51,7 @@ public func evaluate(_ model: some LatentVariableModel, data: Tensor, sampleCoun
     }
     let result = ModelEvaluation(exampleCount: n, dataDimension: model.dataDimension, sampleCounts: counts,
                                  elbo: terms!.elbo, reconstruction: terms!.reconstruction,
-                                 layerNames: layerNames, layerKL: terms!.layerKL, iwae: iwae, logDensity: logDensity)
+                                 layerNames: terms!.layerNames, layerKL: terms!.layerKL, iwae: iwae, logDensity: logDensity)
     try result.checkFinite()
     return result
 }
