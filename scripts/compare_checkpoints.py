@@ -2,8 +2,9 @@
 """Compares two compare checkpoints object by object with h5py (scripts/kill-resume-test.sh).
 
 Every group, dataset (path, dtype, shape, exact bytes) and attribute (exact value) must match,
-except the root attribute `training_seconds` (wall-clock time, which an interrupted and resumed
-run cannot reproduce). Prints each difference; exits 1 if there is any.
+except the root attributes `training_seconds` (wall-clock time, which an interrupted and resumed
+run cannot reproduce) and `dataset_absolute` (where the dataset lay: the two runs train in two
+folders). Prints each difference; exits 1 if there is any.
 
 Usage: compare_checkpoints.py A.h5 B.h5
 """
@@ -12,7 +13,7 @@ import sys
 import h5py
 import numpy as np
 
-ALLOWED = {("/", "training_seconds")}
+ALLOWED = {("/", "training_seconds"), ("/", "dataset_absolute")}
 
 
 def describe(path):

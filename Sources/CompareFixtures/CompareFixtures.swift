@@ -10,7 +10,8 @@ struct CompareFixtures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare-fixtures",
         abstract: "Write and read test fixtures for compare's tests.",
-        subcommands: [ExampleCheckpointCommand.self, InvalidDatasetCommand.self, ReadCheckpointCommand.self])
+        subcommands: [ExampleCheckpointCommand.self, InvalidDatasetCommand.self, ReadCheckpointCommand.self,
+                      EditAttributeCommand.self, EditArrayCommand.self])
 }
 
 /// A fixture command's failure, printed as one line.

@@ -25,7 +25,9 @@ public func datasetInfo(_ file: String) throws -> [(label: String, value: String
         let variance = testLogDensity.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(1, count - 1)
         let family = metadata.densityFamily.map { " (\($0))" } ?? ""
         lines.append(("known density", "yes\(family)"))
-        lines.append(("test E[log q(x0)]", String(format: "%.6f ± %.6f nats", mean, (variance / count).squareRoot())))
+        // One test example has no standard error: "n/a", not a made-up 0.
+        lines.append(("test E[log q(x0)]", count < 2 ? String(format: "%.6f ± n/a nats", mean)
+                        : String(format: "%.6f ± %.6f nats", mean, (variance / count).squareRoot())))
         if !dataset.densityParameters.isEmpty {
             let parameters = dataset.densityParameters.map { "\($0.name) \($0.shape)" }
             lines.append(("density parameters", parameters.joined(separator: ", ")))

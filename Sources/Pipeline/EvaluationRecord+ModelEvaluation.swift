@@ -27,10 +27,21 @@ extension EvaluationRecord {
         ])
     }
 
-    /// The evaluation stored by ``init(evaluation:seed:command:)``.
+    /// The largest K a stored `sample_counts` may hold; more is damage.
+    public static let maximumSampleCount = 100_000_000
+
+    /// The evaluation stored by ``init(evaluation:seed:command:)``, trusting nothing: every
+    /// array present and finite, `sample_counts` whole numbers in 1 … ``maximumSampleCount``,
+    /// at least one example, shapes consistent, `examples` and `dimension` (when stored) ≥ 1
+    /// and `examples` equal to the number of ELBO values. Each failure is one line naming the
+    /// checkpoint and the object.
     public func modelEvaluation(path: String) throws -> ModelEvaluation {
+        let again = "run `compare eval \(path)` again"
         func array(_ name: String) throws -> NamedArray {
-            guard let a = self.array(named: name) else { throw PipelineError("\(path): /evaluation/\(name) is missing; run `compare eval \(path)` again") }
+            guard let a = self.array(named: name) else { throw PipelineError("\(path): /evaluation/\(name) is missing; \(again)") }
+            if let bad = a.values.firstIndex(where: { !$0.isFinite }) {
+                throw PipelineError("\(path): /evaluation/\(name) holds \(a.values[bad]) at flat index \(bad); expected finite values; \(again)")
+            }
             return a
         }
         let elbo = try array("elbo").values
@@ -38,11 +49,29 @@ extension EvaluationRecord {
         let reconstruction = try array("reconstruction").values
         let layerKL = try array("layer_kl")
         let iwae = try array("iwae")
-        let counts = try array("sample_counts").values.map { Int($0) }
+        let storedCounts = try array("sample_counts").values
+        var counts: [Int] = []
+        for (index, value) in storedCounts.enumerated() {
+            // A checked conversion: NaN, a fraction or 1e300 must not reach Int(_:), which traps.
+            guard value.rounded() == value, value >= 1, value <= Double(Self.maximumSampleCount), let k = Int(exactly: value) else {
+                throw PipelineError("\(path): /evaluation/sample_counts holds \(value) at index \(index); expected whole numbers K from 1 to \(Self.maximumSampleCount); \(again)")
+            }
+            counts.append(k)
+        }
         guard n > 0, reconstruction.count == n, layerKL.shape.count == 2, layerKL.shape[1] == n,
               iwae.shape == [counts.count, n], !counts.isEmpty else {
-            throw PipelineError("\(path): /evaluation arrays have inconsistent shapes; run `compare eval \(path)` again")
+            throw PipelineError("\(path): /evaluation arrays have inconsistent shapes; \(again)")
         }
+        for name in ["examples", "dimension"] {
+            guard let value = attributes[name] else { continue }
+            guard let number = value.integerValue, number >= 1 else {
+                throw PipelineError("\(path): attribute '\(name)' of /evaluation is '\(value)'; expected an integer ≥ 1; \(again)")
+            }
+            if name == "examples", number != n {
+                throw PipelineError("\(path): attribute 'examples' of /evaluation is \(number) but /evaluation/elbo has \(n) values; \(again)")
+            }
+        }
+        let logDensity = try self.array(named: "log_density").map { _ in try array("log_density").values }
         let layers = layerKL.shape[0]
         let names: [String]
         if case .string(let json)? = attributes["layer_names"], let decoded = try? JSONDecoder().decode([String].self, from: Data(json.utf8)),
@@ -56,7 +85,6 @@ extension EvaluationRecord {
             exampleCount: n, dataDimension: dimension, sampleCounts: counts, elbo: elbo, reconstruction: reconstruction,
             layerNames: names, layerKL: (0..<layers).map { Array(layerKL.values[($0 * n)..<(($0 + 1) * n)]) },
             iwae: (0..<counts.count).map { Array(iwae.values[($0 * n)..<(($0 + 1) * n)]) },
-            logDensity: self.array(named: "log_density")?.values)
+            logDensity: logDensity)
     }
 }
-

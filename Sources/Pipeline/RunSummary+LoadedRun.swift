@@ -1,4 +1,5 @@
 import Core
+import Foundation
 import Evaluation
 import Report
 import Store
@@ -35,6 +36,15 @@ extension RunSummary {
             evaluationSeed: record.attributes["seed"]?.unsignedIntegerValue ?? 0,
             evaluation: evaluation, lossSteps: historySteps, losses: losses,
             testELBOSteps: attribute("test_elbo_steps")?.doubleArray ?? [], testELBOs: attribute("test_elbo")?.doubleArray ?? [],
-            samples: samples, dataPoints: points)
+            samples: samples, dataPoints: points,
+            datasetHash: checkpoint.datasetHash, runIdentity: fileIdentity(run.path))
     }
+}
+
+/// "device:inode" of the file at `path` (following links), or nil if it cannot be read.
+private func fileIdentity(_ path: String) -> String? {
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath),
+          let device = attributes[.systemNumber] as? NSNumber, let inode = attributes[.systemFileNumber] as? NSNumber
+    else { return nil }
+    return "\(device):\(inode)"
 }

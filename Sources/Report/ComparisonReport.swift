@@ -14,9 +14,12 @@ import Evaluation
 /// `NAME` is `reportName` without any directory or `.md` extension; the Markdown links the
 /// other files by relative name. `command` is the command line that made the report (printed
 /// in the "Reproduce" section). Throws ``ReportError/mixedData(_:)`` when the runs differ in
-/// dataset or likelihood (see ``validateComparable(_:)``; ``groupByData(_:)`` splits them).
+/// dataset or likelihood (see ``validateComparable(_:)``; ``groupByData(_:)`` splits them), and
+/// ``ReportError/repeatedRun(_:)`` when one checkpoint is given twice (refused, not deduplicated:
+/// the caller's list is what the "Reproduce" line prints).
 public func makeComparisonReport(title: String, runs: [RunSummary], reportName: String, command: String) throws -> [ReportFile] {
     try validateComparable(runs)
+    try refuseRepeatedRuns(runs)
     let name = reportBaseName(reportName)
     let labels = rowLabels(runs)
     var files: [ReportFile] = []

@@ -79,9 +79,10 @@ public func formatCount(_ value: Int) -> String {
     return (value < 0 ? "-" : "") + groups.joined(separator: ",")
 }
 
-/// A duration for humans: "0.42 s", "12.3 s", "4 min 05 s", "2 h 03 min".
+/// A duration for humans: "0.42 s", "12.3 s", "4 min 05 s", "2 h 03 min"; "n/a" for NaN, a
+/// negative value or one beyond 10¹⁵ s (whose whole seconds would not fit the integer below).
 public func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite, seconds >= 0 else { return "n/a" }
+    guard seconds.isFinite, seconds >= 0, seconds < 1e15 else { return "n/a" }
     if seconds < 10 { return "\(formatFixed(seconds, decimals: 2)) s" }
     if seconds < 60 { return "\(formatFixed(seconds, decimals: 1)) s" }
     let whole = Int(seconds.rounded())

@@ -7,13 +7,15 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
     case mixedData(String)
     /// A run's evaluation does not fit its metadata (e.g. the data dimension differs).
     case inconsistentRun(String)
+    /// One checkpoint was given twice (see ``refuseRepeatedRuns(_:)``).
+    case repeatedRun(String)
     /// libpng could not encode an image.
     case imageEncoding(String)
 
     public var description: String {
         switch self {
         case .noRuns: return "no runs to report: give at least one evaluated checkpoint"
-        case .mixedData(let message), .inconsistentRun(let message): return message
+        case .mixedData(let message), .inconsistentRun(let message), .repeatedRun(let message): return message
         case .imageEncoding(let message): return "could not encode a PNG image: \(message)"
         }
     }

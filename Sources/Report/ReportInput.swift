@@ -45,7 +45,10 @@ public struct RunSummary: Sendable {
                 likelihood: Likelihood.Family, levels: Int?, exampleShape: [Int], encoderParameters: Int, decoderParameters: Int,
                 latentLayers: Int, trainingSteps: Int, trainingSeconds: Double, seed: UInt64, trainCommand: String,
                 evaluateCommand: String, evaluationSeed: UInt64, evaluation: ModelEvaluation, lossSteps: [Double],
-                losses: [Double], testELBOSteps: [Double], testELBOs: [Double], samples: [Float], dataPoints: [Float]) {
+                losses: [Double], testELBOSteps: [Double], testELBOs: [Double], samples: [Float], dataPoints: [Float],
+                datasetHash: String = "", runIdentity: String? = nil) {
+        self.datasetHash = datasetHash
+        self.runIdentity = runIdentity
         self.path = path
         self.model = model
         self.modelDescription = modelDescription
@@ -71,6 +74,13 @@ public struct RunSummary: Sendable {
         self.samples = samples
         self.dataPoints = dataPoints
     }
+
+    /// SHA-256 of the dataset file's bytes (64 hex digits): the dataset's identity, whatever its
+    /// name. Empty when unknown (runs made in memory).
+    public var datasetHash: String
+    /// Identifies the checkpoint file itself (device and inode for a file read from disk), so
+    /// that one run given twice under two spellings is recognised; nil when unknown.
+    public var runIdentity: String?
 
     /// D.
     public var dimension: Int { exampleShape.reduce(1, *) }

@@ -1,15 +1,18 @@
 import Core
 
-/// The data a run was evaluated on, as far as comparing runs is concerned: the dataset, the
-/// likelihood kind and its levels, and the shape of one example.
+/// The data a run was evaluated on, as far as comparing runs is concerned: the dataset (its
+/// name, and its identity: the SHA-256 of its bytes, so that two datasets that share a name
+/// never share a table), the likelihood kind and its levels, and the shape of one example.
 public struct DataKey: Equatable, Hashable, Sendable {
     public let datasetName: String
+    public let datasetHash: String
     public let likelihood: Likelihood.Family
     public let levels: Int?
     public let exampleShape: [Int]
 
     public init(_ run: RunSummary) {
         datasetName = run.datasetName
+        datasetHash = run.datasetHash
         likelihood = run.likelihood
         levels = run.levels
         exampleShape = run.exampleShape
@@ -22,9 +25,9 @@ public struct DataKey: Equatable, Hashable, Sendable {
     }
 }
 
-/// Throws ``ReportError/mixedData(_:)`` unless every run is on the same dataset (name and example
-/// shape) under the same likelihood (kind and levels), and ``ReportError/inconsistentRun(_:)``
-/// when a run's evaluation does not fit its metadata.
+/// Throws ``ReportError/mixedData(_:)`` unless every run is on the same dataset (name, contents
+/// and example shape) under the same likelihood (kind and levels), and
+/// ``ReportError/inconsistentRun(_:)`` when a run's evaluation does not fit its metadata.
 public func validateComparable(_ runs: [RunSummary]) throws {
     guard let first = runs.first else { throw ReportError.noRuns }
     for run in runs { try validateRun(run) }
@@ -41,6 +44,26 @@ public func validateComparable(_ runs: [RunSummary]) throws {
         if key.likelihood != reference.likelihood || key.levels != reference.levels {
             throw ReportError.mixedData("cannot put runs under different likelihoods in one table: on dataset '\(key.datasetName)', \(first.path) uses the \(reference.likelihoodDescription) likelihood but \(run.path) uses \(key.likelihoodDescription) (\(rule))")
         }
+        if key.datasetHash != reference.datasetHash {
+            throw ReportError.mixedData("cannot put runs on different data in one table: \(first.path) and \(run.path) were trained on datasets both called '\(key.datasetName)' but with different contents (SHA-256 \(shortHash(reference.datasetHash)) vs \(shortHash(key.datasetHash))), so their test sets differ (\(rule))")
+        }
+    }
+}
+
+private func shortHash(_ hash: String) -> String { hash.isEmpty ? "unknown" : String(hash.prefix(12)) + "…" }
+
+/// Throws ``ReportError/repeatedRun(_:)`` when one checkpoint file appears twice among `runs`
+/// (the same ``RunSummary/runIdentity``, or the same path): a table row per run, never two
+/// rows for one run.
+public func refuseRepeatedRuns(_ runs: [RunSummary]) throws {
+    var seen: [String: String] = [:]
+    for run in runs {
+        let identity = run.runIdentity ?? "path:" + run.path
+        if let earlier = seen[identity] {
+            let spelling = earlier == run.path ? "\(run.path) is given twice" : "\(earlier) and \(run.path) are the same checkpoint file"
+            throw ReportError.repeatedRun("\(spelling); give each run once")
+        }
+        seen[identity] = run.path
     }
 }
 

@@ -6,10 +6,14 @@ extension Checkpoint {
     /// required root attributes exist with the right types; `model` matches; the parameter keys
     /// are exactly the expected ones (reporting the first missing and the first unexpected key)
     /// with the expected shapes; every tensor is float32 and finite; the optimizer moments
-    /// mirror the parameters; `/generator` holds four words; history columns have equal lengths.
+    /// mirror the parameters; `/generator` holds four words; history columns have equal lengths
+    /// and finite values; the training attributes a command reads are in range (see
+    /// ``checkTrainingAttributes(_:file:)``); `dataset_absolute`, when present, is a string.
+    /// Anything but a regular file is refused before it is opened.
     ///
     /// Parameters come back in the expectation's order, else in the order they were written.
     public static func read(from path: String, expecting expectation: CheckpointExpectation = CheckpointExpectation()) throws -> Checkpoint {
+        try requireRegularFile(path)
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         func root(_ name: String) -> String { attributeObjectName(name, of: "/") }
@@ -86,24 +90,82 @@ extension Checkpoint {
                 if let first = history.first, first.values.count != array.values.count {
                     throw file.error("/history/\(name)", "has \(array.values.count) rows, /history/\(first.name) has \(first.values.count)")
                 }
+                if let bad = array.values.firstIndex(where: { !$0.isFinite }) {
+                    throw file.error("/history/\(name)", "contains \(array.values[bad]) at row \(bad); expected finite values")
+                }
                 history.append(HistoryColumn(name: name, values: array.values))
             }
         }
 
         var attributes: [String: AttributeValue] = [:]
-        let known: Set<String> = ["format", "format_version", "model", "config", "dataset", "dataset_hash", "seed", "step"]
+        let known: Set<String> = ["format", "format_version", "model", "config", "dataset", "dataset_absolute", "dataset_hash", "seed", "step"]
         for name in try file.attributeNames() where !known.contains(name) {
             if let value = try? file.attribute(name) { attributes[name] = value }
+        }
+        try checkTrainingAttributes(attributes, file: file)
+        var datasetAbsolutePath: String?
+        if let value = try file.attribute("dataset_absolute") {
+            guard let text = value.stringValue, text.hasPrefix("/") else {
+                throw file.error(root("dataset_absolute"), "is '\(value)'; expected an absolute path")
+            }
+            datasetAbsolutePath = text
         }
         return Checkpoint(
             model: model, config: try requiredString("config"), datasetPath: try requiredString("dataset"),
             datasetHash: try requiredString("dataset_hash"), seed: seed, step: step,
             parameters: parameters, optimizer: optimizer, generatorState: generatorState,
-            history: history, evaluation: try readEvaluation(file), attributes: attributes)
+            history: history, evaluation: try readEvaluation(file), attributes: attributes,
+            datasetAbsolutePath: datasetAbsolutePath)
+    }
+
+    /// The longest training time a checkpoint may claim: 10⁹ s, about 32 years. More is damage
+    /// (and would overflow an integer count of seconds when printed).
+    public static let maximumTrainingSeconds = 1e9
+
+    /// Range checks of the root attributes `train`, `eval` and `report` read as numbers, each
+    /// failure one line naming the file and the attribute: `training_seconds` finite, in
+    /// 0 … ``maximumTrainingSeconds``; `pending_loss_sum` finite; `total_steps` ≥ 1;
+    /// `pending_loss_count`, `encoder_parameters`, `decoder_parameters`, `latent_layers` ≥ 0
+    /// (integers); `test_elbo` and `test_elbo_steps` finite and of equal length. Absent
+    /// attributes pass (older checkpoints).
+    static func checkTrainingAttributes(_ attributes: [String: AttributeValue], file: HDF5File) throws {
+        func root(_ name: String) -> String { attributeObjectName(name, of: "/") }
+        if let value = attributes["training_seconds"] {
+            guard let seconds = value.doubleValue, seconds.isFinite, seconds >= 0, seconds <= maximumTrainingSeconds else {
+                throw file.error(root("training_seconds"), "is '\(value)'; expected a number of seconds from 0 to \(Int(maximumTrainingSeconds))")
+            }
+        }
+        if let value = attributes["pending_loss_sum"] {
+            guard let sum = value.doubleValue, sum.isFinite else {
+                throw file.error(root("pending_loss_sum"), "is '\(value)'; expected a finite number")
+            }
+        }
+        for (name, minimum) in [("total_steps", 1), ("pending_loss_count", 0), ("encoder_parameters", 0),
+                                ("decoder_parameters", 0), ("latent_layers", 0)] {
+            guard let value = attributes[name] else { continue }
+            guard let number = value.integerValue, number >= minimum else {
+                throw file.error(root(name), "is '\(value)'; expected an integer ≥ \(minimum)")
+            }
+        }
+        var lengths: [String: Int] = [:]
+        for name in ["test_elbo_steps", "test_elbo"] {
+            guard let value = attributes[name] else { continue }
+            guard let values = value.doubleArray else {
+                throw file.error(root(name), "is '\(value)'; expected numbers")
+            }
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw file.error(root(name), "holds \(values[bad]) at index \(bad); expected finite numbers")
+            }
+            lengths[name] = values.count
+        }
+        if let steps = lengths["test_elbo_steps"], let values = lengths["test_elbo"], steps != values {
+            throw file.error(root("test_elbo"), "has \(values) values for \(steps) test_elbo_steps")
+        }
     }
 
     /// The `/evaluation` group of the checkpoint at `path`, or `nil` if it has none.
     public static func readEvaluation(from path: String) throws -> EvaluationRecord? {
+        try requireRegularFile(path)
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         return try readEvaluation(file)

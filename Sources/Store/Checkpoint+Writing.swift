@@ -43,6 +43,7 @@ extension Checkpoint {
             rootAttributes["model"] = .string(model)
             rootAttributes["config"] = .string(config)
             rootAttributes["dataset"] = .string(datasetPath)
+            if let datasetAbsolutePath { rootAttributes["dataset_absolute"] = .string(datasetAbsolutePath) }
             rootAttributes["dataset_hash"] = .string(datasetHash)
             rootAttributes["seed"] = .unsignedInteger(seed)
             rootAttributes["step"] = .integer(Int64(step))

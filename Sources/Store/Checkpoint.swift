@@ -94,8 +94,10 @@ public struct EvaluationRecord: Sendable, Equatable {
 /// | `/evaluation/<name>` | float64 | evaluation results, attributes on `/evaluation` |
 ///
 /// Root attributes: `format = "compare-checkpoint"`, `format_version = 1` (int64), `model`,
-/// `config` (JSON string), `dataset` (path), `dataset_hash` (SHA-256 of the dataset file's
-/// bytes, 64 hex digits), `seed` (uint64), `step` (int64), plus ``attributes``.
+/// `config` (JSON string), `dataset` (path as given to `train`), `dataset_absolute` (the same
+/// path made absolute when the checkpoint was written; absent in older files), `dataset_hash`
+/// (SHA-256 of the dataset file's bytes, 64 hex digits), `seed` (uint64), `step` (int64), plus
+/// ``attributes``.
 public struct Checkpoint: Sendable, Equatable {
     /// The value of the root attribute `format`.
     public static let format = "compare-checkpoint"
@@ -106,8 +108,11 @@ public struct Checkpoint: Sendable, Equatable {
     public var model: String
     /// Every hyperparameter as a JSON object, enough to rebuild the network.
     public var config: String
-    /// Path of the dataset file trained on.
+    /// Path of the dataset file trained on, as given (relative to the folder training ran in).
     public var datasetPath: String
+    /// The same path made absolute when the run was written (root attribute `dataset_absolute`);
+    /// `nil` for checkpoints written before it existed.
+    public var datasetAbsolutePath: String?
     /// SHA-256 of the dataset file's bytes (``SHA256/hexDigest(ofFileAt:)``).
     public var datasetHash: String
     /// The run's seed.
@@ -132,11 +137,13 @@ public struct Checkpoint: Sendable, Equatable {
         model: String, config: String, datasetPath: String, datasetHash: String, seed: UInt64,
         step: Int, parameters: [NamedTensor], optimizer: OptimizerState? = nil,
         generatorState: [UInt64]? = nil, history: [HistoryColumn] = [],
-        evaluation: EvaluationRecord? = nil, attributes: [String: AttributeValue] = [:]
+        evaluation: EvaluationRecord? = nil, attributes: [String: AttributeValue] = [:],
+        datasetAbsolutePath: String? = nil
     ) {
         self.model = model
         self.config = config
         self.datasetPath = datasetPath
+        self.datasetAbsolutePath = datasetAbsolutePath
         self.datasetHash = datasetHash
         self.seed = seed
         self.step = step

@@ -2,6 +2,10 @@ import Core
 import Foundation
 
 extension DatasetFile {
+    /// The most levels a discrete dataset may declare (16-bit data); more is damage, and would
+    /// make every per-level loop (the discretized KL) unbounded.
+    public static let maximumLevels = 65_536
+
     /// Reads and validates a dataset file, converting the splits to the model's scale
     /// (see ``LoadedDataset``).
     ///
@@ -9,9 +13,13 @@ extension DatasetFile {
     /// missing file, not HDF5, damaged file; missing `/train` or `/test`; rank ≠ 2; element
     /// type other than float32 or uint8, or different between the splits; different D in the
     /// splits; an empty split; NaN or ±∞; a missing or unknown `likelihood`; `discrete` without
-    /// `levels` ≥ 2 or with a value ≥ levels; `binary` values other than 0 and 1; a `shape`
-    /// attribute whose product is not D; labels or log-densities whose length is not N.
+    /// `levels` ≥ 2 (or above ``maximumLevels``) or with a value ≥ levels (uint8) or outside
+    /// [−1, 1] by more than half a level (float32: the model's scale); `binary` values other
+    /// than 0 and 1; a `shape` attribute whose product is not D (or overflows); labels or
+    /// log-densities whose length is not N; a log-density or density parameter that is NaN or
+    /// ±∞; anything but a regular file (a FIFO, a directory, a device), refused before opening.
     public static func read(_ path: String) throws -> LoadedDataset {
+        try requireRegularFile(path)
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         let metadata = try readMetadata(file)
@@ -32,12 +40,17 @@ extension DatasetFile {
         let trainLogDensity = try perExample(Double.self, "/train_log_density", rows: metadata.trainCount)
         let testLogDensity = try perExample(Double.self, "/test_log_density", rows: metadata.testCount)
         for (object, values) in [("/train_log_density", trainLogDensity), ("/test_log_density", testLogDensity)] {
-            if let values, let bad = values.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
-                throw file.error(object, "contains \(values[bad]) at row \(bad)")
+            // log q(x0) of data drawn from q is finite: −∞ (a point q cannot produce) or NaN would
+            // make H = −E log q and every KL built on it meaningless.
+            if let values, let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw file.error(object, "contains \(values[bad]) at row \(bad); a stored log-density must be finite")
             }
         }
         let densityParameters = try metadata.densityParameterNames.map { name -> NamedArray in
             let array = try file.read(Double.self, from: "/density/\(name)", converting: true)
+            if let bad = array.values.firstIndex(where: { !$0.isFinite }) {
+                throw file.error("/density/\(name)", "contains \(array.values[bad]) at flat index \(bad); expected finite values")
+            }
             return NamedArray(name: name, shape: array.shape, values: array.values)
         }
         return LoadedDataset(
@@ -50,6 +63,7 @@ extension DatasetFile {
 
     /// Reads and checks a dataset file's structure and attributes without its values.
     public static func readMetadata(_ path: String) throws -> DatasetMetadata {
+        try requireRegularFile(path)
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         return try readMetadata(file)
@@ -109,6 +123,9 @@ extension DatasetFile {
         case .discrete:
             guard let count = levels else { throw file.error(root("levels"), "missing; discrete data needs levels") }
             guard count >= 2 else { throw file.error(root("levels"), "is \(count); expected at least 2") }
+            guard count <= maximumLevels else {
+                throw file.error(root("levels"), "is \(count); expected at most \(maximumLevels)")
+            }
             if train.elementType == .uint8, count > 256 {
                 throw file.error(root("levels"), "is \(count); uint8 data has at most 256 levels")
             }
@@ -122,11 +139,20 @@ extension DatasetFile {
         }
         var exampleShape = [dimension]
         if let value = attributes["shape"] {
-            guard let shape = value.integerArray, !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
-                throw file.error(root("shape"), "is '\(value)'; expected positive integers")
+            guard let shape = value.integerArray, !shape.isEmpty, shape.count <= 32, shape.allSatisfy({ $0 > 0 }) else {
+                throw file.error(root("shape"), "is '\(value)'; expected 1 to 32 positive integers")
             }
-            guard shape.reduce(1, *) == dimension else {
-                throw file.error(root("shape"), "is \(shape) (\(shape.reduce(1, *)) values) but /train has D = \(dimension)")
+            // The product of stored extents can overflow Int: check it, never trap.
+            var product = 1
+            for extent in shape {
+                let (next, overflow) = product.multipliedReportingOverflow(by: extent)
+                guard !overflow else {
+                    throw file.error(root("shape"), "is \(shape), whose product overflows, but /train has D = \(dimension)")
+                }
+                product = next
+            }
+            guard product == dimension else {
+                throw file.error(root("shape"), "is \(shape) (\(product) values) but /train has D = \(dimension)")
             }
             exampleShape = shape
         }
@@ -181,7 +207,29 @@ extension DatasetFile {
             if metadata.likelihood == .binary, let bad = ArrayScan.firstNonBinary(values) {
                 throw file.error(object, "value \(values[bad]) at row \(bad / dimension) is not 0 or 1 (likelihood binary)")
             }
+            if metadata.likelihood == .discrete, let levels = metadata.levels {
+                // float32 discrete data are stored on the model's scale, levels −1 + 2k/(levels − 1):
+                // a value beyond [−1, 1] by more than half a level belongs to no level.
+                let bound = Float(1 + 1 / Double(levels - 1))
+                if let bad = firstOutside(values, magnitude: bound) {
+                    throw file.error(object, "value \(values[bad]) at row \(bad / dimension), column \(bad % dimension) is outside [-1, 1], the scale of discrete float32 data with levels = \(levels) (store levels 0…\(levels - 1) as uint8)")
+                }
+            }
             return values
+        }
+    }
+
+    /// The index of the first value whose magnitude exceeds `magnitude` (or NaN), if any; a
+    /// plain loop, fast in debug builds too (see ``ArrayScan``).
+    private static func firstOutside(_ values: [Float], magnitude: Float) -> Int? {
+        values.withUnsafeBufferPointer { buffer in
+            var index = 0
+            let count = buffer.count
+            while index < count {
+                if !(abs(buffer[index]) <= magnitude) { return index }
+                index += 1
+            }
+            return nil
         }
     }
 }

@@ -35,7 +35,8 @@ extension TrainingRun {
                 "decoder_parameters": .integer(Int64(model.decoderParameterCount)),
                 "latent_layers": .integer(Int64(model.latentLayerCount)),
                 "likelihood": .string(model.likelihood.name),
-            ])
+            ],
+            datasetAbsolutePath: URL(fileURLWithPath: datasetPath).standardizedFileURL.path)
     }
 
     /// Restores a run from `checkpoint`: the same configuration and options (except the total

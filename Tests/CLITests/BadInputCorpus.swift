@@ -196,8 +196,13 @@ enum BadInputCorpus {
                      setup: { folder in try runCompareSucceeding(["datasets", "make", "gmm2d", "--train", "64", "--test", "16", "--seed", "5", "--out", "data.h5"], in: folder) },
                      arguments: train(["--resume", "--steps", "4"], out: "vae.h5"), expected: ["--resume vae.h5", "data.h5", "changed"]),
         BadInputCase(name: "eval when the dataset is gone", category: "checkpoint",
-                     setup: { try FileManager.default.removeItem(atPath: $0.path("data.h5")) },
-                     arguments: ["eval", "vae.h5"], expected: ["data.h5"]),
+                     setup: { folder in
+                         // The fixtures were trained in another folder: forget that absolute path too.
+                         let result = try runCompare(["compare-fixtures", "edit-attribute", "vae.h5", "--out", "vae.h5", "--name", "dataset_absolute", "--delete"], cwd: folder.url)
+                         guard result.status == 0 else { throw ByteSurgery.Failure(description: result.stderr) }
+                         try FileManager.default.removeItem(atPath: folder.path("data.h5"))
+                     },
+                     arguments: ["eval", "vae.h5"], expected: ["vae.h5", "data.h5", "not found"]),
         BadInputCase(name: "eval of a missing checkpoint", category: "checkpoint",
                      arguments: ["eval", "absent.h5"], expected: ["absent.h5", "no such file"]),
         BadInputCase(name: "resume when --out does not exist", category: "checkpoint",
