@@ -157,7 +157,7 @@ public final class LessonSession {
         let request = plan.evaluationRequest(run)
         let counts = run.sampleCounts
         if let record = try? Checkpoint.readEvaluation(from: path),
-           record.array(named: "sample_counts")?.values.map({ Int($0) }) == counts,
+           record.array(named: "sample_counts")?.values == counts.map(Double.init),  // no Int(·) of a stored value: it may be NaN
            let examples = record.attributes["examples"]?.integerValue,
            let testCount = try? DatasetFile.read(plan.datasetPath(run.dataset)).testCount,
            examples == min(plan.examples(run), testCount),
