@@ -10,7 +10,7 @@ struct CompareFixtures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare-fixtures",
         abstract: "Write and read test fixtures for compare's tests.",
-        subcommands: [ExampleCheckpointCommand.self, InvalidDatasetCommand.self, ReadCheckpointCommand.self])
+        subcommands: [ExampleCheckpointCommand.self, InvalidDatasetCommand.self, ReadCheckpointCommand.self, EditCheckpointCommand.self])
 }
 
 /// A fixture command's failure, printed as one line.
