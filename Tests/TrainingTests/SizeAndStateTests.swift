@@ -142,7 +142,7 @@ final class SizeAndStateTests: XCTestCase {
             return .ddpm(c)
         }
         let chains: [[ModelConfiguration]] = [
-            [vae(2, 2, [8]), vae(3, 2, [8]), vae(3, 5, [8]), vae(3, 5, [16]), vae(3, 5, [16, 4]), vae(3, 100_000_000, [1 << 40])],
+            [vae(2, 2, [8]), vae(3, 2, [8]), vae(3, 5, [8]), vae(3, 5, [16]), vae(3, 5, [16, 16]), vae(3, 100_000_000, [1 << 40])],
             [hvae([2], [8], .topDown), hvae([2, 2], [8], .topDown), hvae([2, 9], [8], .topDown), hvae([2, 9], [8, 8], .topDown)],
             [hvae([2], [8], .bottomUp), hvae([2, 2], [8], .bottomUp), hvae([1_000_000], [8], .bottomUp)],
             [ddpm(10, 2, [8]), ddpm(11, 2, [8]), ddpm(2000, 2, [8]), ddpm(2000, 64, [8]), ddpm(2000, 64, [8, 8]), ddpm(100_000_000, 100_000_000, [8])],
@@ -156,7 +156,7 @@ final class SizeAndStateTests: XCTestCase {
                 XCTAssertLessThan(a.samplingBytes(count: 7), b.samplingBytes(count: 7))
                 XCTAssertTrue(b.trainingBytes(batchSize: 16, evaluationExamples: 16).isFinite)
             }
-            for c in chain {
+            for c in chain where c.modelBytes < 1e15 {  // beyond, one row is below the rounding of the total
                 XCTAssertLessThan(c.trainingBytes(batchSize: 16, evaluationExamples: 16), c.trainingBytes(batchSize: 17, evaluationExamples: 16))
                 XCTAssertLessThan(c.trainingBytes(batchSize: 16, evaluationExamples: 16), c.trainingBytes(batchSize: 16, evaluationExamples: 17))
                 let e = { (n: Int, b: Int, k: [Int], r: Int) in c.evaluationBytes(examples: n, batchSize: b, sampleCounts: k, elboDraws: r) }
