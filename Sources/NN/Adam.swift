@@ -139,7 +139,13 @@ public final class Adam {
     }
 
     /// Restores the moments and step count saved from an identical optimizer.
+    ///
+    /// Nothing is assigned unless every value could have come from ``update()``: the step is
+    /// ≥ 0, first moments are finite, second moments finite and ≥ 0 (a running mean of squares;
+    /// a negative one makes √v NaN and the next update turns every parameter NaN).
+    /// - Throws: ``ModelError/invalidState(_:)`` naming the first parameter key that does not fit.
     public func restore(step: Int, firstMoments: [String: [Float]], secondMoments: [String: [Float]]) throws {
+        guard step >= 0 else { throw ModelError.invalidState("optimizer step is \(step); expected 0 or more") }
         for (key, p) in parameters {
             guard let m = firstMoments[key], let v = secondMoments[key] else {
                 throw ModelError.invalidState("optimizer state has no moments for '\(key)'")
@@ -147,11 +153,43 @@ public final class Adam {
             guard m.count == p.count, v.count == p.count else {
                 throw ModelError.invalidState("optimizer moments for '\(key)' have \(m.count) values, the parameter \(p.count)")
             }
+            if let bad = m.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError.invalidState("the first moment of '\(key)' holds \(m[bad]) at flat index \(bad); expected finite values")
+            }
+            if let bad = v.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+                throw ModelError.invalidState("the second moment of '\(key)' holds \(v[bad]) at flat index \(bad); expected finite values ≥ 0")
+            }
         }
         self.step = step
         for ((key, _), state) in zip(parameters, moments) {
             state.first = firstMoments[key]!
             state.second = secondMoments[key]!
+        }
+    }
+}
+
+extension Adam {
+    /// The first parameter, first moment or second moment that holds a NaN or an infinity —
+    /// e.g. `parameter 'decoder.layers.0.weight'` — or nil when the whole state is finite.
+    /// Called after every update and before every checkpoint, so that only finite state is ever
+    /// written. One branch-free pass over the exponent bits of each array (it vectorizes), about
+    /// as cheap as one more read of the state.
+    public func firstNonFiniteState() -> String? {
+        for (index, (key, tensor)) in parameters.enumerated() {
+            if !Self.allFinite(tensor.storage) { return "parameter '\(key)'" }
+            if !Self.allFinite(moments[index].first) { return "first moment of '\(key)'" }
+            if !Self.allFinite(moments[index].second) { return "second moment of '\(key)'" }
+        }
+        return nil
+    }
+
+    /// Whether no value is NaN or infinite: the largest exponent field over the array is below
+    /// the all-ones field that marks them.
+    public static func allFinite(_ values: [Float]) -> Bool {
+        values.withUnsafeBufferPointer { buffer in
+            var largest: UInt32 = 0
+            for value in buffer { largest = Swift.max(largest, value.bitPattern & 0x7F80_0000) }
+            return largest != 0x7F80_0000
         }
     }
 }

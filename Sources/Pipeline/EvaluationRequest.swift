@@ -58,6 +58,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         guard batchSize >= 1 else { throw PipelineError("--batch-size must be at least 1, got \(batchSize)") }
         guard threads >= 1 else { throw PipelineError("--threads must be at least 1, got \(threads)") }
         guard elboDraws >= 1 else { throw PipelineError("--elbo-draws must be at least 1, got \(elboDraws)") }
+        try checkMemoryOfOptions()
     }
 
     /// Evaluates the checkpoint, stores the result under `/evaluation` and returns the lines to print.
@@ -66,6 +67,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         try validate()
         LinearAlgebra.setThreadCount(threads)
         let run = try LoadedRun(path: checkpoint)
+        try checkMemory(configuration: run.configuration, examples: Swift.min(examples ?? run.dataset.testCount, run.dataset.testCount))
         let testCount = run.dataset.testCount
         let n = Swift.min(examples ?? testCount, testCount)
         let data = Tensor(shape: [testCount, run.dataset.dimension], storage: run.dataset.test).rows(0..<n)

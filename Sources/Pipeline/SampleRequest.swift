@@ -38,6 +38,7 @@ public struct SampleRequest: Equatable, Sendable {
         guard Format(rawValue: (out as NSString).pathExtension.lowercased()) != nil else {
             throw PipelineError("--out \(out): expected a .h5, .svg or .png file")
         }
+        try checkMemoryOfOptions()
     }
 
     /// Draws the samples and writes ``out``; returns the line to print.
@@ -47,6 +48,7 @@ public struct SampleRequest: Equatable, Sendable {
         let format = Format(rawValue: (out as NSString).pathExtension.lowercased())!
         try prepareOutputFolder(for: out)
         let run = try LoadedRun(path: checkpoint, verifyDataset: false)
+        try checkMemory(configuration: run.configuration)
         let shape = run.dataset.metadata.exampleShape
         if format == .svg && shape != [2] {
             throw PipelineError("--out \(out): a scatter plot needs 2-D data; \(checkpoint) models data of shape \(shape)")

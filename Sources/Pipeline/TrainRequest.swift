@@ -64,6 +64,7 @@ public struct TrainRequest: Equatable, Sendable {
         }
         if resume && overwrite { throw PipelineError("--resume and --overwrite contradict each other; give one of them") }
         try settings.validate(for: model)
+        try checkMemory(dimension: 1, likelihood: .binary, fallback: "--model \(model.rawValue)")
     }
 
     /// The checkpoint path for a dataset named `datasetName`.
@@ -82,6 +83,7 @@ public struct TrainRequest: Equatable, Sendable {
             throw PipelineError("--likelihood \(requiredLikelihood.rawValue) does not fit \(dataset), whose data are \(likelihood.name)")
         }
         var configuration = try settings.configuration(model: model, dimension: data.dimension, likelihood: likelihood)
+        try checkMemory(dimension: data.dimension, likelihood: likelihood, fallback: "--dataset \(dataset) (D = \(data.dimension))")
         let outPath = outputPath(datasetName: data.metadata.name)
         LinearAlgebra.setThreadCount(threads)
         try prepareOutputFolder(for: outPath)

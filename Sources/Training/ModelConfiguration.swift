@@ -22,12 +22,31 @@ public enum ModelConfiguration: Equatable, Sendable {
         }
     }
 
+    /// The largest size of any kind (a width, a latent size, D, T, E) a configuration may hold:
+    /// 2⁴⁰, far beyond any machine's memory, so that sizes read from an edited checkpoint can be
+    /// doubled and summed in `Int` (``networks``) without overflow; the memory limit refuses them
+    /// long before.
+    public static let maximumSize = 1 << 40
+
     /// Checks every option; throws ``ModelError/invalidConfiguration(_:)`` with one line.
     public func validate() throws {
+        let sizes: [(String, [Int])]
         switch self {
-        case .vae(let c): try c.validate()
-        case .hvae(let c): try c.validate()
-        case .ddpm(let c): try c.validate()
+        case .vae(let c):
+            try c.validate()
+            sizes = [("dataDimension", [c.dataDimension]), ("latentDimension", [c.latentDimension]), ("hiddenSizes", c.hiddenSizes)]
+        case .hvae(let c):
+            try c.validate()
+            sizes = [("dataDimension", [c.dataDimension]), ("latentSizes", c.latentSizes), ("hiddenSizes", c.hiddenSizes)]
+        case .ddpm(let c):
+            try c.validate()
+            sizes = [("dataDimension", [c.dataDimension]), ("timestepCount", [c.timestepCount]),
+                     ("embeddingDimension", [c.embeddingDimension]), ("hiddenSizes", c.hiddenSizes)]
+        }
+        for (name, values) in sizes {
+            if let bad = values.first(where: { $0 > Self.maximumSize }) {
+                throw ModelError.invalidConfiguration("\(kind.rawValue.uppercased()): \(name) \(bad) is beyond any machine (at most 2^40)")
+            }
         }
     }
 
@@ -82,7 +101,18 @@ public enum ModelConfiguration: Equatable, Sendable {
 extension ModelConfiguration {
     /// The model with the given parameter values (from a checkpoint): built as for a fresh run,
     /// then every parameter overwritten by ``Module/load(_:strict:)`` (keys and shapes must match exactly).
+    ///
+    /// Nothing is built before the configuration is known to fit: it is validated, its
+    /// ``parameterShapes`` (computed, not allocated) are held against the stored parameters — so
+    /// a `config` edited to huge sizes is refused by the first key that differs — and the
+    /// model's own memory (``modelBytes``: a DDPM's T-sized tables are in no stored shape) is held
+    /// against ``MemoryBudget``.
     public func restoreModel(parameters: [StoredParameter]) throws -> any LatentVariableModel {
+        try validate()
+        try checkStoredShapes(parameters)
+        if let refusal = try MemoryBudget.refusal(modelBytes, subject: "its config (\(summary))", what: "the model's parameters and tables") {
+            throw ModelError.invalidState(refusal)
+        }
         var generator = RandomGenerator(seed: 0)
         let model = try makeModel(using: &generator)
         try model.load(parameters)

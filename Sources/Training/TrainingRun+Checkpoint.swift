@@ -73,9 +73,13 @@ extension TrainingRun {
             throw TrainingError.mismatch(error.description)
         }
         guard let state = checkpoint.optimizer else { throw TrainingError.mismatch("the checkpoint has no optimizer state to resume from") }
-        try optimizer.restore(step: state.step,
-                              firstMoments: Dictionary(uniqueKeysWithValues: state.firstMoment.map { ($0.key, $0.values) }),
-                              secondMoments: Dictionary(uniqueKeysWithValues: state.secondMoment.map { ($0.key, $0.values) }))
+        do {
+            try optimizer.restore(step: state.step,
+                                  firstMoments: Dictionary(uniqueKeysWithValues: state.firstMoment.map { ($0.key, $0.values) }),
+                                  secondMoments: Dictionary(uniqueKeysWithValues: state.secondMoment.map { ($0.key, $0.values) }))
+        } catch let error as ModelError {
+            throw TrainingError.mismatch(error.description)  // e.g. a negative second moment: the caller names the file
+        }
         guard let words = checkpoint.generatorState, let restored = RandomGenerator(stateWords: words) else {
             throw TrainingError.mismatch("the checkpoint has no generator state to resume from")
         }

@@ -79,7 +79,10 @@ public final class TrainingRun {
     }
 
     /// Takes one optimizer step. Throws ``TrainingError/nonFinite(step:what:)`` — before
-    /// touching the parameters — when the loss or the gradient is not finite.
+    /// touching the parameters — when the loss or the gradient is not finite, and after the
+    /// update when it made a parameter or a moment non-finite (a huge `--lr` can): the run is
+    /// then unusable, and since the step is not counted and ``train(checkpoint:progress:shouldStop:)``
+    /// stops, no checkpoint of that state is ever written.
     public func trainStep() throws {
         let next = step + 1
         let batch = trainingData.gather(rows: batchIndices(step: next))
@@ -96,6 +99,9 @@ public final class TrainingRun {
             throw TrainingError.nonFinite(step: next, what: "gradient norm (\(norm))")
         }
         optimizer.update()
+        if let bad = optimizer.firstNonFiniteState() {
+            throw TrainingError.nonFinite(step: next, what: "\(bad) after the update")
+        }
         step = next
         pendingLossSum += value
         pendingLossCount += 1
@@ -126,9 +132,16 @@ public final class TrainingRun {
         testELBOs.append(value)
     }
 
+    /// Throws ``TrainingError/nonFinite(step:what:)`` unless every parameter and Adam moment is
+    /// finite: the last check before a checkpoint is written.
+    public func checkFiniteState() throws {
+        if let bad = optimizer.firstNonFiniteState() { throw TrainingError.nonFinite(step: step, what: bad) }
+    }
+
     /// Trains until `options.steps`, calling `checkpoint` at every checkpoint interval and at
     /// the end, `progress` after every step, and stopping early (after a checkpoint) when
-    /// `shouldStop` says so. Returns whether the run reached its last step.
+    /// `shouldStop` says so. Returns whether the run reached its last step. Every checkpoint is
+    /// preceded by ``checkFiniteState()``.
     @discardableResult
     public func train(checkpoint: (TrainingRun) throws -> Void, progress: (TrainingRun) -> Void = { _ in },
                       shouldStop: () -> Bool = { false }) throws -> Bool {
@@ -140,9 +153,11 @@ public final class TrainingRun {
             trainingSeconds += Date().timeIntervalSince(started)
             progress(self)
             if step == options.steps || (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) {
+                try checkFiniteState()
                 try checkpoint(self)
             }
             if shouldStop() && step < options.steps {
+                try checkFiniteState()
                 try checkpoint(self)
                 return false
             }

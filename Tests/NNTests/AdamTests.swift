@@ -187,4 +187,48 @@ final class AdamTests: XCTestCase {
         XCTAssertThrowsError(try adam.restore(step: 1, firstMoments: ["p": [0, 0]], secondMoments: ["p": [0, 0]]))
         XCTAssertEqual(adam.step, 0)
     }
+
+    /// A resumed state that ``Adam/update()`` could never have produced is refused, naming the
+    /// key, and nothing is assigned: negative, NaN or infinite second moments, non-finite first
+    /// moments, a negative step.
+    func testAdam_restoreRefusesImpossibleMoments() {
+        let p = Tensor(parameterShape: [3], storage: [0, 0, 0])
+        let adam = Adam(parameters: [("p", p)])
+        let good: [Float] = [0.1, 0.2, 0.3]
+        let cases: [(Int, [Float], [Float], String)] = [
+            (1, good, [0.1, -1e-3, 0.3], "second moment of 'p'"),
+            (1, good, [0.1, .nan, 0.3], "second moment of 'p'"),
+            (1, good, [.infinity, 0.2, 0.3], "second moment of 'p'"),
+            (1, [0, .nan, 0], good, "first moment of 'p'"),
+            (1, [0, 0, -.infinity], good, "first moment of 'p'"),
+            (-1, good, good, "step"),
+        ]
+        for (step, m, v, fragment) in cases {
+            XCTAssertThrowsError(try adam.restore(step: step, firstMoments: ["p": m], secondMoments: ["p": v])) { error in
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)")
+            }
+        }
+        XCTAssertEqual(adam.step, 0)
+        XCTAssertEqual(adam.secondMoments["p"], [0, 0, 0])
+        XCTAssertNoThrow(try adam.restore(step: 2, firstMoments: ["p": [-0.5, 0, 0.5]], secondMoments: ["p": [0, -0.0, 1]]))
+    }
+
+    /// ``Adam/firstNonFiniteState()`` names the first non-finite parameter or moment; a huge
+    /// learning rate makes the parameters infinite in one update.
+    func testAdam_firstNonFiniteStateNamesTheFirstBadArray() {
+        let a = Tensor(parameterShape: [2], storage: [0.1, 0.2]), b = Tensor(parameterShape: [40], storage: [Float](repeating: 1, count: 40))
+        let adam = Adam(parameters: [("a", a), ("b", b)], learningRate: 1e-3)
+        XCTAssertNil(adam.firstNonFiniteState())
+        XCTAssertTrue(Adam.allFinite([1, -2, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, 0, -0.0]))
+        XCTAssertFalse(Adam.allFinite([Float](repeating: 1, count: 37) + [.nan]))
+        XCTAssertFalse(Adam.allFinite([-.infinity, 1]))
+        b.assign([Float](repeating: 1, count: 39) + [.nan])
+        XCTAssertEqual(adam.firstNonFiniteState(), "parameter 'b'")
+        b.assign([Float](repeating: 1, count: 40))
+
+        let huge = Adam(parameters: [("a", a)], learningRate: 1e38)
+        a.accumulateGradient([1, -1], shape: [2])
+        huge.update()
+        XCTAssertEqual(huge.firstNonFiniteState(), "parameter 'a'")
+    }
 }
