@@ -80,7 +80,7 @@ while :; do
         if kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null; then
             wait "$pid" 2>/dev/null || true
             killed=$((killed + 1))
-            if [ -f run.h5.tmp ]; then during_write=$((during_write + 1)); fi
+            if ls run.h5.*tmp >/dev/null 2>&1; then during_write=$((during_write + 1)); fi
             if [ -f run.h5 ]; then
                 step=$("$fixtures" read-checkpoint run.h5 2>&1 | sed -n 's/^step: //p') \
                     || true

@@ -15,15 +15,18 @@ public struct DatasetMakeRequest: Equatable, Sendable {
     public var dimension: Int?
     /// The file; `nil` for `Datasets/NAME.h5`.
     public var out: String?
+    /// Replace an existing dataset file (never a checkpoint or a sample file).
+    public var overwrite: Bool
 
     public init(maker: DatasetMaker, trainCount: Int = DatasetMaker.defaultTrainCount, testCount: Int = DatasetMaker.defaultTestCount,
-                seed: UInt64 = DatasetMaker.defaultSeed, dimension: Int? = nil, out: String? = nil) {
+                seed: UInt64 = DatasetMaker.defaultSeed, dimension: Int? = nil, out: String? = nil, overwrite: Bool = false) {
         self.maker = maker
         self.trainCount = trainCount
         self.testCount = testCount
         self.seed = seed
         self.dimension = dimension
         self.out = out
+        self.overwrite = overwrite
     }
 
     public var arguments: [String] {
@@ -33,6 +36,7 @@ public struct DatasetMakeRequest: Equatable, Sendable {
         if seed != DatasetMaker.defaultSeed { words += ["--seed", String(seed)] }
         if let dimension { words += ["--dimension", String(dimension)] }
         if let out { words += ["--out", out] }
+        if overwrite { words.append("--overwrite") }
         return words
     }
 
@@ -41,8 +45,10 @@ public struct DatasetMakeRequest: Equatable, Sendable {
     /// Generates the data and writes the file; returns the line to print.
     @discardableResult
     public func run() throws -> String {
-        let generated = try maker.make(trainCount: trainCount, testCount: testCount, seed: seed, dimension: dimension)
         let path = try datasetOutputPath(out, defaultName: maker.rawValue)
+        let claim = try claimDatasetOutput(path, overwrite: overwrite, inputs: [])
+        defer { claim.release() }
+        let generated = try maker.make(trainCount: trainCount, testCount: testCount, seed: seed, dimension: dimension)
         try DatasetFile.write(DatasetContents(generated), to: path)
         return "wrote \(path): \(generated.name), train \(generated.trainCount) × \(generated.dimension), "
             + "test \(generated.testCount) × \(generated.dimension), "
@@ -95,12 +101,15 @@ public struct DatasetImportRequest: Equatable, Sendable {
     public var source: String?
     /// The file; `nil` for `Datasets/NAME.h5`.
     public var out: String?
+    /// Replace an existing dataset file (never a checkpoint or a sample file).
+    public var overwrite: Bool
 
-    public init(importer: DatasetImporter, binarize: Bool = false, source: String? = nil, out: String? = nil) {
+    public init(importer: DatasetImporter, binarize: Bool = false, source: String? = nil, out: String? = nil, overwrite: Bool = false) {
         self.importer = importer
         self.binarize = binarize
         self.source = source
         self.out = out
+        self.overwrite = overwrite
     }
 
     public var arguments: [String] {
@@ -108,6 +117,7 @@ public struct DatasetImportRequest: Equatable, Sendable {
         if binarize { words.append("--binarize") }
         if let source { words += ["--source", source] }
         if let out { words += ["--out", out] }
+        if overwrite { words.append("--overwrite") }
         return words
     }
 
@@ -121,18 +131,29 @@ public struct DatasetImportRequest: Equatable, Sendable {
     @discardableResult
     public func run() throws -> String {
         try validate()
+        // The default name depends on the contents (binary or not) but not on the files read.
+        let defaultName = importer == .fashionMNIST ? (binarize ? "fashion-mnist-binary" : "fashion-mnist") : importer.rawValue
+        let path = try datasetOutputPath(out, defaultName: defaultName)
+        let claim = try claimDatasetOutput(path, overwrite: overwrite, inputs: [source ?? importer.defaultSource])
+        defer { claim.release() }
         let contents: DatasetContents
         switch importer {
         case .fashionMNIST: contents = try FashionMNISTImporter.load(from: source ?? importer.defaultSource, binarize: binarize)
         case .digits: contents = try DigitsImporter.load(from: source ?? importer.defaultSource)
         }
-        let path = try datasetOutputPath(out, defaultName: contents.name)
         try DatasetFile.write(contents, to: path)
         let dimension = contents.dimension
         return "wrote \(path): \(contents.name), \(contents.likelihood.rawValue)"
             + (contents.levels.map { " (\($0) levels)" } ?? "")
             + ", train \(contents.train.count / dimension) × \(dimension), test \(contents.test.count / dimension) × \(dimension)"
     }
+}
+
+/// The output check of `datasets make` and `import`: an existing dataset is replaced only with
+/// `--overwrite`, a file of another kind never.
+func claimDatasetOutput(_ path: String, overwrite: Bool, inputs: [String]) throws -> OutputClaim {
+    try claimOutput(path, kind: .dataset,
+                    rule: overwrite ? .replace : .refuse("\(path) exists: add --overwrite to replace it"), inputs: inputs)
 }
 
 /// `out`, or `Datasets/NAME.h5` (creating `Datasets/` when it is missing).

@@ -61,11 +61,17 @@ public struct EvaluationRequest: Equatable, Sendable {
         try checkMemoryOfOptions()
     }
 
-    /// Evaluates the checkpoint, stores the result under `/evaluation` and returns the lines to print.
+    /// Evaluates the checkpoint, stores the result under `/evaluation` and returns the lines to
+    /// print; the checkpoint's lock is held from before it is read until it is rewritten.
     @discardableResult
     public func run(quiet: Bool = false) throws -> String {
         try validate()
         LinearAlgebra.setThreadCount(threads)
+        // The evaluation is rewritten into the file it evaluates: lock it before loading, so
+        // that no writer replaces the parameters between the read and the rewrite.
+        let claim: OutputClaim? = FileManager.default.fileExists(atPath: checkpoint)
+            ? try claimOutput(checkpoint, option: nil, kind: .checkpoint, rule: .update("\(checkpoint): no such file")) : nil
+        defer { claim?.release() }
         let run = try LoadedRun(path: checkpoint)
         try checkMemory(configuration: run.configuration, examples: Swift.min(examples ?? run.dataset.testCount, run.dataset.testCount))
         let testCount = run.dataset.testCount

@@ -58,10 +58,14 @@ public final class ProgressReporter {
     }
 }
 
-/// Set by SIGINT; long commands poll it, write a checkpoint and exit cleanly.
+/// The signal that asked a long command to stop (SIGINT, SIGTERM or SIGHUP), 0 while none has;
+/// long commands poll it, write a checkpoint and exit with 128 + the signal.
 nonisolated(unsafe) public var interruptRequested: sig_atomic_t = 0
 
-/// Routes Ctrl-C to ``interruptRequested`` instead of killing the process.
+/// Routes Ctrl-C (SIGINT), SIGTERM and SIGHUP to ``interruptRequested`` instead of killing the
+/// process, so that each one writes a checkpoint before `compare` exits.
 public func catchInterrupts() {
-    signal(SIGINT) { _ in interruptRequested = 1 }
+    for number in [SIGINT, SIGTERM, SIGHUP] {
+        signal(number) { received in interruptRequested = received }
+    }
 }

@@ -38,7 +38,12 @@ public struct ReportRequest: Equatable, Sendable {
     @discardableResult
     public func run() throws -> String {
         try validate()
-        try prepareOutputFolder(for: out)
+        // A report is derived from its runs: it replaces its own previous report without
+        // --overwrite, but nothing else (another Markdown file, a checkpoint named *.md).
+        let claim = try claimOutput(out, kind: .report,
+                                    rule: .replaceOwnKind("--out \(out) exists and is not a report written by compare; choose another file"),
+                                    inputs: runs)
+        defer { claim.release() }
         let summaries = try runs.map { path in try RunSummary(run: LoadedRun(path: path), sampleSeed: sampleSeed) }
         let heading = title ?? "\(summaries[0].datasetName): VAE, hierarchical VAE and DDPM under one likelihood"
         let files = try makeComparisonReport(title: heading, runs: summaries, reportName: out, command: commandLine)

@@ -12,12 +12,15 @@ public struct SampleRequest: Equatable, Sendable {
     /// The output file; its extension picks the format.
     public var out: String
     public var seed: UInt64
+    /// Replace an existing sample file or plot at ``out`` (never a checkpoint or a dataset).
+    public var overwrite: Bool
 
-    public init(checkpoint: String, count: Int = 64, out: String, seed: UInt64 = 0) {
+    public init(checkpoint: String, count: Int = 64, out: String, seed: UInt64 = 0, overwrite: Bool = false) {
         self.checkpoint = checkpoint
         self.count = count
         self.out = out
         self.seed = seed
+        self.overwrite = overwrite
     }
 
     /// The output format, from the extension of ``out``.
@@ -28,6 +31,7 @@ public struct SampleRequest: Equatable, Sendable {
         if count != 64 { words += ["--count", String(count)] }
         words += ["--out", out]
         if seed != 0 { words += ["--seed", String(seed)] }
+        if overwrite { words.append("--overwrite") }
         return words
     }
 
@@ -46,7 +50,10 @@ public struct SampleRequest: Equatable, Sendable {
     public func run() throws -> String {
         try validate()
         let format = Format(rawValue: (out as NSString).pathExtension.lowercased())!
-        try prepareOutputFolder(for: out)
+        let claim = try claimOutput(out, kind: format == .h5 ? .samples : .plot,
+                                    rule: overwrite ? .replace : .refuse("--out \(out) exists: add --overwrite to replace it"),
+                                    inputs: [checkpoint])
+        defer { claim.release() }
         let run = try LoadedRun(path: checkpoint, verifyDataset: false)
         try checkMemory(configuration: run.configuration)
         let shape = run.dataset.metadata.exampleShape
@@ -62,6 +69,7 @@ public struct SampleRequest: Equatable, Sendable {
         case .h5:
             try HDF5File.writeAtomically(to: out) { file in
                 try file.write(samples, shape: [count, run.dataset.dimension], to: "/samples")
+                try file.setAttribute("format", to: .string(sampleFileFormat))
                 try file.setAttribute("model", to: .string(run.checkpoint.model))
                 try file.setAttribute("checkpoint", to: .string(checkpoint))
                 try file.setAttribute("seed", to: .unsignedInteger(seed))

@@ -5,6 +5,10 @@ import Store
 import Tensor
 import Training
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One `compare train`: a model trained (or resumed) on one dataset file, checkpointed to `out`.
 ///
 /// `demo` and `lesson` build these directly; ``arguments`` prints the request back as the
@@ -70,8 +74,9 @@ public struct TrainRequest: Equatable, Sendable {
     /// The checkpoint path for a dataset named `datasetName`.
     public func outputPath(datasetName: String) -> String { out ?? "Runs/\(model.rawValue)-\(datasetName).h5" }
 
-    /// Trains (or resumes) the run and writes its checkpoints. Ctrl-C writes a checkpoint and
-    /// exits with status 130 through ``TrainingInterrupted``.
+    /// Trains (or resumes) the run and writes its checkpoints, holding the lock of its
+    /// checkpoint file throughout. Ctrl-C, SIGTERM and SIGHUP write a checkpoint and end the run
+    /// through ``TrainingInterrupted`` (the command exits with 128 + the signal).
     @discardableResult
     public func run(quiet: Bool = false) throws -> TrainingRun {
         try validate()
@@ -86,13 +91,16 @@ public struct TrainRequest: Equatable, Sendable {
         try checkMemory(dimension: data.dimension, likelihood: likelihood, fallback: "--dataset \(dataset) (D = \(data.dimension))")
         let outPath = outputPath(datasetName: data.metadata.name)
         LinearAlgebra.setThreadCount(threads)
-        try prepareOutputFolder(for: outPath)
-        removeStaleTemporary(for: outPath)
+        // One check of --out before any work; the lock is held until the run ends.
+        let claim = try claimOutput(
+            outPath, option: "--out", kind: .checkpoint,
+            rule: resume ? .update("--resume: \(outPath) does not exist; start the run without --resume")
+                : overwrite ? .replace : .refuse("\(outPath) exists: add --resume to continue that run, or --overwrite to start over"),
+            inputs: [dataset])
+        defer { claim.release() }
         let hash = try SHA256.hexDigest(ofFileAt: data.path)
-        let exists = FileManager.default.fileExists(atPath: outPath)
         let run: TrainingRun
         if resume {
-            guard exists else { throw PipelineError("--resume: \(outPath) does not exist; start the run without --resume") }
             let checkpoint = try readInIsolation(outPath) {
                 try Checkpoint.read(from: outPath, expecting: CheckpointExpectation(
                     model: configuration.kind.rawValue, requiresOptimizer: true, requiresGenerator: true))
@@ -115,9 +123,6 @@ public struct TrainRequest: Equatable, Sendable {
                 return run
             }
         } else {
-            if exists && !overwrite {
-                throw PipelineError("\(outPath) exists: add --resume to continue that run, or --overwrite to start over")
-            }
             run = try TrainingRun(configuration: configuration, options: training, dataset: data, datasetHash: hash)
             run.command = commandLine
         }
@@ -129,7 +134,7 @@ public struct TrainRequest: Equatable, Sendable {
                 if !quiet { progress.update(run.step, note: run.losses.last.map { String(format: "loss %.4f", $0) } ?? "") }
             },
             shouldStop: { interruptRequested != 0 })
-        if !finished { throw TrainingInterrupted(step: run.step, checkpoint: outPath) }
+        if !finished { throw TrainingInterrupted(step: run.step, checkpoint: outPath, signal: interruptRequested == 0 ? SIGINT : interruptRequested) }
         if !quiet {
             let elbo = run.testELBOs.last.map { String(format: "%.4f", $0) } ?? "?"
             print("wrote \(outPath): \(configuration.kind.rawValue), \(run.step) steps, test ELBO \(elbo) nats on "
@@ -139,10 +144,19 @@ public struct TrainRequest: Equatable, Sendable {
     }
 }
 
-/// Training stopped by Ctrl-C after writing a checkpoint; the command line exits with 130.
+/// Training stopped by Ctrl-C, SIGTERM or SIGHUP after writing a checkpoint; the command line
+/// exits with 128 + ``signal`` (130, 143, 129).
 public struct TrainingInterrupted: Error, CustomStringConvertible {
     public let step: Int
     public let checkpoint: String
+    /// The signal that stopped the run.
+    public var signal: Int32 = SIGINT
+
+    public init(step: Int, checkpoint: String, signal: Int32 = SIGINT) {
+        self.step = step
+        self.checkpoint = checkpoint
+        self.signal = signal
+    }
 
     public var description: String {
         "interrupted at step \(step): checkpoint written to \(checkpoint); run the same command with --resume to continue"

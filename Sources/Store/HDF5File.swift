@@ -61,6 +61,47 @@ public final class HDF5File {
         return HDF5File(path: path, identifier: identifier)
     }
 
+    /// Creates a new file in memory only (HDF5's core driver without a backing store): HDF5
+    /// itself never touches the disk, so a full disk or a file-size limit cannot fail inside the
+    /// library (whose flush-on-close error path leaves a half-closed file that crashed at exit).
+    /// ``fileImage()`` gives the bytes; ``HDF5File/writeAtomically(to:_:)`` writes them.
+    static func createInMemory(name: String) throws -> HDF5File {
+        HDF5Library.ensureInitialized()
+        let creationProperties = H5Pcreate(compare_h5p_file_create())
+        defer { if creationProperties >= 0 { _ = H5Pclose(creationProperties) } }
+        if creationProperties >= 0 {
+            _ = H5Pset_obj_track_times(creationProperties, false)
+            _ = H5Pset_link_creation_order(
+                creationProperties, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
+        }
+        let accessProperties = H5Pcreate(compare_h5p_file_access())
+        defer { if accessProperties >= 0 { _ = H5Pclose(accessProperties) } }
+        guard accessProperties >= 0, H5Pset_fapl_core(accessProperties, 1 << 20, false) >= 0 else {
+            throw StoreError(file: name, cause: HDF5Library.describe("cannot set up an in-memory file"))
+        }
+        let identifier = H5Fcreate(
+            name, compare_h5f_acc_trunc(),
+            creationProperties >= 0 ? creationProperties : compare_h5p_default(), accessProperties)
+        guard identifier >= 0 else {
+            throw StoreError(file: name, cause: HDF5Library.describe("cannot create the file"))
+        }
+        return HDF5File(path: name, identifier: identifier)
+    }
+
+    /// The complete bytes of an open file (flushed first), as HDF5 would leave them on disk.
+    func fileImage() throws -> [UInt8] {
+        guard isOpen else { throw StoreError(file: path, cause: "the file is already closed") }
+        guard H5Fflush(identifier, H5F_SCOPE_GLOBAL) >= 0 else {
+            throw StoreError(file: path, cause: HDF5Library.describe("cannot flush the file"))
+        }
+        let size = H5Fget_file_image(identifier, nil, 0)
+        guard size > 0 else { throw StoreError(file: path, cause: HDF5Library.describe("cannot get the file image")) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(identifier, $0.baseAddress, size) }
+        guard copied == size else { throw StoreError(file: path, cause: HDF5Library.describe("cannot get the file image")) }
+        return bytes
+    }
+
     /// Opens an existing HDF5 file.
     ///
     /// Distinguishes a missing file, a file that is not HDF5 at all, and an HDF5 file that
@@ -100,7 +141,9 @@ public final class HDF5File {
         return file
     }
 
-    /// Flushes and closes the file. Safe to call twice.
+    /// Flushes and closes the file. Safe to call twice: the identifier is given up before
+    /// `H5Fclose` runs, so a close that fails (a full disk during the flush) is never retried,
+    /// neither here nor by `deinit`.
     public func close() throws {
         guard isOpen else { return }
         isOpen = false

@@ -18,7 +18,12 @@ struct DatasetsImportCommand: ParsableCommand {
     @Option(help: "Output file (default Datasets/fashion-mnist.h5, Datasets/fashion-mnist-binary.h5 or Datasets/digits.h5).")
     var out: String?
 
-    var request: DatasetImportRequest { DatasetImportRequest(importer: name, binarize: binarize, source: source, out: out) }
+    @Flag(help: "Replace an existing dataset file at --out (never a checkpoint or a sample file).")
+    var overwrite = false
+
+    var request: DatasetImportRequest {
+        DatasetImportRequest(importer: name, binarize: binarize, source: source, out: out, overwrite: overwrite)
+    }
 
     func validate() throws {
         do { try request.validate() } catch { throw ValidationError(error) }

@@ -26,8 +26,12 @@ struct DatasetsMakeCommand: ParsableCommand {
     @Option(help: "Output file (default Datasets/NAME.h5).")
     var out: String?
 
+    @Flag(help: "Replace an existing dataset file at --out (never a checkpoint or a sample file).")
+    var overwrite = false
+
     var request: DatasetMakeRequest {
-        DatasetMakeRequest(maker: name, trainCount: trainCount, testCount: testCount, seed: seed, dimension: dimension, out: out)
+        DatasetMakeRequest(maker: name, trainCount: trainCount, testCount: testCount, seed: seed, dimension: dimension, out: out,
+                           overwrite: overwrite)
     }
 
     func run() throws {

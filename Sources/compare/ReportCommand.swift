@@ -10,7 +10,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "Evaluated checkpoint files (see `compare eval`).")
     var runs: [String]
 
-    @Option(help: "The Markdown file to write; plots go beside it.")
+    @Option(help: "The Markdown file to write (it may replace a report compare wrote, nothing else); plots go beside it.")
     var out: String
 
     @Option(help: "The report's title.")

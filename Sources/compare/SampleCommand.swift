@@ -20,7 +20,10 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Seed of the draws.")
     var seed: UInt64 = 0
 
-    var request: SampleRequest { SampleRequest(checkpoint: checkpoint, count: count, out: out, seed: seed) }
+    @Flag(help: "Replace an existing sample file or plot at --out (never a checkpoint or a dataset).")
+    var overwrite = false
+
+    var request: SampleRequest { SampleRequest(checkpoint: checkpoint, count: count, out: out, seed: seed, overwrite: overwrite) }
 
     func validate() throws {
         do { try request.validate() } catch { throw ValidationError(error) }

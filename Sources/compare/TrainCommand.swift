@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
         try failOnError {
             do { try request.run() } catch let interrupted as TrainingInterrupted {
                 FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
-                throw ExitCode(130)
+                throw ExitCode(128 + interrupted.signal)  // 130 SIGINT, 143 SIGTERM, 129 SIGHUP
             }
         }
     }

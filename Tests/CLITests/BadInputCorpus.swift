@@ -190,10 +190,10 @@ enum BadInputCorpus {
                      setup: { folder in try runCompareSucceeding(train(["--steps", "3"], out: "three.h5"), in: folder) },
                      arguments: train(["--resume", "--steps", "2"], out: "three.h5"), expected: ["--steps 2", "3 steps"]),
         BadInputCase(name: "eval when the dataset changed (hash mismatch)", category: "checkpoint",
-                     setup: { folder in try runCompareSucceeding(["datasets", "make", "gmm2d", "--train", "64", "--test", "16", "--seed", "5", "--out", "data.h5"], in: folder) },
+                     setup: { folder in try runCompareSucceeding(["datasets", "make", "gmm2d", "--train", "64", "--test", "16", "--seed", "5", "--out", "data.h5", "--overwrite"], in: folder) },
                      arguments: ["eval", "vae.h5"], expected: ["vae.h5", "data.h5", "changed"]),
         BadInputCase(name: "resume when the dataset changed (hash mismatch)", category: "checkpoint",
-                     setup: { folder in try runCompareSucceeding(["datasets", "make", "gmm2d", "--train", "64", "--test", "16", "--seed", "5", "--out", "data.h5"], in: folder) },
+                     setup: { folder in try runCompareSucceeding(["datasets", "make", "gmm2d", "--train", "64", "--test", "16", "--seed", "5", "--out", "data.h5", "--overwrite"], in: folder) },
                      arguments: train(["--resume", "--steps", "4"], out: "vae.h5"), expected: ["--resume vae.h5", "data.h5", "changed"]),
         BadInputCase(name: "eval when the dataset is gone", category: "checkpoint",
                      setup: { folder in
