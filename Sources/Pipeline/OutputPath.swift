@@ -93,7 +93,9 @@ public func claimOutput(_ path: String, option: String? = "--out", kind: OutputK
     let existing = ExistingFileKind.identify(resolved)
     do {
         if existing != .missing {
-            if existing == .notAFile { throw PipelineError("\(named): not a regular file; give a file name") }
+            if existing == .notAFile {
+                throw PipelineError("\(named): \(nonRegularFileDescription(resolved) ?? "is not a regular file"), not a regular file; give a file name")
+            }
             let foreign = existing != kind.existingKind && existing != .unknown
             switch rule {
             case .refuse(let message):

@@ -4,6 +4,33 @@ import Foundation
 import Glibc
 #endif
 
+/// What a file that is not a regular one is, in words ("is a FIFO (named pipe)"), or `nil` for a
+/// regular file or one that cannot be examined.
+public func nonRegularFileDescription(_ path: String) -> String? {
+    #if canImport(Glibc)
+    var information = stat()
+    guard stat(path, &information) == 0 else { return nil }
+    return nonRegularFileDescription(mode: information.st_mode)
+    #else
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? "is a directory" : nil
+    #endif
+}
+
+#if canImport(Glibc)
+private func nonRegularFileDescription(mode: mode_t) -> String? {
+    switch mode & S_IFMT {
+    case S_IFREG: return nil
+    case S_IFDIR: return "is a directory"
+    case S_IFIFO: return "is a FIFO (named pipe)"
+    case S_IFCHR: return "is a character device"
+    case S_IFBLK: return "is a block device"
+    case S_IFSOCK: return "is a socket"
+    default: return "is not a regular file"
+    }
+}
+#endif
+
 /// Refuses, with one ``StoreError`` naming `path`, anything but an existing regular file (or a
 /// symbolic link to one), before the file is opened: opening a FIFO blocks until a writer
 /// appears (forever, for `compare datasets info FIFO`), and a directory or a device is never
@@ -17,17 +44,7 @@ public func requireRegularFile(_ path: String) throws {
         if code == EACCES { throw StoreError(file: path, cause: "permission denied") }
         throw StoreError(file: path, cause: "cannot read it (\(String(cString: strerror(code))))")
     }
-    let kind = information.st_mode & S_IFMT
-    guard kind != S_IFREG else { return }
-    let description: String
-    switch kind {
-    case S_IFDIR: description = "is a directory"
-    case S_IFIFO: description = "is a FIFO (named pipe)"
-    case S_IFCHR: description = "is a character device"
-    case S_IFBLK: description = "is a block device"
-    case S_IFSOCK: description = "is a socket"
-    default: description = "is not a regular file"
-    }
+    guard let description = nonRegularFileDescription(mode: information.st_mode) else { return }
     throw StoreError(file: path, cause: "\(description), not a regular file; give an HDF5 file")
     #else
     var isDirectory: ObjCBool = false
