@@ -42,6 +42,7 @@ script-tests:
 	COMPARE_BIN=$(BIN) bash scripts/kill-resume-test.sh
 	COMPARE_BIN=$(BIN) bash scripts/fuzz-readers.sh
 	python3 scripts/check_docs.py
+	python3 scripts/check_imports.py
 
 clean:
 	rm -rf .build

@@ -1,8 +1,9 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-// Dependencies point one way (every import is declared; CI builds with
-// `--explicit-target-dependency-import-check error`):
+// Dependencies point one way. Every import is declared as a direct dependency: CI builds with
+// `--explicit-target-dependency-import-check error` and runs `scripts/check_imports.py`, which also
+// refuses an import that is reachable only through another dependency.
 //
 //   compare (parsing and printing only)
 //     → Pipeline (requests: train, evaluate, sample, report, datasets, demo, lessons) · Benchmarks
@@ -52,10 +53,10 @@ let package = Package(
                 "Core", "NN", "DDPMModel", "HVAEModel", "DatasetMakers", "Training", "Pipeline", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "CompareTestSupport", dependencies: ["Store"]),
+        .target(name: "CompareTestSupport", dependencies: ["Core", "Store"]),
         .executableTarget(
             name: "CompareFixtures",
-            dependencies: ["Store", "Training", "Pipeline", "CompareTestSupport",
+            dependencies: ["Core", "Store", "Training", "Pipeline", "CompareTestSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Core", "Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Tensor"]),

@@ -1,3 +1,4 @@
+import Core
 import ArgumentParser
 import Foundation
 import Store

@@ -1,3 +1,4 @@
+import Core
 import ArgumentParser
 import Foundation
 import Store
@@ -26,7 +27,7 @@ struct ReadCheckpointCommand: ParsableCommand {
                 throw FixtureError("\(file): \(error)")
             }
             do {
-                _ = try configuration.restoreModel(parameters: checkpoint.storedParameters)
+                _ = try configuration.restoreModel(parameters: checkpoint.parameters)
             } catch {
                 throw FixtureError("\(file): \(error)")
             }

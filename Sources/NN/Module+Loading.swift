@@ -1,15 +1,4 @@
-/// One stored parameter: its dotted key, its shape and its values in row-major order.
-public struct StoredParameter: Sendable, Equatable {
-    public var key: String
-    public var shape: [Int]
-    public var values: [Float]
-
-    public init(key: String, shape: [Int], values: [Float]) {
-        self.key = key
-        self.shape = shape
-        self.values = values
-    }
-}
+import Core
 
 extension Module {
     /// Overwrites every parameter with its stored value: the one loader of checkpoints, for
@@ -22,7 +11,7 @@ extension Module {
     /// unless everything fits.
     ///
     /// - Throws: ``ModelError/invalidState(_:)`` naming the first key that does not fit.
-    public func load(_ stored: [StoredParameter], strict: Bool = true) throws {
+    public func load(_ stored: [NamedTensor], strict: Bool = true) throws {
         let byKey = Dictionary(stored.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let expected = namedParameters
         for (key, tensor) in expected {

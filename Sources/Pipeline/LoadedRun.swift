@@ -29,7 +29,7 @@ public struct LoadedRun {
         let model: any LatentVariableModel
         do {
             configuration = try ModelConfiguration(kind: checkpoint.model, json: checkpoint.config)
-            model = try configuration.restoreModel(parameters: checkpoint.storedParameters)
+            model = try configuration.restoreModel(parameters: checkpoint.parameters)
         } catch {
             throw PipelineError("\(path): \(error)")
         }
@@ -81,12 +81,5 @@ public struct LoadedRun {
             throw PipelineError("\(path): the dataset \(found) has changed since training (SHA-256 differs); retrain or restore the file")
         }
         return found
-    }
-}
-
-extension Checkpoint {
-    /// The `/parameters` arrays in the form ``NN/Module/load(_:strict:)`` takes.
-    public var storedParameters: [StoredParameter] {
-        parameters.map { StoredParameter(key: $0.key, shape: $0.shape, values: $0.values) }
     }
 }

@@ -1,3 +1,5 @@
+import Core
+
 extension Checkpoint {
     /// Reads a checkpoint and checks it against what the caller expects.
     ///

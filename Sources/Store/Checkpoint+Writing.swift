@@ -1,3 +1,5 @@
+import Core
+
 extension Checkpoint {
     /// Writes the checkpoint to `path` atomically: `path.tmp` is written, closed and renamed
     /// over `path`; on failure the temporary file is removed and the old checkpoint survives.

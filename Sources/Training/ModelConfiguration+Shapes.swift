@@ -63,7 +63,7 @@ extension ModelConfiguration {
     /// of ``parameterShapes``, before anything is allocated.
     ///
     /// - Throws: ``ModelError/invalidState(_:)`` naming the first key that does not fit.
-    public func checkStoredShapes(_ stored: [StoredParameter], strict: Bool = true) throws {
+    public func checkStoredShapes(_ stored: [NamedTensor], strict: Bool = true) throws {
         let byKey = Dictionary(stored.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let expected = parameterShapes
         for (key, shape) in expected {

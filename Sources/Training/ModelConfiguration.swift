@@ -107,7 +107,7 @@ extension ModelConfiguration {
     /// a `config` edited to huge sizes is refused by the first key that differs — and the
     /// model's own memory (``modelBytes``: a DDPM's T-sized tables are in no stored shape) is held
     /// against ``MemoryBudget``.
-    public func restoreModel(parameters: [StoredParameter]) throws -> any LatentVariableModel {
+    public func restoreModel(parameters: [NamedTensor]) throws -> any LatentVariableModel {
         try validate()
         try checkStoredShapes(parameters)
         if let refusal = try MemoryBudget.refusal(modelBytes, subject: "its config (\(summary))", what: "the model's parameters and tables") {

@@ -68,7 +68,7 @@ extension TrainingRun {
 
     private func restore(from checkpoint: Checkpoint) throws {
         do {
-            try model.load(checkpoint.parameters.map { StoredParameter(key: $0.key, shape: $0.shape, values: $0.values) })
+            try model.load(checkpoint.parameters)
         } catch let error as ModelError {
             throw TrainingError.mismatch(error.description)
         }

@@ -56,7 +56,7 @@ final class SizeAndStateTests: XCTestCase {
     func testRestoreModel_refusesAConfigThatDoesNotFitTheStoredShapes_beforeBuilding() throws {
         let small = ModelConfiguration.vae(VAEConfiguration(dataDimension: 2, latentDimension: 2, hiddenSizes: [8], likelihood: .continuous))
         var generator = RandomGenerator(seed: 1)
-        let stored = try small.makeModel(using: &generator).namedParameters.map { StoredParameter(key: $0.key, shape: $0.tensor.shape, values: $0.tensor.storage) }
+        let stored = try small.makeModel(using: &generator).namedParameters.map { NamedTensor(key: $0.key, shape: $0.tensor.shape, values: $0.tensor.storage) }
         XCTAssertNoThrow(try small.restoreModel(parameters: stored))
         let huge = ModelConfiguration.vae(VAEConfiguration(dataDimension: 2, latentDimension: 2, hiddenSizes: [1_000_000_000_000], likelihood: .continuous))
         XCTAssertThrowsError(try huge.restoreModel(parameters: stored)) { error in
@@ -67,7 +67,7 @@ final class SizeAndStateTests: XCTestCase {
         XCTAssertThrowsError(try small.restoreModel(parameters: Array(stored.dropLast()))) { error in
             XCTAssertTrue("\(error)".contains("has no parameter 'decoder.layers.1.bias'"), "\(error)")
         }
-        XCTAssertThrowsError(try small.restoreModel(parameters: stored + [StoredParameter(key: "extra", shape: [1], values: [0])])) { error in
+        XCTAssertThrowsError(try small.restoreModel(parameters: stored + [NamedTensor(key: "extra", shape: [1], values: [0])])) { error in
             XCTAssertTrue("\(error)".contains("'extra'"), "\(error)")
         }
     }
@@ -78,7 +78,7 @@ final class SizeAndStateTests: XCTestCase {
         c.hiddenSizes = [8]
         var generator = RandomGenerator(seed: 1)
         let stored = try ModelConfiguration.ddpm(c).makeModel(using: &generator).namedParameters
-            .map { StoredParameter(key: $0.key, shape: $0.tensor.shape, values: $0.tensor.storage) }
+            .map { NamedTensor(key: $0.key, shape: $0.tensor.shape, values: $0.tensor.storage) }
         c.timestepCount = 100_000_000
         setenv(MemoryBudget.environmentVariable, "2G", 1)
         defer { unsetenv(MemoryBudget.environmentVariable) }
