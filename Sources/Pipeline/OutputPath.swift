@@ -94,7 +94,8 @@ public func claimOutput(_ path: String, option: String? = "--out", kind: OutputK
     do {
         if existing != .missing {
             if existing == .notAFile {
-                throw PipelineError("\(named): \(nonRegularFileDescription(resolved) ?? "is not a regular file"), not a regular file; give a file name")
+                let what = nonRegularFileDescription(resolved).map { "\($0), not a regular file" } ?? "not a regular file"
+                throw PipelineError("\(named): \(what); give a file name")
             }
             let foreign = existing != kind.existingKind && existing != .unknown
             switch rule {
