@@ -1,11 +1,11 @@
 #include "TensorKernels.h"
 #include <stdlib.h>
 
-static _Thread_local float *tk_buffers[2];
-static _Thread_local long tk_capacities[2];
+static _Thread_local float *tk_buffers[4];
+static _Thread_local long tk_capacities[4];
 
 float *tk_thread_scratch(int slot, long count) {
-    if (slot < 0 || slot > 1) return 0;
+    if (slot < 0 || slot > 3) return 0;
     if (count <= tk_capacities[slot]) return tk_buffers[slot];
     // Grow by half again, so that a slowly growing size does not reallocate every call.
     long capacity = count + count / 2;

@@ -36,19 +36,7 @@ extension Tensor {
                                                    w.baseAddress ?? UnsafePointer(zBase), leading: inputs, transpose: true,
                                                    into: zBase, accumulate: false, bias: b.baseAddress) { rows, columns in
                                 guard let activation else { return }
-                                if columns.count == outputs {
-                                    // Whole rows: one stretch of memory (split over threads
-                                    // unless the product already runs on several).
-                                    let offset = rows.lowerBound * outputs
-                                    activation.evaluate(zBase + offset, into: zBase + offset,
-                                                        slopes: slopeBase.map { $0 + offset }, count: rows.count * outputs)
-                                    return
-                                }
-                                for row in rows {
-                                    let offset = row * outputs + columns.lowerBound
-                                    activation.evaluateSerially(zBase + offset, into: zBase + offset,
-                                                                slopes: slopeBase.map { $0 + offset }, count: columns.count)
-                                }
+                                applyActivation(activation, to: zBase, slopes: slopeBase, rows: rows, columns: columns, width: outputs)
                             }
                         }
                     }

@@ -29,9 +29,10 @@ static inline void tk_cpu_relax(void) {
 }
 
 /// A 64-byte-aligned buffer of at least `count` floats that belongs to the calling thread,
-/// one per `slot` (0 or 1), kept for the thread's next call and grown when too small; NULL
-/// when memory runs out. Scratch space for packed panels: a thread never needs more than
-/// one buffer of each kind at a time.
+/// one per `slot` (0…3), kept for the thread's next call and grown when too small; NULL
+/// when memory runs out. Slots 0 and 1 hold a matrix product's packed panels, slots 2 and 3 a
+/// convolution's unfolded patches and their gradient: a thread never needs more than one
+/// buffer of each kind at a time.
 float *tk_thread_scratch(int slot, long count);
 
 // MARK: - Matrix product C = op(A) · op(B)
