@@ -21,14 +21,22 @@ public final class DDPM: LatentVariableModel {
     public let diffusion: GaussianDiffusion
     /// p_θ(x_{t−1} | x_t) and L_{t−1} from the network's outputs: shared by evaluation and training.
     let reverseProcess: ReverseProcess
-    /// ε_θ(x_t, t): MLP on [x_t, e(t)] → ε̂ (and, for learned-range, v).
-    public let denoiser: MLP
+    /// ε_θ(x_t, t): an MLP on [x_t, e(t)] or a U-Net on the image x_t (``DDPMConfiguration/architecture``)
+    /// → ε̂ (and, for learned-range, v).
+    public let denoiser: any DenoisingNetwork
     public let likelihood: Likelihood
     /// e(s(t)) of every timestep, computed once (``DDPMConfiguration/timestepScaling``).
     public let timestepEmbedding: DiffusionTimestepEmbedding
 
-    /// Rows per network call during evaluation: bounds memory while keeping sgemm efficient.
-    public var evaluationRowsPerCall = 16384
+    /// Rows per network call during evaluation: bounds memory while keeping the products
+    /// efficient. An MLP row costs a few KB of activations, a U-Net row (an image) a few
+    /// hundred KB, so the U-Net is called on fewer rows at once.
+    public var evaluationRowsPerCall: Int
+
+    /// ``evaluationRowsPerCall`` for an architecture.
+    public static func defaultEvaluationRowsPerCall(_ architecture: NetworkArchitecture) -> Int {
+        architecture == .conv ? 256 : 16384
+    }
 
     public init(configuration: DDPMConfiguration, using generator: inout RandomGenerator) throws {
         try configuration.validate()
@@ -38,13 +46,23 @@ public final class DDPM: LatentVariableModel {
         reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
                                         clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood.levels)
         timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
-        let outputs = configuration.variance == .learnedRange ? 2 * configuration.dataDimension : configuration.dataDimension
-        denoiser = MLP(sizes: [configuration.dataDimension + configuration.embeddingDimension] + configuration.hiddenSizes + [outputs],
-                       activation: configuration.activation, using: &generator)
+        evaluationRowsPerCall = Self.defaultEvaluationRowsPerCall(configuration.architecture)
+        let outputsPerValue = configuration.variance == .learnedRange ? 2 : 1
+        switch configuration.architecture {
+        case .mlp:
+            denoiser = MLP(sizes: [configuration.dataDimension + configuration.embeddingDimension] + configuration.hiddenSizes
+                                  + [outputsPerValue * configuration.dataDimension],
+                           activation: configuration.activation, using: &generator)
+        case .conv:
+            // validate() guarantees the settings.
+            let settings = configuration.convolution!
+            denoiser = UNet(settings: settings, embeddingDimension: configuration.embeddingDimension,
+                            outputChannels: outputsPerValue * settings.image.channels, using: &generator)
+        }
     }
 
     /// A DDPM around a given denoiser (closed-form tests set one by hand).
-    public init(configuration: DDPMConfiguration, denoiser: MLP) throws {
+    public init(configuration: DDPMConfiguration, denoiser: any DenoisingNetwork) throws {
         try configuration.validate()
         self.configuration = configuration
         self.likelihood = configuration.likelihood
@@ -52,6 +70,7 @@ public final class DDPM: LatentVariableModel {
         reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
                                         clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood.levels)
         timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
+        evaluationRowsPerCall = Self.defaultEvaluationRowsPerCall(configuration.architecture)
         self.denoiser = denoiser
     }
 
@@ -74,14 +93,28 @@ public final class DDPM: LatentVariableModel {
 
     /// ε_θ on a batch: `xt` [rows, D], one timestep per row → network output [rows, D or 2D].
     public func network(_ xt: Tensor, timesteps: [Int]) -> Tensor {
-        denoiser(Tensor.concatenate([xt, timestepEmbedding(timesteps)], axis: 1))
+        denoiser.denoise(xt, embedding: timestepEmbedding(timesteps))
     }
 
-    /// Network outputs without recording, for rows of x_t in Double.
+    /// Network outputs without recording, for rows of x_t in Double, [rows, D or 2D]: at most
+    /// ``evaluationRowsPerCall`` rows per network call (sampling many chains at once stays
+    /// within the same memory as evaluation). A row's output does not depend on the others.
     func predict(_ xt: [Double], timesteps: [Int]) -> [Float] {
-        let rows = timesteps.count
+        let rows = timesteps.count, dimension = dataDimension
+        let perCall = Swift.max(1, evaluationRowsPerCall)
         return GradientMode.withoutRecording {
-            network(Tensor(shape: [rows, dataDimension], storage: xt.map(Float.init)), timesteps: timesteps).storage
+            if rows <= perCall {
+                return network(Tensor(shape: [rows, dimension], storage: xt.map(Float.init)), timesteps: timesteps).storage
+            }
+            var result: [Float] = []
+            var first = 0
+            while first < rows {
+                let last = Swift.min(rows, first + perCall)
+                let part = xt[(first * dimension)..<(last * dimension)].map(Float.init)
+                result += network(Tensor(shape: [last - first, dimension], storage: part), timesteps: Array(timesteps[first..<last])).storage
+                first = last
+            }
+            return result
         }
     }
 

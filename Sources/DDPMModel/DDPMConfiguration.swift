@@ -34,6 +34,13 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
     /// whose support is [−1, 1], and not for continuous data.
     public var clipPredictedStart: Bool?
 
+    /// MLPs on rows (`.mlp`, the default) or convolutional networks on images (`.conv`, which
+    /// needs ``convolution``). Stored under the key `architecture` only for `.conv`, so an MLP
+    /// configuration's JSON is what it always was.
+    public var architecture: NetworkArchitecture = .mlp
+    /// The convolutional networks' sizes (`--architecture conv`); `nil` for MLPs.
+    public var convolution: ConvolutionalSettings?
+
     public init(dataDimension: Int, likelihood: Likelihood) {
         self.dataDimension = dataDimension
         self.likelihood = likelihood
@@ -41,7 +48,7 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case dataDimension, likelihoodName, levels, timestepCount, timestepScaling, schedule, variance, loss, hiddenSizes,
-             embeddingDimension, activation, clipPredictedStart
+             embeddingDimension, activation, clipPredictedStart, architecture, convolution
     }
 
     /// Decodes every field as written; a missing `timestepScaling` (configurations written before
@@ -65,6 +72,9 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
         embeddingDimension = try container.decode(Int.self, forKey: .embeddingDimension)
         activation = try container.decode(Activation.self, forKey: .activation)
         clipPredictedStart = try container.decodeIfPresent(Bool.self, forKey: .clipPredictedStart)
+
+        architecture = try container.decodeIfPresent(NetworkArchitecture.self, forKey: .architecture) ?? .mlp
+        convolution = try container.decodeIfPresent(ConvolutionalSettings.self, forKey: .convolution)
     }
 
     /// Writes every field under the keys ``init(from:)`` reads.
@@ -82,6 +92,11 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
         try container.encode(embeddingDimension, forKey: .embeddingDimension)
         try container.encode(activation, forKey: .activation)
         try container.encodeIfPresent(clipPredictedStart, forKey: .clipPredictedStart)
+
+        if architecture == .conv {
+            try container.encode(architecture, forKey: .architecture)
+            try container.encodeIfPresent(convolution, forKey: .convolution)
+        }
     }
 
     /// Whether x̂₀ is clipped to [−1, 1] (see ``clipPredictedStart``).
@@ -89,6 +104,8 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
 
     /// Refuses configurations that cannot work, with one clear line.
     public func validate() throws {
+
+        try validateArchitecture(model: "DDPM", dataDimension: dataDimension)
         guard dataDimension >= 1 else { throw ModelError.invalidConfiguration("DDPM: the data dimension must be at least 1, got \(dataDimension)") }
         guard timestepCount >= 1 else { throw ModelError.invalidConfiguration("DDPM: T (the number of diffusion steps) must be at least 1, got \(timestepCount)") }
         // No hidden layer is allowed: a linear ε-network, the closed-form case.
@@ -100,6 +117,23 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
         }
         if variance == .learnedRange && loss == .simple {
             throw ModelError.invalidConfiguration("DDPM: the learned-range variance needs the hybrid or vlb loss: the simple loss does not train the variance")
+        }
+    }
+}
+
+extension DDPMConfiguration {
+    /// A convolutional configuration needs its settings, for images of D values; an MLP one
+    /// takes none.
+    func validateArchitecture(model: String, dataDimension: Int) throws {
+        switch architecture {
+        case .mlp:
+            if convolution != nil { throw ModelError.invalidConfiguration("\(model): convolution settings are given for an MLP architecture") }
+        case .conv:
+            guard let convolution else { throw ModelError.invalidConfiguration("\(model): the conv architecture needs convolution settings (the image shape)") }
+            try convolution.validate(model: model)
+            guard convolution.image.dimension == dataDimension else {
+                throw ModelError.invalidConfiguration("\(model): images of \(convolution.image) hold \(convolution.image.dimension) values, the data have \(dataDimension)")
+            }
         }
     }
 }

@@ -49,6 +49,13 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
     /// The decoder family p(x | z₁), stored as the keys `likelihood` and `levels` of this object.
     public var likelihood: Likelihood
 
+    /// MLPs on rows (`.mlp`, the default) or convolutional networks on images (`.conv`, which
+    /// needs ``convolution``). Stored under the key `architecture` only for `.conv`, so an MLP
+    /// configuration's JSON is what it always was.
+    public var architecture: NetworkArchitecture = .mlp
+    /// The convolutional networks' sizes (`--architecture conv`); `nil` for MLPs.
+    public var convolution: ConvolutionalSettings?
+
     public init(dataDimension: Int = 2, latentSizes: [Int] = [2, 2], hiddenSizes: [Int] = [128, 128],
                 activation: Activation = .silu, inference: HVAEInference = .topDown,
                 klWarmupSteps: Int = 0, freeBits: Double? = nil, likelihood: Likelihood = .continuous) {
@@ -74,6 +81,8 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
 
     /// Throws ``ModelError/invalidConfiguration(_:)`` for settings that cannot work.
     public func validate() throws {
+
+        try validateArchitecture(model: "HVAE", dataDimension: dataDimension)
         guard dataDimension > 0 else {
             throw ModelError.invalidConfiguration("HVAE: the data dimension must be positive, got \(dataDimension)")
         }
@@ -98,7 +107,7 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case dataDimension, latentSizes, hiddenSizes, activation, inference, klWarmupSteps, freeBits
+        case dataDimension, latentSizes, hiddenSizes, activation, inference, klWarmupSteps, freeBits, architecture, convolution
     }
 
     public init(from decoder: Decoder) throws {
@@ -111,6 +120,9 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
         inference = try container.decodeIfPresent(HVAEInference.self, forKey: .inference) ?? defaults.inference
         klWarmupSteps = try container.decodeIfPresent(Int.self, forKey: .klWarmupSteps) ?? defaults.klWarmupSteps
         freeBits = try container.decodeIfPresent(Double.self, forKey: .freeBits)
+
+        architecture = try container.decodeIfPresent(NetworkArchitecture.self, forKey: .architecture) ?? .mlp
+        convolution = try container.decodeIfPresent(ConvolutionalSettings.self, forKey: .convolution)
         likelihood = try Likelihood(from: decoder)
     }
 
@@ -123,6 +135,41 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
         try container.encode(inference, forKey: .inference)
         try container.encode(klWarmupSteps, forKey: .klWarmupSteps)
         try container.encodeIfPresent(freeBits, forKey: .freeBits)
+
+        if architecture == .conv {
+            try container.encode(architecture, forKey: .architecture)
+            try container.encodeIfPresent(convolution, forKey: .convolution)
+        }
         try likelihood.encode(to: encoder)
+    }
+}
+
+extension HVAEConfiguration {
+    /// A convolutional configuration needs its settings, for images of D values; an MLP one
+    /// takes none.
+    func validateArchitecture(model: String, dataDimension: Int) throws {
+        switch architecture {
+        case .mlp:
+            if convolution != nil { throw ModelError.invalidConfiguration("\(model): convolution settings are given for an MLP architecture") }
+        case .conv:
+            guard let convolution else { throw ModelError.invalidConfiguration("\(model): the conv architecture needs convolution settings (the image shape)") }
+            try convolution.validate(model: model)
+            guard convolution.image.dimension == dataDimension else {
+                throw ModelError.invalidConfiguration("\(model): images of \(convolution.image) hold \(convolution.image.dimension) values, the data have \(dataDimension)")
+            }
+        }
+    }
+}
+
+extension HVAEConfiguration {
+    /// The keys and shapes of the convolutional networks' parameters, computed without
+    /// building them (empty for MLPs).
+    public var convolutionalParameterShapes: [(key: String, shape: [Int])] {
+        []  // PLACEHOLDER: filled in with the convolutional model
+    }
+
+    /// Floats of activation per example of a training pass through the convolutional networks.
+    public var convolutionalActivationsPerExample: Int {
+        0  // PLACEHOLDER: filled in with the convolutional model
     }
 }

@@ -121,7 +121,14 @@ extension ModelConfiguration {
 
     /// W: the sum of the layer widths (inputs included) of every network, per row of a pass.
     public var activationWidth: Double {
-        networks.reduce(0.0) { total, network in total + network.sizes.reduce(0.0) { $0 + Double($1) } }
+        Double(convolutionalActivationsPerExample)
+            + networks.reduce(0.0) { total, network in total + network.sizes.reduce(0.0) { $0 + Double($1) } }
+    }
+
+    /// Rows of one DDPM network call in evaluation (``DDPM/evaluationRowsPerCall``).
+    var ddpmRowsPerCall: Double {
+        guard case .ddpm(let c) = self else { return 16384 }
+        return Double(DDPM.defaultEvaluationRowsPerCall(c.architecture))
     }
 
     var dimensionValue: Double {
@@ -159,7 +166,7 @@ extension ModelConfiguration {
             return n * (2 * 4 * w + 4 * 4 * d + 8 * latentLayers)
         case .ddpm:
             let t = latentLayers
-            let callRows = Swift.min(t * n, Swift.max(16384, n))
+            let callRows = Swift.min(t * n, Swift.max(ddpmRowsPerCall, n))
             return 8 * t * n + 16 * t + callRows * (3 * 8 * d + 4 * d + 2 * 4 * w)
         }
     }
@@ -180,7 +187,7 @@ extension ModelConfiguration {
         let draws = Double(elboDraws) * elboPassBytes(rows: Int(b))
         let chunkRows: Double, perRow: Double
         if case .ddpm = self {
-            chunkRows = Swift.min(k * b, 16384)
+            chunkRows = Swift.min(k * b, ddpmRowsPerCall)
             perRow = 4 * 8 * d + 2 * 4 * w + 4 * 4 * d
         } else {
             chunkRows = Swift.min(k * b, 65536)

@@ -41,6 +41,8 @@ extension ModelConfiguration {
             }
             result.append(("decoder.output", [sizes[0]] + hidden + [c.likelihood.outputsPerDimension * c.dataDimension]))
             return result
+        case .ddpm(let c) where c.architecture == .conv:
+            return []
         case .ddpm(let c):
             let outputs = c.variance == .learnedRange ? 2 * c.dataDimension : c.dataDimension
             return [("denoiser", [c.dataDimension + c.embeddingDimension] + c.hiddenSizes + [outputs])]
@@ -50,11 +52,43 @@ extension ModelConfiguration {
     /// The key and shape of every parameter the model of this configuration has (weights
     /// [outputs, inputs], biases [outputs]), without building it.
     public var parameterShapes: [(key: String, shape: [Int])] {
-        networks.flatMap { network in
+        convolutionalParameterShapes + networks.flatMap { network in
             zip(network.sizes.dropLast(), network.sizes.dropFirst()).enumerated().flatMap { index, pair in
                 [("\(network.prefix).layers.\(index).weight", [pair.1, pair.0]),
                  ("\(network.prefix).layers.\(index).bias", [pair.1])]
             }
+        }
+    }
+
+    /// The parameters of convolutional networks (none for MLP configurations), from the same
+    /// plans their initializers follow.
+    var convolutionalParameterShapes: [(key: String, shape: [Int])] {
+        switch self {
+        case .ddpm(let c) where c.architecture == .conv:
+            guard let settings = c.convolution else { return [] }
+            let outputs = (c.variance == .learnedRange ? 2 : 1) * settings.image.channels
+            return prefixed("denoiser", UNet.parameterShapes(settings: settings, embeddingDimension: c.embeddingDimension, outputChannels: outputs))
+        case .vae(let c) where c.architecture == .conv:
+            return c.convolutionalParameterShapes
+        case .hvae(let c) where c.architecture == .conv:
+            return c.convolutionalParameterShapes
+        default:
+            return []
+        }
+    }
+
+    /// Floats of activation per example of a training pass through convolutional networks
+    /// (0 for MLP configurations, whose widths ``networks`` lists).
+    var convolutionalActivationsPerExample: Int {
+        switch self {
+        case .ddpm(let c) where c.architecture == .conv:
+            return c.convolution.map { UNet.activationsPerExample(settings: $0) } ?? 0
+        case .vae(let c) where c.architecture == .conv:
+            return c.convolutionalActivationsPerExample
+        case .hvae(let c) where c.architecture == .conv:
+            return c.convolutionalActivationsPerExample
+        default:
+            return 0
         }
     }
 

@@ -28,6 +28,13 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
     /// The decoder family p(x | z), stored as the keys `likelihood` and `levels` of this object.
     public var likelihood: Likelihood
 
+    /// MLPs on rows (`.mlp`, the default) or convolutional networks on images (`.conv`, which
+    /// needs ``convolution``). Stored under the key `architecture` only for `.conv`, so an MLP
+    /// configuration's JSON is what it always was.
+    public var architecture: NetworkArchitecture = .mlp
+    /// The convolutional networks' sizes (`--architecture conv`); `nil` for MLPs.
+    public var convolution: ConvolutionalSettings?
+
     public init(dataDimension: Int = 2, latentDimension: Int = 2, hiddenSizes: [Int] = [128, 128],
                 activation: Activation = .silu, klWarmupSteps: Int = 0, likelihood: Likelihood = .continuous) {
         self.dataDimension = dataDimension
@@ -52,6 +59,8 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
 
     /// Throws ``ModelError/invalidConfiguration(_:)`` for sizes that cannot work.
     public func validate() throws {
+
+        try validateArchitecture(model: "VAE", dataDimension: dataDimension)
         guard dataDimension > 0 else {
             throw ModelError.invalidConfiguration("VAE: the data dimension must be positive, got \(dataDimension)")
         }
@@ -70,7 +79,7 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case dataDimension, latentDimension, hiddenSizes, activation, klWarmupSteps
+        case dataDimension, latentDimension, hiddenSizes, activation, klWarmupSteps, architecture, convolution
     }
 
     public init(from decoder: Decoder) throws {
@@ -81,6 +90,9 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
         hiddenSizes = try container.decodeIfPresent([Int].self, forKey: .hiddenSizes) ?? defaults.hiddenSizes
         activation = try container.decodeIfPresent(Activation.self, forKey: .activation) ?? defaults.activation
         klWarmupSteps = try container.decodeIfPresent(Int.self, forKey: .klWarmupSteps) ?? defaults.klWarmupSteps
+
+        architecture = try container.decodeIfPresent(NetworkArchitecture.self, forKey: .architecture) ?? .mlp
+        convolution = try container.decodeIfPresent(ConvolutionalSettings.self, forKey: .convolution)
         likelihood = try Likelihood(from: decoder)
     }
 
@@ -91,6 +103,41 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
         try container.encode(hiddenSizes, forKey: .hiddenSizes)
         try container.encode(activation, forKey: .activation)
         try container.encode(klWarmupSteps, forKey: .klWarmupSteps)
+
+        if architecture == .conv {
+            try container.encode(architecture, forKey: .architecture)
+            try container.encodeIfPresent(convolution, forKey: .convolution)
+        }
         try likelihood.encode(to: encoder)
+    }
+}
+
+extension VAEConfiguration {
+    /// A convolutional configuration needs its settings, for images of D values; an MLP one
+    /// takes none.
+    func validateArchitecture(model: String, dataDimension: Int) throws {
+        switch architecture {
+        case .mlp:
+            if convolution != nil { throw ModelError.invalidConfiguration("\(model): convolution settings are given for an MLP architecture") }
+        case .conv:
+            guard let convolution else { throw ModelError.invalidConfiguration("\(model): the conv architecture needs convolution settings (the image shape)") }
+            try convolution.validate(model: model)
+            guard convolution.image.dimension == dataDimension else {
+                throw ModelError.invalidConfiguration("\(model): images of \(convolution.image) hold \(convolution.image.dimension) values, the data have \(dataDimension)")
+            }
+        }
+    }
+}
+
+extension VAEConfiguration {
+    /// The keys and shapes of the convolutional networks' parameters, computed without
+    /// building them (empty for MLPs).
+    public var convolutionalParameterShapes: [(key: String, shape: [Int])] {
+        []  // PLACEHOLDER: filled in with the convolutional model
+    }
+
+    /// Floats of activation per example of a training pass through the convolutional networks.
+    public var convolutionalActivationsPerExample: Int {
+        0  // PLACEHOLDER: filled in with the convolutional model
     }
 }

@@ -24,7 +24,7 @@ struct DDPMOracle {
     let variance: ReverseVariance
 
     init(model: DDPM) {
-        let layer = model.denoiser.layers[0]
+        let layer = (model.denoiser as! MLP).layers[0]
         let d = model.dataDimension
         let e = model.configuration.embeddingDimension
         dimension = d
