@@ -63,6 +63,11 @@ extension ModelSettings {
             s.embeddingDimension = 2
             result.append(("--embedding \(embeddingDimension)", s))
         }
+        if let baseChannels {
+            var s = self
+            s.baseChannels = 1
+            result.append(("--base-channels \(baseChannels)", s))
+        }
         return result
     }
 }
@@ -72,9 +77,9 @@ extension TrainRequest {
     /// cannot fit, for data of `dimension` under `likelihood`. ``validate()`` calls it with the
     /// smallest data (D = 1, binary) so that options alone are refused before any file is read;
     /// ``run(quiet:)`` with the dataset's.
-    func checkMemory(dimension: Int, likelihood: Likelihood, fallback: String) throws {
+    func checkMemory(dimension: Int, likelihood: Likelihood, image: ImageShape?, fallback: String) throws {
         func bytes(_ settings: ModelSettings, batchSize: Int) throws -> Double {
-            let configuration = try settings.configuration(model: model, dimension: dimension, likelihood: likelihood)
+            let configuration = try settings.configuration(model: model, dimension: dimension, likelihood: likelihood, image: image)
             do { try configuration.validate() } catch { throw PipelineError("\(error)") }
             return configuration.trainingBytes(batchSize: batchSize, evaluationExamples: training.evaluationExamples)
         }

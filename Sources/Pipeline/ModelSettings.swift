@@ -34,11 +34,21 @@ public struct ModelSettings: Equatable, Sendable {
     public var loss: DiffusionLoss?
     /// DDPM: width of the timestep embedding (`--embedding`).
     public var embeddingDimension: Int?
+    /// MLP or convolutional networks (`--architecture`); `nil` picks by the data
+    /// (``defaultArchitecture(for:)``).
+    public var architecture: NetworkArchitecture?
+    /// Conv: channels at full resolution (`--base-channels`).
+    public var baseChannels: Int?
+    /// Conv: channel multiplier per resolution (`--channel-multipliers`).
+    public var channelMultipliers: [Int]?
+    /// Conv: residual blocks per resolution (`--residual-blocks`).
+    public var residualBlocks: Int?
 
     public init(hiddenSizes: [Int]? = nil, activation: Activation? = nil, latentDimension: Int? = nil, latentSizes: [Int]? = nil,
                 inference: HVAEInference? = nil, warmupSteps: Int? = nil, freeBits: Double? = nil, timestepCount: Int? = nil,
                 schedule: NoiseSchedule? = nil, variance: ReverseVariance? = nil, loss: DiffusionLoss? = nil,
-                embeddingDimension: Int? = nil) {
+                embeddingDimension: Int? = nil, architecture: NetworkArchitecture? = nil, baseChannels: Int? = nil,
+                channelMultipliers: [Int]? = nil, residualBlocks: Int? = nil) {
         self.hiddenSizes = hiddenSizes
         self.activation = activation
         self.latentDimension = latentDimension
@@ -51,6 +61,18 @@ public struct ModelSettings: Equatable, Sendable {
         self.variance = variance
         self.loss = loss
         self.embeddingDimension = embeddingDimension
+        self.architecture = architecture
+        self.baseChannels = baseChannels
+        self.channelMultipliers = channelMultipliers
+        self.residualBlocks = residualBlocks
+    }
+
+    /// The architecture when `--architecture` is not given: convolutional networks for images
+    /// of at least 28 × 28 (where an MLP's likelihood says more about the MLP than about the
+    /// bound), MLPs for points, vectors and small images such as the 8 × 8 digits.
+    public static func defaultArchitecture(for image: ImageShape?) -> NetworkArchitecture {
+        guard let image, image.height >= 28, image.width >= 28 else { return .mlp }
+        return .conv
     }
 
     /// Each given option with its flag, its command-line spelling and the models it belongs to,
@@ -72,6 +94,10 @@ public struct ModelSettings: Equatable, Sendable {
         add("--variance", variance?.rawValue, [.ddpm])
         add("--loss", loss?.rawValue, [.ddpm])
         add("--embedding", embeddingDimension.map(String.init), [.ddpm])
+        add("--architecture", architecture?.rawValue, Set(ModelKind.allCases))
+        add("--base-channels", baseChannels.map(String.init), Set(ModelKind.allCases))
+        add("--channel-multipliers", channelMultipliers.map(Self.list), Set(ModelKind.allCases))
+        add("--residual-blocks", residualBlocks.map(String.init), Set(ModelKind.allCases))
         return result
     }
 
@@ -101,15 +127,70 @@ public struct ModelSettings: Equatable, Sendable {
         if let embeddingDimension, embeddingDimension < 2 || embeddingDimension % 2 != 0 {
             throw PipelineError("--embedding must be an even number ≥ 2, got \(embeddingDimension)")
         }
+        if let baseChannels, baseChannels < 1 { throw PipelineError("--base-channels must be at least 1, got \(baseChannels)") }
+        if let channelMultipliers, channelMultipliers.isEmpty || channelMultipliers.contains(where: { $0 < 1 }) {
+            throw PipelineError("--channel-multipliers '\(Self.list(channelMultipliers))': expected positive integers separated by commas")
+        }
+        if let residualBlocks, residualBlocks < 1 { throw PipelineError("--residual-blocks must be at least 1, got \(residualBlocks)") }
+        if architecture == .mlp, let flag = convolutionFlags.first {
+            throw PipelineError("\(flag) is an option of --architecture conv, not of --architecture mlp")
+        }
+        if architecture == .conv, let flag = perceptronFlags.first {
+            throw PipelineError("\(flag) is an option of --architecture mlp, not of --architecture conv")
+        }
         if model == .ddpm, variance == .learnedRange, (loss ?? DDPMConfiguration(dataDimension: 1, likelihood: .continuous).loss) == .simple {
             throw PipelineError("--variance learned-range needs --loss hybrid or vlb: the simple loss does not train the variance")
         }
     }
 
+    /// The flags given that only convolutional networks take.
+    var convolutionFlags: [String] {
+        [baseChannels.map { _ in "--base-channels" }, channelMultipliers.map { _ in "--channel-multipliers" },
+         residualBlocks.map { _ in "--residual-blocks" }].compactMap { $0 }
+    }
+
+    /// The flags given that only MLPs take.
+    var perceptronFlags: [String] {
+        [hiddenSizes.map { _ in "--hidden" }, activation.map { _ in "--activation" }].compactMap { $0 }
+    }
+
+    /// The architecture for data of `image` shape (`nil`: not images): the one given, else the
+    /// data's default; an MLP-only or conv-only option given without `--architecture` picks
+    /// that architecture.
+    public func resolvedArchitecture(for image: ImageShape?) -> NetworkArchitecture {
+        if let architecture { return architecture }
+        if !convolutionFlags.isEmpty { return .conv }
+        if !perceptronFlags.isEmpty { return .mlp }
+        return Self.defaultArchitecture(for: image)
+    }
+
+    /// The convolutional settings for images of `image` shape with every given option applied.
+    func convolutionalSettings(image: ImageShape) -> ConvolutionalSettings {
+        var settings = ConvolutionalSettings(image: image)
+        if let baseChannels { settings.baseChannels = baseChannels }
+        if let channelMultipliers { settings.channelMultipliers = channelMultipliers }
+        if let residualBlocks { settings.residualBlocks = residualBlocks }
+        // Group normalization needs whole groups: 8 as improved-diffusion's 32 scaled down, or
+        // fewer for narrow networks.
+        let widths = [settings.baseChannels] + settings.channelMultipliers.map { settings.baseChannels * $0 }
+        settings.normalizationGroups = [8, 4, 2, 1].first { groups in widths.allSatisfy { $0 % groups == 0 } } ?? 1
+        return settings
+    }
+
     /// The configuration of `model` for data of `dimension` under `likelihood`: the model's
-    /// defaults with every given option applied.
-    public func configuration(model: ModelKind, dimension: Int, likelihood: Likelihood) throws -> ModelConfiguration {
+    /// defaults with every given option applied. `image` is the data's image shape, when they
+    /// are images (needed by `--architecture conv`).
+    public func configuration(model: ModelKind, dimension: Int, likelihood: Likelihood, image: ImageShape? = nil,
+                              dataSource: String = "the data") throws -> ModelConfiguration {
         try validate(for: model)
+        let architecture = resolvedArchitecture(for: image)
+        var convolution: ConvolutionalSettings?
+        if architecture == .conv {
+            guard let image, image.dimension == dimension else {
+                throw PipelineError("--architecture conv needs images: \(dataSource) holds examples of \(dimension) values with no image shape")
+            }
+            convolution = convolutionalSettings(image: image)
+        }
         switch model {
         case .vae:
             var c = VAEConfiguration(dataDimension: dimension, likelihood: likelihood)
@@ -117,6 +198,8 @@ public struct ModelSettings: Equatable, Sendable {
             if let activation { c.activation = activation }
             if let latentDimension { c.latentDimension = latentDimension }
             if let warmupSteps { c.klWarmupSteps = warmupSteps }
+            c.architecture = architecture
+            c.convolution = convolution
             return .vae(c)
         case .hvae:
             var c = HVAEConfiguration(dataDimension: dimension, likelihood: likelihood)
@@ -126,6 +209,8 @@ public struct ModelSettings: Equatable, Sendable {
             if let inference { c.inference = inference }
             if let warmupSteps { c.klWarmupSteps = warmupSteps }
             if let freeBits { c.freeBits = freeBits }
+            c.architecture = architecture
+            c.convolution = convolution
             return .hvae(c)
         case .ddpm:
             var c = DDPMConfiguration(dataDimension: dimension, likelihood: likelihood)
@@ -136,6 +221,8 @@ public struct ModelSettings: Equatable, Sendable {
             if let variance { c.variance = variance }
             if let loss { c.loss = loss }
             if let embeddingDimension { c.embeddingDimension = embeddingDimension }
+            c.architecture = architecture
+            c.convolution = convolution
             return .ddpm(c)
         }
     }

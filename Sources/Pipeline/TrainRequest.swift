@@ -68,7 +68,11 @@ public struct TrainRequest: Equatable, Sendable {
         }
         if resume && overwrite { throw PipelineError("--resume and --overwrite contradict each other; give one of them") }
         try settings.validate(for: model)
-        try checkMemory(dimension: 1, likelihood: .binary, fallback: "--model \(model.rawValue)")
+        // Before the data are read, an MLP's sizes can be costed on D = 1; a conv network's
+        // need the image shape.
+        if settings.resolvedArchitecture(for: nil) == .mlp {
+            try checkMemory(dimension: 1, likelihood: .binary, image: nil, fallback: "--model \(model.rawValue)")
+        }
     }
 
     /// The checkpoint path for a dataset named `datasetName`.
@@ -87,8 +91,10 @@ public struct TrainRequest: Equatable, Sendable {
         if let requiredLikelihood, requiredLikelihood != likelihood.family {
             throw PipelineError("--likelihood \(requiredLikelihood.rawValue) does not fit \(dataset), whose data are \(likelihood.name)")
         }
-        var configuration = try settings.configuration(model: model, dimension: data.dimension, likelihood: likelihood)
-        try checkMemory(dimension: data.dimension, likelihood: likelihood, fallback: "--dataset \(dataset) (D = \(data.dimension))")
+        let image = ImageShape(exampleShape: data.metadata.exampleShape)
+        var configuration = try settings.configuration(model: model, dimension: data.dimension, likelihood: likelihood, image: image,
+                                                       dataSource: dataset)
+        try checkMemory(dimension: data.dimension, likelihood: likelihood, image: image, fallback: "--dataset \(dataset) (D = \(data.dimension))")
         let outPath = outputPath(datasetName: data.metadata.name)
         LinearAlgebra.setThreadCount(threads)
         // One check of --out before any work; the lock is held until the run ends.

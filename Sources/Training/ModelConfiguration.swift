@@ -123,13 +123,25 @@ extension ModelConfiguration {
     public var summary: String {
         switch self {
         case .vae(let c):
-            return "latent \(c.latentDimension), hidden \(c.hiddenSizes.map(String.init).joined(separator: "-")), \(c.activation.rawValue)"
+            return "latent \(c.latentDimension), " + Self.networkSummary(c.architecture, c.convolution, hidden: c.hiddenSizes, activation: c.activation)
         case .hvae(let c):
             let inference = c.inference == .bottomUp ? "bottom-up" : "top-down"
-            return "latents \(c.latentSizes.map(String.init).joined(separator: ",")), \(inference), hidden \(c.hiddenSizes.map(String.init).joined(separator: "-"))"
+            return "latents \(c.latentSizes.map(String.init).joined(separator: ",")), \(inference), "
+                + Self.networkSummary(c.architecture, c.convolution, hidden: c.hiddenSizes, activation: nil)
         case .ddpm(let c):
-            return "T = \(c.timestepCount), \(c.schedule.rawValue), \(c.variance.rawValue), loss \(c.loss.rawValue), hidden \(c.hiddenSizes.map(String.init).joined(separator: "-"))"
+            return "T = \(c.timestepCount), \(c.schedule.rawValue), \(c.variance.rawValue), loss \(c.loss.rawValue), "
+                + Self.networkSummary(c.architecture, c.convolution, hidden: c.hiddenSizes, activation: nil, convolutionName: "U-Net")
                 + (c.clipsPredictedStart ? ", x̂0 clipped to [-1, 1]" : "")
         }
+    }
+
+    /// "hidden 128-128[, silu]" for MLPs; "ResNet|U-Net, channels 32×1,2,2, 2 blocks" for conv networks.
+    static func networkSummary(_ architecture: NetworkArchitecture, _ convolution: ConvolutionalSettings?, hidden: [Int],
+                               activation: Activation?, convolutionName: String = "ResNet") -> String {
+        if architecture == .conv, let convolution {
+            return "\(convolutionName), channels \(convolution.baseChannels)×\(convolution.channelMultipliers.map(String.init).joined(separator: ",")), "
+                + "\(convolution.residualBlocks) blocks"
+        }
+        return "hidden \(hidden.map(String.init).joined(separator: "-"))" + (activation.map { ", \($0.rawValue)" } ?? "")
     }
 }

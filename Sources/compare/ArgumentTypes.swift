@@ -12,6 +12,7 @@ import Pipeline
 extension ModelKind: ExpressibleByArgument {}
 extension Likelihood.Family: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
+extension NetworkArchitecture: ExpressibleByArgument {}
 extension NoiseSchedule: ExpressibleByArgument {}
 extension ReverseVariance: ExpressibleByArgument {}
 extension DiffusionLoss: ExpressibleByArgument {}

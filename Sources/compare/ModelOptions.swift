@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import DDPMModel
 import HVAEModel
 import NN
@@ -8,11 +9,24 @@ import Pipeline
 /// refused for the others. Unset options take the model's own defaults (see the configuration
 /// types for the papers they come from).
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Hidden layer widths, comma-separated (default: the model's, e.g. 128,128).", transform: IntList.parser("--hidden"))
+    @Option(help: "Networks: mlp (perceptrons on rows) or conv (U-Net for the DDPM, ResNets for the VAE and HVAE) (default: conv for images of 28×28 or larger, such as Fashion-MNIST; mlp otherwise, such as the toy sets and 8×8 digits).")
+    var architecture: NetworkArchitecture?
+
+    @Option(help: "MLP: hidden layer widths, comma-separated (default: the model's, e.g. 128,128).", transform: IntList.parser("--hidden"))
     var hidden: IntList?
 
-    @Option(help: "Activation between layers (default: the model's).")
+    @Option(help: "MLP: activation between layers (default: the model's).")
     var activation: Activation?
+
+    @Option(name: .customLong("base-channels"), help: "Conv: channels at full resolution (default 32).")
+    var baseChannels: Int?
+
+    @Option(name: .customLong("channel-multipliers"), help: "Conv: channel multiplier per resolution, each halving the image, comma-separated (default 1,2,2: 28×28, 14×14, 7×7).",
+            transform: IntList.parser("--channel-multipliers"))
+    var channelMultipliers: IntList?
+
+    @Option(name: .customLong("residual-blocks"), help: "Conv: residual blocks per resolution (default 2).")
+    var residualBlocks: Int?
 
     @Option(help: "VAE: size of the latent z (default 2).")
     var latent: Int?
@@ -48,6 +62,7 @@ struct ModelOptions: ParsableArguments {
     var settings: ModelSettings {
         ModelSettings(hiddenSizes: hidden?.values, activation: activation, latentDimension: latent, latentSizes: latentSizes?.values,
                       inference: inference, warmupSteps: warmup, freeBits: freeBits, timestepCount: timesteps, schedule: schedule,
-                      variance: variance, loss: loss, embeddingDimension: embedding)
+                      variance: variance, loss: loss, embeddingDimension: embedding, architecture: architecture,
+                      baseChannels: baseChannels, channelMultipliers: channelMultipliers?.values, residualBlocks: residualBlocks)
     }
 }

@@ -111,6 +111,9 @@ extension Tensor {
             }
             guard x.requiresGradient || weight.requiresGradient else { return }
             let weightHadGradient = weight.gradient != nil
+            // An empty array may still have a base address (the shared empty storage): which
+            // gradients to compute is decided by these flags, never by a nil base address.
+            let needsWeight = weight.requiresGradient, needsInput = x.requiresGradient
             var dw = weight.requiresGradient ? (weight.takeGradient() ?? uninitializedBuffer(weight.count)) : []
             var dx = x.requiresGradient ? (x.takeGradient() ?? [Float](repeating: 0, count: x.count)) : []
             x.storage.withUnsafeBufferPointer { xs in
@@ -121,14 +124,14 @@ extension Tensor {
                                 guard let xBase = xs.baseAddress, let wBase = w.baseAddress, let dzBase = dzs.baseAddress else { return }
                                 layout.forEachBlock(xBase) { block, patches in
                                     let dzBlock = dzBase + block.lowerBound * outputs
-                                    if let dwBase = dwBuffer.baseAddress {
+                                    if needsWeight, let dwBase = dwBuffer.baseAddress {
                                         // dW (+)= dzᵀ P over this block's rows.
                                         MatrixProduct.multiply(m: outputs, n: depth, k: block.count,
                                                                dzBlock, leading: outputs, transpose: true,
                                                                patches, leading: depth, transpose: false,
                                                                into: dwBase, accumulate: weightHadGradient || block.lowerBound > 0)
                                     }
-                                    if let dxBase = dxBuffer.baseAddress {
+                                    if needsInput, let dxBase = dxBuffer.baseAddress {
                                         layout.accumulateInputGradient(of: block, patchGradient: { dPatches in
                                             // dP = dz W: [rows, C_out] · [C_out, depth].
                                             MatrixProduct.multiply(m: block.count, n: depth, k: outputs,

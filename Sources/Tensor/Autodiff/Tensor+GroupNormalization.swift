@@ -97,7 +97,8 @@ extension Tensor {
                             offsetParts.withUnsafeMutableBufferPointer { op in
                                 scale.storage.withUnsafeBufferPointer { gamma in
                                     guard let xb = xs.baseAddress, let dzb = dzs.baseAddress else { return }
-                                    let dxb = dxs.baseAddress
+                                    // An empty array may have a base address (the shared empty storage).
+                                    let dxb = x.requiresGradient ? dxs.baseAddress : nil
                                     Parallel.forEach(n, concurrent: x.count >= 2 * Parallel.minimumChunk) { example in
                                         let source = xb + example * perExample, gradient = dzb + example * perExample
                                         for g in 0..<groups {
