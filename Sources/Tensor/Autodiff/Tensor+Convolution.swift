@@ -121,14 +121,16 @@ extension Tensor {
                                 guard let xBase = xs.baseAddress, let wBase = w.baseAddress, let dzBase = dzs.baseAddress else { return }
                                 layout.forEachBlock(xBase) { block, patches in
                                     let dzBlock = dzBase + block.lowerBound * outputs
-                                    if let dwBase = dwBuffer.baseAddress {
+                                    // An empty array's buffer still has a base address (the shared empty
+                                    // storage): ask whether a gradient is wanted, not whether there is a buffer.
+                                    if weight.requiresGradient, let dwBase = dwBuffer.baseAddress {
                                         // dW (+)= dzᵀ P over this block's rows.
                                         MatrixProduct.multiply(m: outputs, n: depth, k: block.count,
                                                                dzBlock, leading: outputs, transpose: true,
                                                                patches, leading: depth, transpose: false,
                                                                into: dwBase, accumulate: weightHadGradient || block.lowerBound > 0)
                                     }
-                                    if let dxBase = dxBuffer.baseAddress {
+                                    if x.requiresGradient, let dxBase = dxBuffer.baseAddress {
                                         layout.accumulateInputGradient(of: block, patchGradient: { dPatches in
                                             // dP = dz W: [rows, C_out] · [C_out, depth].
                                             MatrixProduct.multiply(m: block.count, n: depth, k: outputs,

@@ -97,7 +97,9 @@ extension Tensor {
                             offsetParts.withUnsafeMutableBufferPointer { op in
                                 scale.storage.withUnsafeBufferPointer { gamma in
                                     guard let xb = xs.baseAddress, let dzb = dzs.baseAddress else { return }
-                                    let dxb = dxs.baseAddress
+                                    // Not `dxs.baseAddress` alone: an empty array's buffer has one too (the
+                                    // shared empty storage, which must never be written).
+                                    let dxb = x.requiresGradient ? dxs.baseAddress : nil
                                     Parallel.forEach(n, concurrent: x.count >= 2 * Parallel.minimumChunk) { example in
                                         let source = xb + example * perExample, gradient = dzb + example * perExample
                                         for g in 0..<groups {
