@@ -39,11 +39,19 @@ public final class HVAEDecoder: Module {
 /// Inference is bottom-up (Markov, the shape of the diffusion encoder) or top-down (ladder):
 /// see ``HVAEInference``.
 ///
-/// Parameter keys (weights [outputs, inputs]):
+/// With ``HVAEConfiguration/architecture`` `.conv` the latent layers are maps on the image's
+/// lower resolutions and the networks are ResNets (top-down inference only; see
+/// HVAE+Convolutional.swift, ``ConvolutionalHVAEEncoder`` and ``ConvolutionalHVAEDecoder``).
+/// Each map is flattened to a row [rows, H·W·s] wherever a distribution is formed, so the
+/// objectives and estimators below are the same code for both architectures.
+///
+/// MLP parameter keys (weights [outputs, inputs]):
 /// - `encoder.deterministic.<i>.layers.<j>.weight|bias` (top-down only; d_{i+1}),
 /// - `encoder.posteriors.<i>.layers.<j>.weight|bias` (q(z_{i+1} | ·)),
 /// - `decoder.priors.<i>.layers.<j>.weight|bias` (p(z_{i+1} | z_{i+2})),
 /// - `decoder.output.layers.<j>.weight|bias` (p(x | z₁)).
+/// Convolutional keys are listed by ``ConvolutionalHVAEEncoder`` and ``ConvolutionalHVAEDecoder``;
+/// every parameter of q is under `encoder.`, every parameter of p under `decoder.`.
 ///
 /// Estimators of the per-layer KL terms (per example, nats; ELBO = reconstruction − Σ KL, with
 /// the reconstruction log p(x | z₁) at one joint draw z_{1:L} ~ q):
@@ -55,21 +63,38 @@ public final class HVAEDecoder: Module {
 ///   (both Gaussians condition on the same zᵢ₊₁); layer L: KL(q(z_L | x) ‖ N(0, I)).
 /// Each sum is an unbiased estimate of E_q[log q(z_{1:L} | x) − log p(z_{1:L})].
 public final class HVAE: LatentVariableModel {
-    public let encoder: HVAEEncoder
-    public let decoder: HVAEDecoder
+    /// Every parameter of q: an ``HVAEEncoder`` (MLPs) or a ``ConvolutionalHVAEEncoder``.
+    public let encoder: any Module
+    /// Every parameter of p: an ``HVAEDecoder`` (MLPs) or a ``ConvolutionalHVAEDecoder``.
+    public let decoder: any Module
     /// The hyperparameters this model was built from.
     public let configuration: HVAEConfiguration
+    /// Where the parts of a convolutional model live; `nil` for MLPs.
+    let convolutionalPlan: ConvolutionalHVAEPlan?
 
     /// The number of rows (examples × samples) pushed through the networks at once by
-    /// ``logImportanceWeights(_:samples:using:)``, which bounds its memory.
-    public static let maximumRowsPerChunk = 65_536
+    /// ``logImportanceWeights(_:samples:using:)`` (and by the convolutional ``sample(count:using:)``),
+    /// which bounds their memory: 65 536 rows for MLPs, 256 images for ResNets (``VAE``'s reasons).
+    public static func maximumRowsPerChunk(_ architecture: NetworkArchitecture) -> Int {
+        architecture == .conv ? 256 : 65_536
+    }
 
-    /// A model with freshly initialized weights (PyTorch's default `Linear` initialization), drawn
-    /// from `generator` in key order: deterministic blocks, posteriors, priors, output.
+    /// A model with freshly initialized weights (PyTorch's default initialization), drawn from
+    /// `generator` in key order: for MLPs deterministic blocks, posteriors, priors, output; for
+    /// ResNets the encoder's, then the decoder's.
     /// - Throws: ``ModelError/invalidConfiguration(_:)`` when ``HVAEConfiguration/validate()`` does.
     public init(configuration: HVAEConfiguration, using generator: inout RandomGenerator) throws {
         try configuration.validate()
         self.configuration = configuration
+        if configuration.architecture == .conv {
+            // validate() guarantees the settings.
+            let plan = ConvolutionalHVAEPlan(settings: configuration.convolution!, latentSizes: configuration.latentSizes)
+            convolutionalPlan = plan
+            encoder = ConvolutionalHVAEEncoder(plan: plan, using: &generator)
+            decoder = ConvolutionalHVAEDecoder(plan: plan, outputsPerDimension: configuration.likelihood.outputsPerDimension, using: &generator)
+            return
+        }
+        convolutionalPlan = nil
         let c = configuration
         let sizes = c.latentSizes
         let layers = sizes.count
@@ -114,6 +139,10 @@ public final class HVAE: LatentVariableModel {
     /// `z1`, …, `zL`.
     public var layerNames: [String] { (1...latentLayerCount).map { "z\($0)" } }
 
+    /// The MLP networks (``HVAEConfiguration/architecture`` `.mlp`).
+    var perceptronEncoder: HVAEEncoder { encoder as! HVAEEncoder }
+    var perceptronDecoder: HVAEDecoder { decoder as! HVAEDecoder }
+
     public var encoderParameterCount: Int {
         namedParameters.filter { $0.key.hasPrefix("encoder.") }.reduce(0) { $0 + $1.tensor.count }
     }
@@ -126,7 +155,7 @@ public final class HVAE: LatentVariableModel {
 
     /// One joint draw z_{1:L} ~ q(z_{1:L} | x) with every distribution it touched.
     struct Pass {
-        /// z₁ … z_L, each [rows, sizeᵢ].
+        /// z₁ … z_L, each [rows, sizeᵢ] (conv: the map flattened, [rows, H_ℓ · W_ℓ · sᵢ]).
         var latents: [Tensor]
         /// q(zᵢ | ·) at the drawn parents.
         var posteriors: [DiagonalGaussian]
@@ -144,7 +173,9 @@ public final class HVAE: LatentVariableModel {
     /// are drawn: bottom-up, the parameters of q(z₁ | x); top-down, d₁ … d_{L−1} and the
     /// parameters of q(z_L | x). Every tensor is [batch, ·].
     func context(_ x: Tensor) -> [Tensor] {
+        if configuration.architecture == .conv { return convolutionalContext(x) }
         let layers = latentLayerCount
+        let encoder = perceptronEncoder
         switch configuration.inference {
         case .bottomUp:
             return [encoder.posteriors[0](x)]
@@ -162,6 +193,8 @@ public final class HVAE: LatentVariableModel {
 
     /// Draws z_{1:L} ~ q(· | x) given ``context(_:)`` rows (one per row of the draw) and decodes z₁.
     func pass(context: [Tensor], using generator: inout RandomGenerator) -> Pass {
+        if configuration.architecture == .conv { return convolutionalPass(context: context, rows: context[0].shape[0], using: &generator) }
+        let encoder = perceptronEncoder, decoder = perceptronDecoder
         let sizes = configuration.latentSizes
         let layers = sizes.count
         let rows = context[0].shape[0]
@@ -246,7 +279,7 @@ public final class HVAE: LatentVariableModel {
     /// (docs/math.md#markov-chain-log-importance-weight).
     ///
     /// The per-example part of inference (``context(_:)``) runs once; it and x are repeated K
-    /// times into rows `k · batch + i`, processed in chunks of at most ``maximumRowsPerChunk`` rows.
+    /// times into rows `k · batch + i`, processed in chunks of at most ``maximumRowsPerChunk(_:)`` rows.
     public func logImportanceWeights(_ x: Tensor, samples: Int, using generator: inout RandomGenerator) -> LogImportanceWeights {
         precondition(samples >= 1, "logImportanceWeights needs at least one sample")
         precondition(x.rank == 2 && x.shape[1] == dataDimension, "x must be [batch, \(dataDimension)], got \(x.shape)")
@@ -256,9 +289,10 @@ public final class HVAE: LatentVariableModel {
         values.reserveCapacity(total)
         GradientMode.withoutRecording {
             let perExample = context(x)
+            let perChunk = Self.maximumRowsPerChunk(configuration.architecture)
             var start = 0
             while start < total {
-                let end = Swift.min(total, start + Self.maximumRowsPerChunk)
+                let end = Swift.min(total, start + perChunk)
                 let rows = (start..<end).map { $0 % batch }
                 let pass = pass(context: perExample.map { $0.gather(rows: rows) }, using: &generator)
                 var logWeights = likelihood.logProbabilityPerElement(of: x.gather(rows: rows), decoderOutput: pass.decoderOutput).rowSumsInDouble()
@@ -276,7 +310,9 @@ public final class HVAE: LatentVariableModel {
 
     /// `count` draws x ~ p(x | z₁), z₁ ~ p(z₁ | z₂), …, z_L ~ N(0, I): [count, D].
     public func sample(count: Int, using generator: inout RandomGenerator) -> Tensor {
-        GradientMode.withoutRecording {
+        if configuration.architecture == .conv { return convolutionalSample(count: count, using: &generator) }
+        return GradientMode.withoutRecording {
+            let decoder = perceptronDecoder
             let sizes = configuration.latentSizes
             var z = Tensor.randomNormal(shape: [count, sizes[sizes.count - 1]], using: &generator)
             for i in stride(from: sizes.count - 2, through: 0, by: -1) {

@@ -52,6 +52,10 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
     /// MLPs on rows (`.mlp`, the default) or convolutional networks on images (`.conv`, which
     /// needs ``convolution``). Stored under the key `architecture` only for `.conv`, so an MLP
     /// configuration's JSON is what it always was.
+    ///
+    /// For `.conv`, ``latentSizes`` are the channels of latent maps (layer i at resolution
+    /// min(i + 1, R − 1), ``ConvolutionalHVAEPlan``), inference must be `.topDown`, and
+    /// ``hiddenSizes`` and ``activation`` are not used (ResNets with SiLU).
     public var architecture: NetworkArchitecture = .mlp
     /// The convolutional networks' sizes (`--architecture conv`); `nil` for MLPs.
     public var convolution: ConvolutionalSettings?
@@ -83,6 +87,9 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
     public func validate() throws {
 
         try validateArchitecture(model: "HVAE", dataDimension: dataDimension)
+        if architecture == .conv && inference == .bottomUp {
+            throw ModelError.invalidConfiguration("HVAE: the conv architecture infers top-down only (its posteriors correct the priors of the top-down path); use --inference top-down")
+        }
         guard dataDimension > 0 else {
             throw ModelError.invalidConfiguration("HVAE: the data dimension must be positive, got \(dataDimension)")
         }
@@ -163,13 +170,21 @@ extension HVAEConfiguration {
 
 extension HVAEConfiguration {
     /// The keys and shapes of the convolutional networks' parameters, computed without
-    /// building them (empty for MLPs).
+    /// building them from the plan the initializer follows (``ConvolutionalHVAEPlan``); empty for MLPs.
     public var convolutionalParameterShapes: [(key: String, shape: [Int])] {
-        []  // PLACEHOLDER: filled in with the convolutional model
+        guard architecture == .conv, let settings = convolution, !latentSizes.isEmpty else { return [] }
+        let plan = ConvolutionalHVAEPlan(settings: settings, latentSizes: latentSizes)
+        return prefixed("encoder", ConvolutionalHVAEEncoder.parameterShapes(plan: plan))
+            + prefixed("decoder", ConvolutionalHVAEDecoder.parameterShapes(plan: plan, outputsPerDimension: likelihood.outputsPerDimension))
     }
 
-    /// Floats of activation per example of a training pass through the convolutional networks.
+    /// Floats of activation per example of a training pass through the convolutional networks:
+    /// the bottom-up path with the posterior heads, and the top-down path with its draws and KL
+    /// terms (``ConvolutionalHVAEEncoder``, ``ConvolutionalHVAEDecoder``); 0 for MLPs.
     public var convolutionalActivationsPerExample: Int {
-        0  // PLACEHOLDER: filled in with the convolutional model
+        guard architecture == .conv, let settings = convolution, !latentSizes.isEmpty else { return 0 }
+        let plan = ConvolutionalHVAEPlan(settings: settings, latentSizes: latentSizes)
+        return ConvolutionalHVAEEncoder.activationsPerExample(plan: plan)
+            + ConvolutionalHVAEDecoder.activationsPerExample(plan: plan, outputsPerDimension: likelihood.outputsPerDimension)
     }
 }

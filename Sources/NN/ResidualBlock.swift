@@ -56,3 +56,13 @@ public final class ResidualBlock: Module {
         return (skipProjection?(x) ?? x) + h
     }
 }
+
+extension ResidualBlock {
+    /// Floats one example keeps through a training pass of a block at a resolution of `pixels`
+    /// pixels: GN(x) (inputs), then the first convolution, the embedding sum (with an embedding),
+    /// GN, the second convolution and the residual sum (outputs each), and the skip projection
+    /// when the widths differ. UNet.activationsPerExample counts its blocks the same way.
+    public static func activationsPerExample(inputs: Int, outputs: Int, embedding: Bool, pixels: Int) -> Int {
+        pixels * (inputs + (embedding ? 5 : 4) * outputs + (inputs == outputs ? 0 : outputs))
+    }
+}

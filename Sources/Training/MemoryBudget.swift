@@ -105,7 +105,7 @@ public enum MemoryBudget {
 /// - evaluation of n examples in batches of b with R ELBO draws and K = K_max importance samples:
 ///   the model + 4 n D (the data) + 8 n (L + 1) (all examples' terms) + 8 n · |K values| + R ELBO
 ///   passes on b rows (each draw is kept until averaged) + 8 K b (the log-weights) + c (2 · 4 W +
-///   4 · 4 D) for the c = min(K b, 65536) rows of one chunk (DDPM: c = min(K b, 16384) chains, and
+///   4 · 4 D) for the c = min(K b, 65536; 256 images for conv networks) rows of one chunk (DDPM: c = min(K b, 16384) chains, and
 ///   4 · 8 D for their states);
 /// - sampling `count`: the model + count (2 · 4 W + 3 · 4 D), and for a DDPM count (4 · 8 D + 8)
 ///   more for its Double chains and timesteps (one network call per step over all chains).
@@ -129,6 +129,15 @@ extension ModelConfiguration {
     var ddpmRowsPerCall: Double {
         guard case .ddpm(let c) = self else { return 16384 }
         return Double(DDPM.defaultEvaluationRowsPerCall(c.architecture))
+    }
+
+    /// Rows of one chunk of VAE and HVAE importance weights (``VAE/maximumRowsPerChunk(_:)``).
+    var latentModelRowsPerChunk: Int {
+        switch self {
+        case .vae(let c): return VAE.maximumRowsPerChunk(c.architecture)
+        case .hvae(let c): return HVAE.maximumRowsPerChunk(c.architecture)
+        case .ddpm: return 0
+        }
     }
 
     var dimensionValue: Double {
@@ -190,7 +199,7 @@ extension ModelConfiguration {
             chunkRows = Swift.min(k * b, ddpmRowsPerCall)
             perRow = 4 * 8 * d + 2 * 4 * w + 4 * 4 * d
         } else {
-            chunkRows = Swift.min(k * b, 65536)
+            chunkRows = Swift.min(k * b, Double(latentModelRowsPerChunk))
             perRow = 2 * 4 * w + 4 * 4 * d
         }
         return modelBytes + stored + draws + 8 * k * b + chunkRows * perRow

@@ -17,6 +17,10 @@ extension ModelConfiguration {
     /// in the order the model draws their weights.
     public var networks: [(prefix: String, sizes: [Int])] {
         switch self {
+        case .vae(let c) where c.architecture == .conv:
+            return []
+        case .hvae(let c) where c.architecture == .conv:
+            return []
         case .vae(let c):
             return [("encoder", c.encoderSizes), ("decoder", c.decoderSizes)]
         case .hvae(let c):

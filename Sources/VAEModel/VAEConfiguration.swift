@@ -31,6 +31,10 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
     /// MLPs on rows (`.mlp`, the default) or convolutional networks on images (`.conv`, which
     /// needs ``convolution``). Stored under the key `architecture` only for `.conv`, so an MLP
     /// configuration's JSON is what it always was.
+    ///
+    /// For `.conv` the encoder and decoder are ResNets (``ResNetEncoder``, ``ResNetDecoder``) with
+    /// ``ConvolutionalSettings/autoencoderBlocksPerLevel`` residual blocks per resolution each;
+    /// ``hiddenSizes`` and ``activation`` are not used (SiLU throughout).
     public var architecture: NetworkArchitecture = .mlp
     /// The convolutional networks' sizes (`--architecture conv`); `nil` for MLPs.
     public var convolution: ConvolutionalSettings?
@@ -131,13 +135,23 @@ extension VAEConfiguration {
 
 extension VAEConfiguration {
     /// The keys and shapes of the convolutional networks' parameters, computed without
-    /// building them (empty for MLPs).
+    /// building them from the plan the initializer follows (``ResNetEncoder``, ``ResNetDecoder``);
+    /// empty for MLPs.
     public var convolutionalParameterShapes: [(key: String, shape: [Int])] {
-        []  // PLACEHOLDER: filled in with the convolutional model
+        guard architecture == .conv, let settings = convolution else { return [] }
+        return prefixed("encoder", ResNetEncoder.parameterShapes(settings: settings, latentDimension: latentDimension))
+            + prefixed("decoder", ResNetDecoder.parameterShapes(settings: settings, latentDimension: latentDimension,
+                                                                outputsPerDimension: likelihood.outputsPerDimension))
     }
 
-    /// Floats of activation per example of a training pass through the convolutional networks.
+    /// Floats of activation per example of a training pass through the convolutional networks:
+    /// the encoder's and the decoder's (inputs included), and 6 · latent for the draw of z and
+    /// the KL (μ and log σ² sliced out, ε, σ, σ ε, z); 0 for MLPs.
     public var convolutionalActivationsPerExample: Int {
-        0  // PLACEHOLDER: filled in with the convolutional model
+        guard architecture == .conv, let settings = convolution else { return 0 }
+        return ResNetEncoder.activationsPerExample(settings: settings, latentDimension: latentDimension)
+            + 6 * latentDimension
+            + ResNetDecoder.activationsPerExample(settings: settings, latentDimension: latentDimension,
+                                                  outputsPerDimension: likelihood.outputsPerDimension)
     }
 }

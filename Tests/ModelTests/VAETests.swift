@@ -358,7 +358,7 @@ final class VAETests: XCTestCase {
         let model = try VAE(configuration: VAEConfiguration(hiddenSizes: []), using: &generator)
         // Two far-apart examples: their log-weights differ systematically, so a mixed-up layout shows.
         let x = Tensor([[0, 0], [8, -8]])
-        let samples = VAE.maximumRowsPerChunk / 2 + 3
+        let samples = VAE.maximumRowsPerChunk(.mlp) / 2 + 3
         let weights = model.logImportanceWeights(x, samples: samples, using: &generator)
         XCTAssertEqual(weights.values.count, 2 * samples)
         let first = (0..<samples).map { weights[sample: $0, example: 0] }

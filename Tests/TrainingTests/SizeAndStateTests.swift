@@ -35,6 +35,35 @@ final class SizeAndStateTests: XCTestCase {
             if variance == .learnedRange { c.loss = .hybrid }
             result.append(.ddpm(c))
         }
+        // Convolutional networks of all three models on 8×8 images (base 8, groups 4, two
+        // resolutions; one with three, and one with a single resolution).
+        let settings = ConvolutionalSettings(image: ImageShape(height: 8, width: 8), baseChannels: 8, channelMultipliers: [1, 2],
+                                             residualBlocks: 2, normalizationGroups: 4)
+        var deeper = settings
+        deeper.channelMultipliers = [1, 1, 2]
+        deeper.residualBlocks = 3
+        var flat = settings
+        flat.channelMultipliers = [1]
+        for (likelihood, convolution) in [(Likelihood.binary, settings), (.continuous, deeper), (.discrete(levels: 4), flat)] {
+            var vae = VAEConfiguration(dataDimension: 64, latentDimension: 3, likelihood: likelihood)
+            vae.architecture = .conv
+            vae.convolution = convolution
+            result.append(.vae(vae))
+            var hvae = HVAEConfiguration(dataDimension: 64, latentSizes: [2, 3, 1], inference: .topDown, likelihood: likelihood)
+            hvae.architecture = .conv
+            hvae.convolution = convolution
+            result.append(.hvae(hvae))
+        }
+        for variance in [ReverseVariance.fixedSmall, .learnedRange] {
+            var c = DDPMConfiguration(dataDimension: 64, likelihood: .continuous)
+            c.timestepCount = 10
+            c.embeddingDimension = 8
+            c.variance = variance
+            if variance == .learnedRange { c.loss = .hybrid }
+            c.architecture = .conv
+            c.convolution = settings
+            result.append(.ddpm(c))
+        }
         return result
     }
 
@@ -127,6 +156,26 @@ final class SizeAndStateTests: XCTestCase {
     }
 
     /// Every estimate grows with every size, and no product overflows (Double throughout).
+    /// Importance weights of convolutional VAEs and HVAEs are computed 256 images at a time:
+    /// beyond that, more samples cost only their 8-byte log-weights.
+    func testMemoryEstimates_convolutionalImportanceChunksHold256Images() {
+        for configuration in Self.everyArchitecture() {
+            let conv: Bool
+            switch configuration {
+            case .vae(let c): conv = c.architecture == .conv
+            case .hvae(let c): conv = c.architecture == .conv
+            case .ddpm: continue
+            }
+            func bytes(_ k: Int) -> Double { configuration.evaluationBytes(examples: 10, batchSize: 10, sampleCounts: [k], elboDraws: 1) }
+            if conv {
+                XCTAssertEqual(bytes(2000) - bytes(1000), 8 * 1000 * 10, "\(configuration)")
+                XCTAssertGreaterThan(bytes(25) - bytes(1), 8 * 24 * 10, "\(configuration)")
+            } else {
+                XCTAssertGreaterThan(bytes(2000) - bytes(1000), 8 * 1000 * 10, "\(configuration)")
+            }
+        }
+    }
+
     func testMemoryEstimates_areMonotoneInEverySize() {
         func vae(_ d: Int, _ latent: Int, _ hidden: [Int]) -> ModelConfiguration {
             .vae(VAEConfiguration(dataDimension: d, latentDimension: latent, hiddenSizes: hidden, likelihood: .continuous))
