@@ -41,6 +41,7 @@ script-tests:
 	COMPARE_BIN=$(BIN) bash scripts/interop.sh
 	COMPARE_BIN=$(BIN) bash scripts/kill-resume-test.sh
 	COMPARE_BIN=$(BIN) bash scripts/fuzz-readers.sh
+	COMPARE_BIN=$(BIN) bash scripts/conv-runs-test.sh
 	python3 scripts/check_docs.py
 	python3 scripts/check_imports.py
 

@@ -66,7 +66,7 @@ let package = Package(
                     exclude: ["Golden"]),
         .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel",
                                                           "VAEModel", "HVAEModel", "Evaluation"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Core", "DDPMModel", "Pipeline", "Training"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Core", "DDPMModel", "Pipeline", "Training", "Store", "Evaluation", "Tensor"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Core", "Evaluation"]),
         .testTarget(name: "ReportTests", dependencies: ["Core", "Report", "Evaluation", "_CPNG"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: [], exclude: ["Golden"]),

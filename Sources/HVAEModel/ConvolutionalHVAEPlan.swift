@@ -16,17 +16,17 @@ import NN
 /// - each path has ``blocksPerLevel`` = ⌈B/2⌉ residual blocks per resolution
 ///   (``ConvolutionalSettings/autoencoderBlocksPerLevel``), and the top-down path one more
 ///   after each latent layer's merge.
-struct ConvolutionalHVAEPlan: Equatable, Sendable {
-    let settings: ConvolutionalSettings
+public struct ConvolutionalHVAEPlan: Equatable, Sendable {
+    public let settings: ConvolutionalSettings
     /// s_i: the channels of latent map i, z₁ first.
-    let latentChannels: [Int]
+    public let latentChannels: [Int]
     /// ℓ(i) = min(i + 1, R − 1) for every layer.
-    let latentLevels: [Int]
+    public let latentLevels: [Int]
     /// Resolutions built: 0 … ℓ(L − 1).
-    let levels: Int
-    let blocksPerLevel: Int
+    public let levels: Int
+    public let blocksPerLevel: Int
 
-    init(settings: ConvolutionalSettings, latentSizes: [Int]) {
+    public init(settings: ConvolutionalSettings, latentSizes: [Int]) {
         self.settings = settings
         latentChannels = latentSizes
         latentLevels = latentSizes.indices.map { Swift.min($0 + 1, settings.levels - 1) }
@@ -34,14 +34,14 @@ struct ConvolutionalHVAEPlan: Equatable, Sendable {
         blocksPerLevel = settings.autoencoderBlocksPerLevel
     }
 
-    var layerCount: Int { latentChannels.count }
+    public var layerCount: Int { latentChannels.count }
     /// The lowest-index resolution holding a latent map: bottom-up features from here on are read.
-    var firstLatentLevel: Int { latentLevels.first ?? 0 }
-    func channels(level: Int) -> Int { settings.channels(level: level) }
-    func extent(level: Int) -> (height: Int, width: Int) { settings.extent(level: level) }
-    func pixels(level: Int) -> Int { let e = extent(level: level); return e.height * e.width }
+    public var firstLatentLevel: Int { latentLevels.first ?? 0 }
+    public func channels(level: Int) -> Int { settings.channels(level: level) }
+    public func extent(level: Int) -> (height: Int, width: Int) { settings.extent(level: level) }
+    public func pixels(level: Int) -> Int { let e = extent(level: level); return e.height * e.width }
     /// The latent layers at resolution `level`, top first (the order of the top-down pass).
-    func layers(at level: Int) -> [Int] { latentLevels.indices.filter { latentLevels[$0] == level }.reversed() }
+    public func layers(at level: Int) -> [Int] { latentLevels.indices.filter { latentLevels[$0] == level }.reversed() }
     /// The width of latent layer i flattened to a row: H_ℓ · W_ℓ · s_i.
-    func latentDimension(layer i: Int) -> Int { pixels(level: latentLevels[i]) * latentChannels[i] }
+    public func latentDimension(layer i: Int) -> Int { pixels(level: latentLevels[i]) * latentChannels[i] }
 }

@@ -153,16 +153,17 @@ public final class HVAE: LatentVariableModel {
 
     // MARK: Forward pass
 
-    /// One joint draw z_{1:L} ~ q(z_{1:L} | x) with every distribution it touched.
-    struct Pass {
+    /// One joint draw z_{1:L} ~ q(z_{1:L} | x) with every distribution it touched (public so
+    /// that tests can hold the per-layer terms against log q − log p at the drawn latents).
+    public struct Pass {
         /// z₁ … z_L, each [rows, sizeᵢ] (conv: the map flattened, [rows, H_ℓ · W_ℓ · sᵢ]).
-        var latents: [Tensor]
+        public var latents: [Tensor]
         /// q(zᵢ | ·) at the drawn parents.
-        var posteriors: [DiagonalGaussian]
+        public var posteriors: [DiagonalGaussian]
         /// p(zᵢ | zᵢ₊₁) at the drawn zᵢ₊₁; the last is N(0, I).
-        var priors: [DiagonalGaussian]
+        public var priors: [DiagonalGaussian]
         /// The parameters of p(x | z₁).
-        var decoderOutput: Tensor
+        public var decoderOutput: Tensor
     }
 
     private func gaussian(_ parameters: Tensor, size: Int) -> DiagonalGaussian {
@@ -172,7 +173,7 @@ public final class HVAE: LatentVariableModel {
     /// The per-example part of inference, computed once per example even when K joint samples
     /// are drawn: bottom-up, the parameters of q(z₁ | x); top-down, d₁ … d_{L−1} and the
     /// parameters of q(z_L | x). Every tensor is [batch, ·].
-    func context(_ x: Tensor) -> [Tensor] {
+    public func context(_ x: Tensor) -> [Tensor] {
         if configuration.architecture == .conv { return convolutionalContext(x) }
         let layers = latentLayerCount
         let encoder = perceptronEncoder
@@ -192,7 +193,7 @@ public final class HVAE: LatentVariableModel {
     }
 
     /// Draws z_{1:L} ~ q(· | x) given ``context(_:)`` rows (one per row of the draw) and decodes z₁.
-    func pass(context: [Tensor], using generator: inout RandomGenerator) -> Pass {
+    public func pass(context: [Tensor], using generator: inout RandomGenerator) -> Pass {
         if configuration.architecture == .conv { return convolutionalPass(context: context, rows: context[0].shape[0], using: &generator) }
         let encoder = perceptronEncoder, decoder = perceptronDecoder
         let sizes = configuration.latentSizes
@@ -234,7 +235,7 @@ public final class HVAE: LatentVariableModel {
     /// The estimate of layer `i`'s KL term for every element, [rows, sizeᵢ] (see the type's
     /// documentation): Monte Carlo log q − log p for bottom-up layers below the top, closed form
     /// otherwise.
-    func layerKLPerElement(_ pass: Pass, layer i: Int) -> Tensor {
+    public func layerKLPerElement(_ pass: Pass, layer i: Int) -> Tensor {
         if configuration.inference == .bottomUp && i < latentLayerCount - 1 {
             return pass.posteriors[i].logDensityPerElement(pass.latents[i]) - pass.priors[i].logDensityPerElement(pass.latents[i])
         }

@@ -1,6 +1,6 @@
 import Core
 import Foundation
-@testable import HVAEModel
+import HVAEModel
 import NN
 import Tensor
 import XCTest
