@@ -179,6 +179,7 @@ func trainingArguments(_ options: TrainingOptions, defaults: TrainingOptions) ->
     add("--seed", String(options.seed), options.seed == defaults.seed)
     add("--checkpoint-every", String(options.checkpointEvery), options.checkpointEvery == defaults.checkpointEvery)
     add("--evaluate-every", String(options.evaluateEvery), options.evaluateEvery == defaults.evaluateEvery)
+    add("--evaluation-examples", String(options.evaluationExamples), options.evaluationExamples == defaults.evaluationExamples)
     add("--log-every", String(options.logEvery), options.logEvery == defaults.logEvery)
     add("--clip", options.maximumGradientNorm.map { "\($0)" } ?? "0", options.maximumGradientNorm == defaults.maximumGradientNorm)
     return words

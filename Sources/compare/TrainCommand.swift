@@ -76,6 +76,10 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("evaluate-every"), help: "Steps between test-ELBO evaluations on a fixed subset (0: only at the end).")
     var evaluateEvery: Int = defaults.evaluateEvery
 
+    @Option(name: .customLong("evaluation-examples"),
+            help: "Test examples of that subset (a U-Net DDPM's exact ELBO costs T network passes per example: use a few dozen).")
+    var evaluationExamples: Int = defaults.evaluationExamples
+
     @Option(name: .customLong("log-every"), help: "Steps per logged mean loss.")
     var logEvery: Int = defaults.logEvery
 
@@ -91,6 +95,7 @@ struct RunOptions: ParsableArguments {
 
     var trainingOptions: TrainingOptions {
         TrainingOptions(steps: steps, batchSize: batchSize, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery,
-                        logEvery: logEvery, evaluateEvery: evaluateEvery, maximumGradientNorm: clip == 0 ? nil : clip)
+                        logEvery: logEvery, evaluateEvery: evaluateEvery, evaluationExamples: evaluationExamples,
+                        maximumGradientNorm: clip == 0 ? nil : clip)
     }
 }
