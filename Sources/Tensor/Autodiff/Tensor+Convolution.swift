@@ -72,6 +72,7 @@ extension Tensor {
         let layout = ConvolutionLayout(input: x.shape, geometry: geometry, outputChannels: weight.shape[0])
         precondition(weight.shape == [layout.outputChannels, k, k, layout.inputChannels] && bias.shape == [layout.outputChannels],
                      "convolution2D: weight \(weight.shape) and bias \(bias.shape) do not fit x \(x.shape) with a \(k)×\(k) kernel")
+        precondition(layout.inputChannels >= 1, "convolution2D needs at least one input channel; got x \(x.shape)")
         precondition(layout.outputHeight >= 1 && layout.outputWidth >= 1,
                      "convolution2D: a \(geometry) kernel does not fit images of \(layout.inputHeight)×\(layout.inputWidth)")
         let rows = layout.rows, outputs = layout.outputChannels, depth = layout.depth
@@ -85,7 +86,8 @@ extension Tensor {
                     values.withUnsafeMutableBufferPointer { z in
                         slopes.withUnsafeMutableBufferPointer { d in
                             guard let zBase = z.baseAddress, let xBase = xs.baseAddress, let wBase = w.baseAddress else { return }
-                            let slopeBase = records ? d.baseAddress : nil
+                            // (An empty array may still have a base address: ask whether slopes are kept.)
+                            let slopeBase = records && activation != nil ? d.baseAddress : nil
                             layout.forEachBlock(xBase) { block, patches in
                                 let target = zBase + block.lowerBound * outputs
                                 MatrixProduct.multiply(m: block.count, n: outputs, k: depth,
@@ -111,7 +113,10 @@ extension Tensor {
             }
             guard x.requiresGradient || weight.requiresGradient else { return }
             let weightHadGradient = weight.gradient != nil
-            var dw = weight.requiresGradient ? (weight.takeGradient() ?? uninitializedBuffer(weight.count)) : []
+            // Without rows (an empty batch) no product writes dW: it is zero.
+            var dw = weight.requiresGradient
+                ? (weight.takeGradient() ?? (rows > 0 ? uninitializedBuffer(weight.count) : [Float](repeating: 0, count: weight.count)))
+                : []
             var dx = x.requiresGradient ? (x.takeGradient() ?? [Float](repeating: 0, count: x.count)) : []
             x.storage.withUnsafeBufferPointer { xs in
                 weight.storage.withUnsafeBufferPointer { w in
@@ -119,16 +124,20 @@ extension Tensor {
                         dw.withUnsafeMutableBufferPointer { dwBuffer in
                             dx.withUnsafeMutableBufferPointer { dxBuffer in
                                 guard let xBase = xs.baseAddress, let wBase = w.baseAddress, let dzBase = dzs.baseAddress else { return }
+                                // The empty buffer of an input without a gradient may still have a base
+                                // address (the shared empty-array storage): never write through it.
+                                let dwTarget = weight.requiresGradient ? dwBuffer.baseAddress : nil
+                                let dxTarget = x.requiresGradient ? dxBuffer.baseAddress : nil
                                 layout.forEachBlock(xBase) { block, patches in
                                     let dzBlock = dzBase + block.lowerBound * outputs
-                                    if let dwBase = dwBuffer.baseAddress {
+                                    if let dwBase = dwTarget {
                                         // dW (+)= dzᵀ P over this block's rows.
                                         MatrixProduct.multiply(m: outputs, n: depth, k: block.count,
                                                                dzBlock, leading: outputs, transpose: true,
                                                                patches, leading: depth, transpose: false,
                                                                into: dwBase, accumulate: weightHadGradient || block.lowerBound > 0)
                                     }
-                                    if let dxBase = dxBuffer.baseAddress {
+                                    if let dxBase = dxTarget {
                                         layout.accumulateInputGradient(of: block, patchGradient: { dPatches in
                                             // dP = dz W: [rows, C_out] · [C_out, depth].
                                             MatrixProduct.multiply(m: block.count, n: depth, k: outputs,
@@ -150,7 +159,9 @@ extension Tensor {
 
     /// Floats of unfolded patches per block (8 MB): large enough that each block's product
     /// runs at full speed on every thread, small enough to stay in the last-level cache.
-    public static let patchBlockElements = 1 << 21
+    /// Settable so that tests can cut small convolutions into several blocks; like
+    /// ``LinearAlgebra/setThreadCount(_:)``, not to be changed while other threads compute.
+    nonisolated(unsafe) public static var patchBlockElements = 1 << 21
 
     /// Applies a fused activation to a block of a product's result (shared by the affine map
     /// and the convolution): whole rows as one stretch, else row by row.
@@ -194,8 +205,16 @@ struct ConvolutionLayout {
     var pixelsPerImage: Int { outputHeight * outputWidth }
 
     /// Rows per block: about ``Tensor/patchBlockElements`` floats of patches, fixed by the
-    /// shapes alone.
-    var blockRows: Int { Swift.max(1, Swift.min(rows, Tensor.patchBlockElements / Swift.max(1, depth))) }
+    /// shapes alone. When the rows take several blocks, a block is a whole number of the
+    /// product's 256-deep blocks (``MatrixProduct/maximumDepthBlock``) where it holds that
+    /// many: dW = Σ_blocks dzᵀP then adds the same partial sums as one product over all rows
+    /// whenever the rows are a multiple of 256, so the blocking changes no bit of it.
+    var blockRows: Int {
+        let fitting = Tensor.patchBlockElements / Swift.max(1, depth)
+        if fitting >= rows { return Swift.max(1, rows) }
+        let depthBlock = MatrixProduct.maximumDepthBlock
+        return fitting >= depthBlock ? fitting / depthBlock * depthBlock : Swift.max(1, fitting)
+    }
 
     /// Calls `body(rows, patches)` for consecutive blocks of output pixels, in order, with
     /// their patches [rows.count, depth] unfolded into scratch slot 2 of the calling thread (a

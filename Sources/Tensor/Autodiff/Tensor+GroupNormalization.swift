@@ -43,7 +43,8 @@ extension Tensor {
                             scale.storage.withUnsafeBufferPointer { gamma in
                                 offset.storage.withUnsafeBufferPointer { beta in
                                     guard let xb = xs.baseAddress, let yb = ys.baseAddress else { return }
-                                    let slopeBase = records ? ds.baseAddress : nil
+                                    // (An empty array may still have a base address: ask whether slopes are kept.)
+                                    let slopeBase = records && activation != nil ? ds.baseAddress : nil
                                     Parallel.forEach(n, concurrent: x.count >= 2 * Parallel.minimumChunk) { example in
                                         let source = xb + example * perExample
                                         let target = yb + example * perExample
@@ -97,7 +98,9 @@ extension Tensor {
                             offsetParts.withUnsafeMutableBufferPointer { op in
                                 scale.storage.withUnsafeBufferPointer { gamma in
                                     guard let xb = xs.baseAddress, let dzb = dzs.baseAddress else { return }
-                                    let dxb = dxs.baseAddress
+                                    // Not the base address of the empty buffer when x needs no gradient: that
+                                    // may be the shared empty-array storage.
+                                    let dxb = x.requiresGradient ? dxs.baseAddress : nil
                                     Parallel.forEach(n, concurrent: x.count >= 2 * Parallel.minimumChunk) { example in
                                         let source = xb + example * perExample, gradient = dzb + example * perExample
                                         for g in 0..<groups {
