@@ -276,8 +276,13 @@ struct ConvolutionLayout {
 
     /// dx += fold(dP) for the output pixels `rows`: `patchGradient` fills dP [rows.count, depth]
     /// (scratch slot 3), whose values are then added onto the pixels each patch was copied
-    /// from. Images are shared out over the threads (no two write the same pixel), and within
-    /// an image the rows are added in order, so the sums do not depend on the thread count.
+    /// from (`tk_convolution_fold`). The input rows those patches reach are shared out over the
+    /// threads (no two write the same pixel), and each pixel adds its patches' values in
+    /// output pixel order, so the sums depend neither on the thread count nor on the blocks.
+    ///
+    /// Gathering by input pixel rather than scattering patch after patch lets every block split
+    /// over the threads, where a scatter shared out whole images (a block of 1 MB holds one or
+    /// two images of 28 × 28), and adds each pixel's k² values while it is in L1.
     func accumulateInputGradient(
         of rows: Range<Int>, patchGradient: (UnsafeMutablePointer<Float>) -> Void, into dx: UnsafeMutablePointer<Float>
     ) {
@@ -297,25 +302,18 @@ struct ConvolutionLayout {
             preconditionFailure("out of memory for the gradient of \(rows.count) patches of \(depth) values")
         }
         patchGradient(dPatches)
-        let firstImage = rows.lowerBound / pixelsPerImage, lastImage = (rows.upperBound - 1) / pixelsPerImage
-        Parallel.forEach(lastImage - firstImage + 1) { item in
-            let n = firstImage + item
-            let imageRows = Swift.max(rows.lowerBound, n * pixelsPerImage)..<Swift.min(rows.upperBound, (n + 1) * pixelsPerImage)
-            for r in imageRows {
-                let pixel = r % pixelsPerImage
-                let i = pixel / outputWidth, j = pixel % outputWidth
-                let row = dPatches + (r - rows.lowerBound) * depth
-                for a in 0..<k {
-                    let ih = i * stride - padding + a
-                    guard ih >= 0 && ih < inputHeight else { continue }
-                    let imageRow = dx + (n * inputHeight + ih) * inputWidth * channels
-                    let first = Swift.max(0, padding - j * stride)
-                    let last = Swift.min(k, inputWidth + padding - j * stride)
-                    guard last > first else { continue }
-                    let source = row + (a * k + first) * channels
-                    let target = imageRow + (j * stride - padding + first) * channels
-                    for e in 0..<((last - first) * channels) { target[e] += source[e] }
-                }
+        // Input rows q = n·H + ih reached by the first and the last output row of the block.
+        let first = rows.lowerBound, last = rows.upperBound - 1
+        let firstInput = first / pixelsPerImage * inputHeight + Swift.max(0, first % pixelsPerImage / outputWidth * stride - padding)
+        let lastInput = last / pixelsPerImage * inputHeight
+            + Swift.min(inputHeight - 1, last % pixelsPerImage / outputWidth * stride - padding + k - 1)
+        let shape = tk_convolution_shape(height: inputHeight, width: inputWidth, channels: channels,
+                                         outputHeight: outputHeight, outputWidth: outputWidth,
+                                         kernel: k, stride: stride, padding: padding)
+        let additionsPerRow = Swift.max(1, inputWidth * channels * k * k / (stride * stride))
+        withUnsafePointer(to: shape) { shape in
+            Parallel.forEachChunk(lastInput - firstInput + 1, minimumChunk: Swift.max(1, Parallel.minimumChunk / additionsPerRow)) { piece in
+                tk_convolution_fold(shape, dPatches, rows.lowerBound, rows.count, firstInput + piece.lowerBound, piece.count, dx)
             }
         }
     }

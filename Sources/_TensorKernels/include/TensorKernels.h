@@ -104,6 +104,26 @@ void tk_activation_reference(int kind, const float *x, float *y, float *slopes, 
 /// order of Swift's `Tensor.columnSums`, so the same bits, four columns at a time.
 void tk_column_sums(const float *values, long rows, long columns, long ld, double *totals);
 
+// MARK: - Convolution
+
+/// The sizes of a 2-D convolution over NHWC images x [N, height, width, channels]: a square
+/// kernel, one stride and one zero padding for both axes; output pixels r = (n, i, j) in
+/// row-major order are the rows of the patch matrix, whose columns run over (a, c, channel).
+typedef struct {
+    long height, width, channels;
+    long outputHeight, outputWidth;
+    long kernel, stride, padding;
+} tk_convolution_shape;
+
+/// dx += the gradients of the patches of output pixels [firstRow, firstRow + rowCount)
+/// (`dPatches`, rowCount × k·k·channels, row-major) added back onto the pixels they were copied
+/// from, for the input rows q = n·height + ih in [firstInputRow, firstInputRow + inputRowCount)
+/// only. Each pixel adds its patches' values one at a time in increasing output pixel order —
+/// the order of a scatter row after row — so the sums do not depend on how the input rows are
+/// shared out, nor on how the output pixels are cut into blocks.
+void tk_convolution_fold(const tk_convolution_shape *shape, const float *dPatches, long firstRow, long rowCount,
+                         long firstInputRow, long inputRowCount, float *dx);
+
 // MARK: - Normal deviates
 
 /// The Box–Muller transform of `pairs` pairs of uniforms, u = [u₁, u₂, u₁, u₂, …] (u₁ ∈ (0, 1],
