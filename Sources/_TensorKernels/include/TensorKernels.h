@@ -31,8 +31,9 @@ static inline void tk_cpu_relax(void) {
 /// A 64-byte-aligned buffer of at least `count` floats that belongs to the calling thread,
 /// one per `slot` (0…3), kept for the thread's next call and grown when too small; NULL
 /// when memory runs out. Slots 0 and 1 hold a matrix product's packed panels, slots 2 and 3 a
-/// convolution's unfolded patches and their gradient: a thread never needs more than one
-/// buffer of each kind at a time.
+/// convolution's unfolded patches and their gradient (slot 2 also a group normalization's
+/// recomputed pre-activations and slopes): a thread never needs more than one buffer of each
+/// kind at a time.
 float *tk_thread_scratch(int slot, long count);
 
 // MARK: - Matrix product C = op(A) · op(B)
@@ -123,6 +124,33 @@ typedef struct {
 /// shared out, nor on how the output pixels are cut into blocks.
 void tk_convolution_fold(const tk_convolution_shape *shape, const float *dPatches, long firstRow, long rowCount,
                          long firstInputRow, long inputRowCount, float *dx);
+
+// MARK: - Group normalization
+//
+// Loops over one example x [pixels, channels] (NHWC), vectorized across channels; each channel
+// sums its pixels in pixel order. `vector` nonzero runs the AVX2 build where the CPU has it, else
+// the baseline build: the same bits either way (no fused operation, no reassociation).
+
+/// sums[c] += Σ_p x[p·channels + c], in double.
+void tk_channel_sums(int vector, const float *x, long pixels, long channels, double *sums);
+
+/// squares[c] += Σ_p (x[p·channels + c] − mean[c])², in double.
+void tk_channel_squared_deviations(int vector, const float *x, long pixels, long channels, const double *mean, double *squares);
+
+/// y[p·channels + c] = (x[p·channels + c] − mean[c]) · scale[c] + offset[c], in float (y ≠ x).
+void tk_channel_affine(int vector, const float *x, long pixels, long channels, const float *mean, const float *scale,
+                       const float *offset, float *y);
+
+/// With x̂ = (x − mean[c]) · inverse[c] and dz = dy · slopes (dz = dy when `slopes` is NULL), in
+/// float: sumDz[c] += Σ_p dz and sumDzXhat[c] += Σ_p dz · x̂, in double.
+void tk_group_norm_gradient_sums(int vector, const float *x, const float *dy, const float *slopes, long pixels, long channels,
+                                 const float *mean, const float *inverse, double *sumDz, double *sumDzXhat);
+
+/// dx = inverse[c] · (dz · gamma[c] − meanGradient[c] − x̂ · meanProduct[c]), x̂ and dz as above,
+/// in float (dx ≠ x, dy, slopes).
+void tk_group_norm_input_gradient(int vector, const float *x, const float *dy, const float *slopes, long pixels, long channels,
+                                  const float *mean, const float *inverse, const float *gamma, const float *meanGradient,
+                                  const float *meanProduct, float *dx);
 
 // MARK: - Normal deviates
 
