@@ -117,7 +117,12 @@ extension Tensor {
             var dw = weight.requiresGradient
                 ? (weight.takeGradient() ?? (rows > 0 ? uninitializedBuffer(weight.count) : [Float](repeating: 0, count: weight.count)))
                 : []
-            var dx = x.requiresGradient ? (x.takeGradient() ?? [Float](repeating: 0, count: x.count)) : []
+            // The fold adds onto dx, so it starts at zero; a pointwise convolution's one product
+            // writes (or adds onto) all of it.
+            let xHadGradient = x.gradient != nil
+            var dx = x.requiresGradient
+                ? (x.takeGradient() ?? (geometry.isPointwise ? uninitializedBuffer(x.count) : [Float](repeating: 0, count: x.count)))
+                : []
             x.storage.withUnsafeBufferPointer { xs in
                 weight.storage.withUnsafeBufferPointer { w in
                     dz.withUnsafeBufferPointer { dzs in
@@ -137,7 +142,15 @@ extension Tensor {
                                                                patches, leading: depth, transpose: false,
                                                                into: dwBase, accumulate: weightHadGradient || block.lowerBound > 0)
                                     }
-                                    if let dxBase = dxTarget {
+                                    if let dxBase = dxTarget, geometry.isPointwise {
+                                        // The patches are the image: dx (+)= dz W, straight into dx. (Through
+                                        // scratch and an added pass, the first version spent 6–7 ms on the
+                                        // forward and backward passes of 64 → 64 on [64, 14, 14, 64] at one thread.)
+                                        MatrixProduct.multiply(m: block.count, n: depth, k: outputs,
+                                                               dzBlock, leading: outputs, transpose: false,
+                                                               wBase, leading: depth, transpose: false,
+                                                               into: dxBase + block.lowerBound * depth, accumulate: xHadGradient)
+                                    } else if let dxBase = dxTarget {
                                         layout.accumulateInputGradient(of: block, patchGradient: { dPatches in
                                             // dP = dz W: [rows, C_out] · [C_out, depth].
                                             MatrixProduct.multiply(m: block.count, n: depth, k: outputs,
@@ -288,16 +301,7 @@ struct ConvolutionLayout {
     ) {
         let k = geometry.kernelSize, stride = geometry.stride, padding = geometry.padding
         let channels = inputChannels, depth = self.depth
-        if geometry.isPointwise {
-            // The patches are the image: dx += dz W directly, one product accumulating in place.
-            let scratch = tk_thread_scratch(3, rows.count * depth)!
-            patchGradient(scratch)
-            let target = dx + rows.lowerBound * depth
-            Parallel.forEachChunk(rows.count * depth) { range in
-                for e in range { target[e] += scratch[e] }
-            }
-            return
-        }
+        precondition(!geometry.isPointwise, "a pointwise convolution's dx is one product, not a fold")
         guard let dPatches = tk_thread_scratch(3, rows.count * depth) else {
             preconditionFailure("out of memory for the gradient of \(rows.count) patches of \(depth) values")
         }
