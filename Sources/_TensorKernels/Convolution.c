@@ -41,3 +41,34 @@ void tk_convolution_fold(const tk_convolution_shape *shape, const float *dPatche
         }
     }
 }
+
+void tk_convolution_unfold(const tk_convolution_shape *shape, const float *x, long firstRow, long rowCount, float *patches) {
+    const long h = shape->height, w = shape->width, channels = shape->channels;
+    const long oh = shape->outputHeight, ow = shape->outputWidth;
+    const long k = shape->kernel, s = shape->stride, p = shape->padding;
+    const long depth = k * k * channels, stretch = k * channels;
+    if (rowCount <= 0) return;
+    // (n, i, j) of the first row, then advanced row by row.
+    long n = firstRow / (oh * ow), i = firstRow % (oh * ow) / ow, j = firstRow % ow;
+    for (long local = 0; local < rowCount; local++) {
+        float *row = patches + local * depth;
+        // Columns c with 0 ≤ j·s − p + c < w are one contiguous stretch of the image row.
+        const long first = tk_max(0, p - j * s), last = tk_min(k, w + p - j * s);
+        for (long a = 0; a < k; a++) {
+            float *kernelRow = row + a * stretch;
+            const long ih = i * s - p + a;
+            if (ih < 0 || ih >= h || last <= first) {
+                memset(kernelRow, 0, (size_t)stretch * sizeof(float));
+                continue;
+            }
+            if (first > 0) memset(kernelRow, 0, (size_t)(first * channels) * sizeof(float));
+            memcpy(kernelRow + first * channels, x + ((n * h + ih) * w + j * s - p + first) * channels,
+                   (size_t)((last - first) * channels) * sizeof(float));
+            if (last < k) memset(kernelRow + last * channels, 0, (size_t)((k - last) * channels) * sizeof(float));
+        }
+        if (++j == ow) {
+            j = 0;
+            if (++i == oh) { i = 0; n++; }
+        }
+    }
+}

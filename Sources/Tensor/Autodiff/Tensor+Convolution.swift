@@ -257,34 +257,17 @@ struct ConvolutionLayout {
     /// Writes the patches of output pixels `rows` into `patches` (row-major, `depth` wide),
     /// zeros where a patch reaches past the image. Pieces of rows are shared out over the threads.
     func unfold(_ x: UnsafePointer<Float>, rows: Range<Int>, into patches: UnsafeMutablePointer<Float>) {
-        let k = geometry.kernelSize, stride = geometry.stride, padding = geometry.padding
-        let channels = inputChannels, depth = self.depth
-        Parallel.forEachChunk(rows.count, minimumChunk: Swift.max(1, Parallel.minimumChunk / depth)) { piece in
-            for local in piece {
-                let r = rows.lowerBound + local
-                let n = r / pixelsPerImage, pixel = r % pixelsPerImage
-                let i = pixel / outputWidth, j = pixel % outputWidth
-                let row = patches + local * depth
-                for a in 0..<k {
-                    let ih = i * stride - padding + a
-                    let kernelRow = row + a * k * channels
-                    guard ih >= 0 && ih < inputHeight else {
-                        kernelRow.update(repeating: 0, count: k * channels)
-                        continue
-                    }
-                    let imageRow = x + (n * inputHeight + ih) * inputWidth * channels
-                    // Columns c with 0 ≤ j·s − p + c < W are one contiguous stretch.
-                    let first = Swift.max(0, padding - j * stride)
-                    let last = Swift.min(k, inputWidth + padding - j * stride)
-                    if first > 0 { kernelRow.update(repeating: 0, count: first * channels) }
-                    if last > first {
-                        (kernelRow + first * channels).update(from: imageRow + (j * stride - padding + first) * channels,
-                                                              count: (last - first) * channels)
-                    }
-                    if last < k { (kernelRow + Swift.max(last, first) * channels).update(repeating: 0, count: (k - Swift.max(last, first)) * channels) }
-                }
+        withUnsafePointer(to: kernelShape) { shape in
+            Parallel.forEachChunk(rows.count, minimumChunk: Swift.max(1, Parallel.minimumChunk / depth)) { piece in
+                tk_convolution_unfold(shape, x, rows.lowerBound + piece.lowerBound, piece.count, patches + piece.lowerBound * depth)
             }
         }
+    }
+
+    /// The sizes as `_TensorKernels` takes them.
+    var kernelShape: tk_convolution_shape {
+        tk_convolution_shape(height: inputHeight, width: inputWidth, channels: inputChannels, outputHeight: outputHeight,
+                             outputWidth: outputWidth, kernel: geometry.kernelSize, stride: geometry.stride, padding: geometry.padding)
     }
 
     /// dx += fold(dP) for the output pixels `rows`: `patchGradient` fills dP [rows.count, depth]
@@ -311,11 +294,8 @@ struct ConvolutionLayout {
         let firstInput = first / pixelsPerImage * inputHeight + Swift.max(0, first % pixelsPerImage / outputWidth * stride - padding)
         let lastInput = last / pixelsPerImage * inputHeight
             + Swift.min(inputHeight - 1, last % pixelsPerImage / outputWidth * stride - padding + k - 1)
-        let shape = tk_convolution_shape(height: inputHeight, width: inputWidth, channels: channels,
-                                         outputHeight: outputHeight, outputWidth: outputWidth,
-                                         kernel: k, stride: stride, padding: padding)
         let additionsPerRow = Swift.max(1, inputWidth * channels * k * k / (stride * stride))
-        withUnsafePointer(to: shape) { shape in
+        withUnsafePointer(to: kernelShape) { shape in
             Parallel.forEachChunk(lastInput - firstInput + 1, minimumChunk: Swift.max(1, Parallel.minimumChunk / additionsPerRow)) { piece in
                 tk_convolution_fold(shape, dPatches, rows.lowerBound, rows.count, firstInput + piece.lowerBound, piece.count, dx)
             }

@@ -116,6 +116,10 @@ typedef struct {
     long kernel, stride, padding;
 } tk_convolution_shape;
 
+/// The patches of output pixels [firstRow, firstRow + rowCount) into `patches` (rowCount ×
+/// k·k·channels, row-major; columns (a, c, channel)), zeros where a patch reaches past the image.
+void tk_convolution_unfold(const tk_convolution_shape *shape, const float *x, long firstRow, long rowCount, float *patches);
+
 /// dx += the gradients of the patches of output pixels [firstRow, firstRow + rowCount)
 /// (`dPatches`, rowCount × k·k·channels, row-major) added back onto the pixels they were copied
 /// from, for the input rows q = n·height + ih in [firstInputRow, firstInputRow + inputRowCount)
