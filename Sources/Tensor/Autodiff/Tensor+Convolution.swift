@@ -52,7 +52,7 @@ extension Tensor {
     /// thread's scratch slot 2 and multiplied by Wᵀ — seen as [C_out, k·k·C_in] — with
     /// ``MatrixProduct``, which adds b and applies f to each block of the result while it is in
     /// cache (as ``affine(_:weight:bias:activation:)`` does). Blocks hold about
-    /// ``patchBlockElements`` floats, so the unfolded patches stay a few MB whatever the batch,
+    /// ``patchBlockElements`` floats, so the unfolded patches stay in cache whatever the batch,
     /// and nothing but x and the slopes of f is kept for the backward pass: it unfolds the
     /// patches again (a copy, cheap next to the product). A 1 × 1, stride-1 convolution
     /// multiplies the image itself.
@@ -72,6 +72,7 @@ extension Tensor {
         let layout = ConvolutionLayout(input: x.shape, geometry: geometry, outputChannels: weight.shape[0])
         precondition(weight.shape == [layout.outputChannels, k, k, layout.inputChannels] && bias.shape == [layout.outputChannels],
                      "convolution2D: weight \(weight.shape) and bias \(bias.shape) do not fit x \(x.shape) with a \(k)×\(k) kernel")
+        precondition(layout.inputChannels >= 1, "convolution2D needs at least one input channel; got x \(x.shape)")
         precondition(layout.outputHeight >= 1 && layout.outputWidth >= 1,
                      "convolution2D: a \(geometry) kernel does not fit images of \(layout.inputHeight)×\(layout.inputWidth)")
         let rows = layout.rows, outputs = layout.outputChannels, depth = layout.depth
@@ -85,7 +86,8 @@ extension Tensor {
                     values.withUnsafeMutableBufferPointer { z in
                         slopes.withUnsafeMutableBufferPointer { d in
                             guard let zBase = z.baseAddress, let xBase = xs.baseAddress, let wBase = w.baseAddress else { return }
-                            let slopeBase = records ? d.baseAddress : nil
+                            // (An empty array may still have a base address: ask whether slopes are kept.)
+                            let slopeBase = records && activation != nil ? d.baseAddress : nil
                             layout.forEachBlock(xBase) { block, patches in
                                 let target = zBase + block.lowerBound * outputs
                                 MatrixProduct.multiply(m: block.count, n: outputs, k: depth,
@@ -111,27 +113,44 @@ extension Tensor {
             }
             guard x.requiresGradient || weight.requiresGradient else { return }
             let weightHadGradient = weight.gradient != nil
-            // An empty array may still have a base address (the shared empty storage): which
-            // gradients to compute is decided by these flags, never by a nil base address.
-            let needsWeight = weight.requiresGradient, needsInput = x.requiresGradient
-            var dw = weight.requiresGradient ? (weight.takeGradient() ?? uninitializedBuffer(weight.count)) : []
-            var dx = x.requiresGradient ? (x.takeGradient() ?? [Float](repeating: 0, count: x.count)) : []
+            // Without rows (an empty batch) no product writes dW: it is zero.
+            var dw = weight.requiresGradient
+                ? (weight.takeGradient() ?? (rows > 0 ? uninitializedBuffer(weight.count) : [Float](repeating: 0, count: weight.count)))
+                : []
+            // The fold adds onto dx, so it starts at zero; a pointwise convolution's one product
+            // writes (or adds onto) all of it.
+            let xHadGradient = x.gradient != nil
+            var dx = x.requiresGradient
+                ? (x.takeGradient() ?? (geometry.isPointwise ? uninitializedBuffer(x.count) : [Float](repeating: 0, count: x.count)))
+                : []
             x.storage.withUnsafeBufferPointer { xs in
                 weight.storage.withUnsafeBufferPointer { w in
                     dz.withUnsafeBufferPointer { dzs in
                         dw.withUnsafeMutableBufferPointer { dwBuffer in
                             dx.withUnsafeMutableBufferPointer { dxBuffer in
                                 guard let xBase = xs.baseAddress, let wBase = w.baseAddress, let dzBase = dzs.baseAddress else { return }
+                                // The empty buffer of an input without a gradient may still have a base
+                                // address (the shared empty-array storage): never write through it.
+                                let dwTarget = weight.requiresGradient ? dwBuffer.baseAddress : nil
+                                let dxTarget = x.requiresGradient ? dxBuffer.baseAddress : nil
                                 layout.forEachBlock(xBase) { block, patches in
                                     let dzBlock = dzBase + block.lowerBound * outputs
-                                    if needsWeight, let dwBase = dwBuffer.baseAddress {
+                                    if let dwBase = dwTarget {
                                         // dW (+)= dzᵀ P over this block's rows.
                                         MatrixProduct.multiply(m: outputs, n: depth, k: block.count,
                                                                dzBlock, leading: outputs, transpose: true,
                                                                patches, leading: depth, transpose: false,
                                                                into: dwBase, accumulate: weightHadGradient || block.lowerBound > 0)
                                     }
-                                    if needsInput, let dxBase = dxBuffer.baseAddress {
+                                    if let dxBase = dxTarget, geometry.isPointwise {
+                                        // The patches are the image: dx (+)= dz W, straight into dx. (Through
+                                        // scratch and an added pass, the first version spent 6–7 ms on the
+                                        // forward and backward passes of 64 → 64 on [64, 14, 14, 64] at one thread.)
+                                        MatrixProduct.multiply(m: block.count, n: depth, k: outputs,
+                                                               dzBlock, leading: outputs, transpose: false,
+                                                               wBase, leading: depth, transpose: false,
+                                                               into: dxBase + block.lowerBound * depth, accumulate: xHadGradient)
+                                    } else if let dxBase = dxTarget {
                                         layout.accumulateInputGradient(of: block, patchGradient: { dPatches in
                                             // dP = dz W: [rows, C_out] · [C_out, depth].
                                             MatrixProduct.multiply(m: block.count, n: depth, k: outputs,
@@ -151,9 +170,14 @@ extension Tensor {
         }
     }
 
-    /// Floats of unfolded patches per block (8 MB): large enough that each block's product
-    /// runs at full speed on every thread, small enough to stay in the last-level cache.
-    public static let patchBlockElements = 1 << 21
+    /// Floats of unfolded patches per block (1 MB): small enough that a block stays in a core's
+    /// L2 cache (2 MB here) from its unfolding through the packing of both products that read
+    /// it, large enough that each product still splits over the threads. Measured on the
+    /// forward and backward passes of 3 × 3 convolutions 64 → 64 on [64, 14, 14, 64] and
+    /// 32 → 32 on [64, 28, 28, 32], one thread: 2²¹ floats (8 MB, in L3 only) 48 and 40 GFLOP/s,
+    /// 2¹⁹ 64 and 49, 2¹⁸ 68 and 54, 2¹⁷ 70 and 57 (2¹⁸ makes blocks of 256 and 768 rows). Settable so that tests can cut small convolutions into several blocks; like
+    /// ``LinearAlgebra/setThreadCount(_:)``, not to be changed while other threads compute.
+    nonisolated(unsafe) public static var patchBlockElements = 1 << 18
 
     /// Applies a fused activation to a block of a product's result (shared by the affine map
     /// and the convolution): whole rows as one stretch, else row by row.
@@ -197,8 +221,16 @@ struct ConvolutionLayout {
     var pixelsPerImage: Int { outputHeight * outputWidth }
 
     /// Rows per block: about ``Tensor/patchBlockElements`` floats of patches, fixed by the
-    /// shapes alone.
-    var blockRows: Int { Swift.max(1, Swift.min(rows, Tensor.patchBlockElements / Swift.max(1, depth))) }
+    /// shapes alone. When the rows take several blocks, a block is a whole number of the
+    /// product's 256-deep blocks (``MatrixProduct/maximumDepthBlock``) where it holds that
+    /// many: dW = Σ_blocks dzᵀP then adds the same partial sums as one product over all rows
+    /// whenever the rows are a multiple of 256, so the blocking changes no bit of it.
+    var blockRows: Int {
+        let fitting = Tensor.patchBlockElements / Swift.max(1, depth)
+        if fitting >= rows { return Swift.max(1, rows) }
+        let depthBlock = MatrixProduct.maximumDepthBlock
+        return fitting >= depthBlock ? fitting / depthBlock * depthBlock : Swift.max(1, fitting)
+    }
 
     /// Calls `body(rows, patches)` for consecutive blocks of output pixels, in order, with
     /// their patches [rows.count, depth] unfolded into scratch slot 2 of the calling thread (a
@@ -225,78 +257,47 @@ struct ConvolutionLayout {
     /// Writes the patches of output pixels `rows` into `patches` (row-major, `depth` wide),
     /// zeros where a patch reaches past the image. Pieces of rows are shared out over the threads.
     func unfold(_ x: UnsafePointer<Float>, rows: Range<Int>, into patches: UnsafeMutablePointer<Float>) {
-        let k = geometry.kernelSize, stride = geometry.stride, padding = geometry.padding
-        let channels = inputChannels, depth = self.depth
-        Parallel.forEachChunk(rows.count, minimumChunk: Swift.max(1, Parallel.minimumChunk / depth)) { piece in
-            for local in piece {
-                let r = rows.lowerBound + local
-                let n = r / pixelsPerImage, pixel = r % pixelsPerImage
-                let i = pixel / outputWidth, j = pixel % outputWidth
-                let row = patches + local * depth
-                for a in 0..<k {
-                    let ih = i * stride - padding + a
-                    let kernelRow = row + a * k * channels
-                    guard ih >= 0 && ih < inputHeight else {
-                        kernelRow.update(repeating: 0, count: k * channels)
-                        continue
-                    }
-                    let imageRow = x + (n * inputHeight + ih) * inputWidth * channels
-                    // Columns c with 0 ≤ j·s − p + c < W are one contiguous stretch.
-                    let first = Swift.max(0, padding - j * stride)
-                    let last = Swift.min(k, inputWidth + padding - j * stride)
-                    if first > 0 { kernelRow.update(repeating: 0, count: first * channels) }
-                    if last > first {
-                        (kernelRow + first * channels).update(from: imageRow + (j * stride - padding + first) * channels,
-                                                              count: (last - first) * channels)
-                    }
-                    if last < k { (kernelRow + Swift.max(last, first) * channels).update(repeating: 0, count: (k - Swift.max(last, first)) * channels) }
-                }
+        withUnsafePointer(to: kernelShape) { shape in
+            Parallel.forEachChunk(rows.count, minimumChunk: Swift.max(1, Parallel.minimumChunk / depth)) { piece in
+                tk_convolution_unfold(shape, x, rows.lowerBound + piece.lowerBound, piece.count, patches + piece.lowerBound * depth)
             }
         }
     }
 
+    /// The sizes as `_TensorKernels` takes them.
+    var kernelShape: tk_convolution_shape {
+        tk_convolution_shape(height: inputHeight, width: inputWidth, channels: inputChannels, outputHeight: outputHeight,
+                             outputWidth: outputWidth, kernel: geometry.kernelSize, stride: geometry.stride, padding: geometry.padding)
+    }
+
     /// dx += fold(dP) for the output pixels `rows`: `patchGradient` fills dP [rows.count, depth]
     /// (scratch slot 3), whose values are then added onto the pixels each patch was copied
-    /// from. Images are shared out over the threads (no two write the same pixel), and within
-    /// an image the rows are added in order, so the sums do not depend on the thread count.
+    /// from (`tk_convolution_fold`). The input rows those patches reach are shared out over the
+    /// threads (no two write the same pixel), and each pixel adds its patches' values in
+    /// output pixel order, so the sums depend neither on the thread count nor on the blocks.
+    ///
+    /// Gathering by input pixel rather than scattering patch after patch lets every block split
+    /// over the threads, where a scatter shared out whole images (a block of 1 MB holds one or
+    /// two images of 28 × 28), and adds each pixel's k² values while it is in L1.
     func accumulateInputGradient(
         of rows: Range<Int>, patchGradient: (UnsafeMutablePointer<Float>) -> Void, into dx: UnsafeMutablePointer<Float>
     ) {
         let k = geometry.kernelSize, stride = geometry.stride, padding = geometry.padding
         let channels = inputChannels, depth = self.depth
-        if geometry.isPointwise {
-            // The patches are the image: dx += dz W directly, one product accumulating in place.
-            let scratch = tk_thread_scratch(3, rows.count * depth)!
-            patchGradient(scratch)
-            let target = dx + rows.lowerBound * depth
-            Parallel.forEachChunk(rows.count * depth) { range in
-                for e in range { target[e] += scratch[e] }
-            }
-            return
-        }
+        precondition(!geometry.isPointwise, "a pointwise convolution's dx is one product, not a fold")
         guard let dPatches = tk_thread_scratch(3, rows.count * depth) else {
             preconditionFailure("out of memory for the gradient of \(rows.count) patches of \(depth) values")
         }
         patchGradient(dPatches)
-        let firstImage = rows.lowerBound / pixelsPerImage, lastImage = (rows.upperBound - 1) / pixelsPerImage
-        Parallel.forEach(lastImage - firstImage + 1) { item in
-            let n = firstImage + item
-            let imageRows = Swift.max(rows.lowerBound, n * pixelsPerImage)..<Swift.min(rows.upperBound, (n + 1) * pixelsPerImage)
-            for r in imageRows {
-                let pixel = r % pixelsPerImage
-                let i = pixel / outputWidth, j = pixel % outputWidth
-                let row = dPatches + (r - rows.lowerBound) * depth
-                for a in 0..<k {
-                    let ih = i * stride - padding + a
-                    guard ih >= 0 && ih < inputHeight else { continue }
-                    let imageRow = dx + (n * inputHeight + ih) * inputWidth * channels
-                    let first = Swift.max(0, padding - j * stride)
-                    let last = Swift.min(k, inputWidth + padding - j * stride)
-                    guard last > first else { continue }
-                    let source = row + (a * k + first) * channels
-                    let target = imageRow + (j * stride - padding + first) * channels
-                    for e in 0..<((last - first) * channels) { target[e] += source[e] }
-                }
+        // Input rows q = n·H + ih reached by the first and the last output row of the block.
+        let first = rows.lowerBound, last = rows.upperBound - 1
+        let firstInput = first / pixelsPerImage * inputHeight + Swift.max(0, first % pixelsPerImage / outputWidth * stride - padding)
+        let lastInput = last / pixelsPerImage * inputHeight
+            + Swift.min(inputHeight - 1, last % pixelsPerImage / outputWidth * stride - padding + k - 1)
+        let additionsPerRow = Swift.max(1, inputWidth * channels * k * k / (stride * stride))
+        withUnsafePointer(to: kernelShape) { shape in
+            Parallel.forEachChunk(lastInput - firstInput + 1, minimumChunk: Swift.max(1, Parallel.minimumChunk / additionsPerRow)) { piece in
+                tk_convolution_fold(shape, dPatches, rows.lowerBound, rows.count, firstInput + piece.lowerBound, piece.count, dx)
             }
         }
     }

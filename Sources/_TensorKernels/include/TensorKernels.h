@@ -31,8 +31,9 @@ static inline void tk_cpu_relax(void) {
 /// A 64-byte-aligned buffer of at least `count` floats that belongs to the calling thread,
 /// one per `slot` (0…3), kept for the thread's next call and grown when too small; NULL
 /// when memory runs out. Slots 0 and 1 hold a matrix product's packed panels, slots 2 and 3 a
-/// convolution's unfolded patches and their gradient: a thread never needs more than one
-/// buffer of each kind at a time.
+/// convolution's unfolded patches and their gradient (slot 2 also a group normalization's
+/// recomputed pre-activations and slopes): a thread never needs more than one buffer of each
+/// kind at a time.
 float *tk_thread_scratch(int slot, long count);
 
 // MARK: - Matrix product C = op(A) · op(B)
@@ -103,6 +104,57 @@ void tk_activation_reference(int kind, const float *x, float *y, float *slopes, 
 /// totals[j] += Σ_i values[i·ld + j] for j < columns, in double, row by row (i ascending) — the
 /// order of Swift's `Tensor.columnSums`, so the same bits, four columns at a time.
 void tk_column_sums(const float *values, long rows, long columns, long ld, double *totals);
+
+// MARK: - Convolution
+
+/// The sizes of a 2-D convolution over NHWC images x [N, height, width, channels]: a square
+/// kernel, one stride and one zero padding for both axes; output pixels r = (n, i, j) in
+/// row-major order are the rows of the patch matrix, whose columns run over (a, c, channel).
+typedef struct {
+    long height, width, channels;
+    long outputHeight, outputWidth;
+    long kernel, stride, padding;
+} tk_convolution_shape;
+
+/// The patches of output pixels [firstRow, firstRow + rowCount) into `patches` (rowCount ×
+/// k·k·channels, row-major; columns (a, c, channel)), zeros where a patch reaches past the image.
+void tk_convolution_unfold(const tk_convolution_shape *shape, const float *x, long firstRow, long rowCount, float *patches);
+
+/// dx += the gradients of the patches of output pixels [firstRow, firstRow + rowCount)
+/// (`dPatches`, rowCount × k·k·channels, row-major) added back onto the pixels they were copied
+/// from, for the input rows q = n·height + ih in [firstInputRow, firstInputRow + inputRowCount)
+/// only. Each pixel adds its patches' values one at a time in increasing output pixel order —
+/// the order of a scatter row after row — so the sums do not depend on how the input rows are
+/// shared out, nor on how the output pixels are cut into blocks.
+void tk_convolution_fold(const tk_convolution_shape *shape, const float *dPatches, long firstRow, long rowCount,
+                         long firstInputRow, long inputRowCount, float *dx);
+
+// MARK: - Group normalization
+//
+// Loops over one example x [pixels, channels] (NHWC), vectorized across channels; each channel
+// sums its pixels in pixel order. `vector` nonzero runs the AVX2 build where the CPU has it, else
+// the baseline build: the same bits either way (no fused operation, no reassociation).
+
+/// sums[c] += Σ_p x[p·channels + c], in double.
+void tk_channel_sums(int vector, const float *x, long pixels, long channels, double *sums);
+
+/// squares[c] += Σ_p (x[p·channels + c] − mean[c])², in double.
+void tk_channel_squared_deviations(int vector, const float *x, long pixels, long channels, const double *mean, double *squares);
+
+/// y[p·channels + c] = (x[p·channels + c] − mean[c]) · scale[c] + offset[c], in float (y ≠ x).
+void tk_channel_affine(int vector, const float *x, long pixels, long channels, const float *mean, const float *scale,
+                       const float *offset, float *y);
+
+/// With x̂ = (x − mean[c]) · inverse[c] and dz = dy · slopes (dz = dy when `slopes` is NULL), in
+/// float: sumDz[c] += Σ_p dz and sumDzXhat[c] += Σ_p dz · x̂, in double.
+void tk_group_norm_gradient_sums(int vector, const float *x, const float *dy, const float *slopes, long pixels, long channels,
+                                 const float *mean, const float *inverse, double *sumDz, double *sumDzXhat);
+
+/// dx = inverse[c] · (dz · gamma[c] − meanGradient[c] − x̂ · meanProduct[c]), x̂ and dz as above,
+/// in float (dx ≠ x, dy, slopes).
+void tk_group_norm_input_gradient(int vector, const float *x, const float *dy, const float *slopes, long pixels, long channels,
+                                  const float *mean, const float *inverse, const float *gamma, const float *meanGradient,
+                                  const float *meanProduct, float *dx);
 
 // MARK: - Normal deviates
 
