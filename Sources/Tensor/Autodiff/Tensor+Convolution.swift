@@ -175,7 +175,9 @@ extension Tensor {
     /// it, large enough that each product still splits over the threads. Measured on the
     /// forward and backward passes of 3 × 3 convolutions 64 → 64 on [64, 14, 14, 64] and
     /// 32 → 32 on [64, 28, 28, 32], one thread: 2²¹ floats (8 MB, in L3 only) 48 and 40 GFLOP/s,
-    /// 2¹⁹ 64 and 49, 2¹⁸ 68 and 54, 2¹⁷ 70 and 57 (2¹⁸ makes blocks of 256 and 768 rows). Settable so that tests can cut small convolutions into several blocks; like
+    /// 2¹⁹ 64 and 49, 2¹⁸ 68 and 54, 2¹⁷ 70 and 57 (blocks rounded down to whole 256 rows;
+    /// rounded to the nearest, 2¹⁸ makes blocks of 512 and 1024 rows, see ``blockRows``).
+    /// Settable so that tests can cut small convolutions into several blocks; like
     /// ``LinearAlgebra/setThreadCount(_:)``, not to be changed while other threads compute.
     nonisolated(unsafe) public static var patchBlockElements = 1 << 18
 
@@ -222,14 +224,20 @@ struct ConvolutionLayout {
 
     /// Rows per block: about ``Tensor/patchBlockElements`` floats of patches, fixed by the
     /// shapes alone. When the rows take several blocks, a block is a whole number of the
-    /// product's 256-deep blocks (``MatrixProduct/maximumDepthBlock``) where it holds that
-    /// many: dW = Σ_blocks dzᵀP then adds the same partial sums as one product over all rows
-    /// whenever the rows are a multiple of 256, so the blocking changes no bit of it.
+    /// product's 256-deep blocks (``MatrixProduct/maximumDepthBlock``), the nearest to that
+    /// size, where it holds that many: dW = Σ_blocks dzᵀP then adds the same partial sums as
+    /// one product over all rows whenever the rows are a multiple of 256, so the blocking
+    /// changes no bit of it. (Rounding down instead made blocks of 256 rows out of room for
+    /// 455 in the 64 → 64 case of ``Tensor/patchBlockElements``, 768 out of 910 in the 32 → 32
+    /// one: more blocks, each with its ~8 hand-offs to the threads. Measured, best of 3, one
+    /// thread: 50–67 and 39–47 GFLOP/s rounded down, 58–66 and 52–53 to the nearest; two
+    /// threads 98 and 72 against 103 and 77 — a shared machine, hence the ranges.)
     var blockRows: Int {
         let fitting = Tensor.patchBlockElements / Swift.max(1, depth)
         if fitting >= rows { return Swift.max(1, rows) }
         let depthBlock = MatrixProduct.maximumDepthBlock
-        return fitting >= depthBlock ? fitting / depthBlock * depthBlock : Swift.max(1, fitting)
+        guard fitting >= depthBlock else { return Swift.max(1, fitting) }
+        return Swift.min(rows, (fitting + depthBlock / 2) / depthBlock * depthBlock)
     }
 
     /// Calls `body(rows, patches)` for consecutive blocks of output pixels, in order, with
