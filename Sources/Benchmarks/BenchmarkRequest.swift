@@ -21,6 +21,15 @@ import Glibc
 /// | ddpm784 | as ddpm2d with 784-dim data uniform on [−1, 1], hidden 512, batch 128 |
 /// | iwae    | the vae784 model's IWAE_K log p̂(x), K = 1000, 10 points per call, no gradients |
 /// | gemm    | square C = A·B at 256, 512, 1024 (and 512×128×128) through `Tensor.matmul` and straight `cblas_sgemm` |
+/// | unet28  | DDPM training step of the U-Net ε-network (`.conv`, 28×28×1, base 32, multipliers 1-2-2, 2 ResBlocks per level, GroupNorm 8, 128-wide time embedding; 1,522,561 parameters): batch 64 uniform on [−1, 1], T = 1000 linear, ε-MSE, Adam 1e-4 |
+/// | convvae28 | ResNet-VAE training step (`.conv`, latent 32, Bernoulli logits; 749,569 parameters): batch 128 uniform on [0, 1], −ELBO, Adam 1e-3 |
+/// | ddpm-elbo-mlp | `DDPM.elbo` (exact, T network passes, no tape) of 16 images on the 256 levels of [−1, 1]: T = `--elbo-timesteps` (1000), fixed-small variance, `.discrete(levels: 256)`, x̂₀ clipped; ε-network the ddpm784 MLP (1,345,808 parameters); one pass per t at batch 16; examples/s |
+/// | ddpm-elbo-unet | the same with the unet28 U-Net (C_out = 1) |
+/// | unet28-small, convvae28-small | the two conv training steps at base 8 channels and batch 8: for `--steps-memory-check` (10,000 steps in minutes); not in peers.py |
+///
+/// `--workload all` (the default) is the first five, as before; `conv` is unet28, convvae28,
+/// ddpm-elbo-mlp and ddpm-elbo-unet (peers.py's group of the same name). The conv workloads
+/// check their models' parameter counts against peers.py's and refuse to run on a mismatch.
 ///
 /// A training step = draw noise and timesteps + forward + backward + Adam update. Rates are
 /// steady state, measured like peers.py's `measure()`: one first call, a warm-up (≥ 3 calls
@@ -28,10 +37,22 @@ import Glibc
 /// `--reps` repetitions; repetitions during which other processes used more than
 /// `--idle-threshold` cores are discarded and retried.
 public struct BenchmarkRequest: Sendable {
+    /// The group `all`: the five workloads of the first peers.py, as before the conv workloads.
     public static let allWorkloads = ["ddpm2d", "vae784", "ddpm784", "iwae", "gemm"]
+    /// The group `conv`: peers.py's convolutional workloads (issue 16's spec).
+    public static let convWorkloads = ["unet28", "convvae28", "ddpm-elbo-mlp", "ddpm-elbo-unet"]
+    /// The conv training steps at a small size, for `--steps-memory-check`; in no group.
+    public static let smallWorkloads = ["unet28-small", "convvae28-small"]
+    /// Every workload name, in the canonical order.
+    public static let knownWorkloads = allWorkloads + convWorkloads + smallWorkloads
+    /// Group names and their members.
+    public static let groups = ["all": allWorkloads, "conv": convWorkloads]
 
-    /// ddpm2d, vae784, ddpm784, iwae, gemm or all (comma-separated or repeated).
+    /// ddpm2d, vae784, ddpm784, iwae, gemm, unet28, convvae28, ddpm-elbo-mlp, ddpm-elbo-unet, unet28-small, convvae28-small, or the groups all (the first five) and conv (the next four); comma-separated or repeated.
     public var workload: [String] = ["all"]
+
+    /// T of the ddpm-elbo workloads: network passes per call (the rate is per example at this T).
+    public var elboTimesteps: Int = 1000
 
     /// Threads of the engine (products, element-wise loops, the optimizer); the process is also pinned to the first N cores, as peers.py pins its workers.
     public var threads: Int = 1
@@ -66,13 +87,13 @@ public struct BenchmarkRequest: Sendable {
     public func workloadNames() throws -> [String] {
         var names: [String] = []
         for item in workload.flatMap({ $0.split(separator: ",").map(String.init) }) {
-            if item == "all" { names += Self.allWorkloads; continue }
-            guard Self.allWorkloads.contains(item) else {
-                throw BenchmarkError("--workload: unknown workload '\(item)' (choose from \(Self.allWorkloads.joined(separator: ", ")) or all)")
+            if let members = Self.groups[item] { names += members; continue }
+            guard Self.knownWorkloads.contains(item) else {
+                throw BenchmarkError("--workload: unknown workload '\(item)' (choose from \(Self.knownWorkloads.joined(separator: ", ")), or the groups all and conv)")
             }
             names.append(item)
         }
-        return Self.allWorkloads.filter(names.contains)
+        return Self.knownWorkloads.filter(names.contains)
     }
 
     /// Checks the options on their own.
@@ -81,7 +102,13 @@ public struct BenchmarkRequest: Sendable {
         guard threads >= 1 else { throw BenchmarkError("--threads must be at least 1, got \(threads)") }
         guard reps >= 1, maxAttempts >= 1 else { throw BenchmarkError("--reps and --max-attempts must be at least 1") }
         guard targetSeconds > 0, warmupSeconds >= 0 else { throw BenchmarkError("--target-s must be positive and --warmup-s not negative") }
-        if let steps = memoryCheckSteps, steps < 10 { throw BenchmarkError("--steps-memory-check needs at least 10 steps, got \(steps)") }
+        guard elboTimesteps >= 2 else { throw BenchmarkError("--elbo-timesteps must be at least 2, got \(elboTimesteps)") }
+        if let steps = memoryCheckSteps {
+            guard steps >= 10 else { throw BenchmarkError("--steps-memory-check needs at least 10 steps, got \(steps)") }
+            guard try workloadNames().contains(where: BenchWorkloads.isTraining) else {
+                throw BenchmarkError("--steps-memory-check needs a training workload (ddpm2d, vae784, ddpm784, unet28, convvae28, unet28-small, convvae28-small)")
+            }
+        }
     }
 
     /// Runs the timings (or the memory check) and prints the table or the JSON document.
@@ -94,16 +121,16 @@ public struct BenchmarkRequest: Sendable {
             let timing = Timing(reps: reps, targetSeconds: targetSeconds, warmupSeconds: warmupSeconds,
                                 idleThreshold: idleThreshold, idleTimeout: idleTimeout, maxAttempts: maxAttempts)
             if let steps = memoryCheckSteps {
-                try memoryCheck(names.filter { $0 != "gemm" && $0 != "iwae" }, steps: steps)
+                try memoryCheck(names.filter(BenchWorkloads.isTraining), steps: steps)
             } else {
-                runTimings(names, timing: timing)
+                try runTimings(names, timing: timing)
             }
         }
     }
 
     // MARK: - Timing
 
-    private func runTimings(_ names: [String], timing: Timing) {
+    private func runTimings(_ names: [String], timing: Timing) throws {
         var workloads: [String: [String: Any]] = [:]
         var gemm: [String: [String: Any]] = [:]
         var gemmCBLAS: [String: [String: Any]] = [:]
@@ -118,9 +145,10 @@ public struct BenchmarkRequest: Sendable {
                     log("gemm \(shape.key) cblas_sgemm:   \(format(gemmCBLAS[shape.key]!["median"])) GFLOP/s")
                 }
             } else {
-                let (call, units) = BenchWorkloads.make(name, seed: 0)
-                workloads[name] = timing.measure(call, unitsPerCall: units).dictionary
-                log("\(name): \(format(workloads[name]!["median"])) \(name == "iwae" ? "points/s" : "steps/s")")
+                let workload = try BenchWorkloads.make(name, seed: 0, elboTimesteps: elboTimesteps, log: log)
+                workloads[name] = timing.measure(workload.call, unitsPerCall: workload.unitsPerCall).dictionary
+                    .merging(workload.fields) { $1 }
+                log("\(name): \(format(workloads[name]!["median"])) \(BenchWorkloads.unit(name))")
             }
             peakAfter[name] = peakResidentMegabytes()
         }
@@ -135,7 +163,7 @@ public struct BenchmarkRequest: Sendable {
                 "machine": machineInfo(),
                 "args": ["workloads": names, "threads": [threads], "rounds": 1, "reps": reps, "target_s": targetSeconds,
                          "warmup_s": warmupSeconds, "idle_threshold": idleThreshold, "idle_timeout": idleTimeout,
-                         "max_attempts": maxAttempts, "frameworks": ["compare"]],
+                         "max_attempts": maxAttempts, "frameworks": ["compare"], "elbo_timesteps": elboTimesteps],
                 "runs": [run],
             ]
             let data = try! JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
@@ -155,7 +183,10 @@ public struct BenchmarkRequest: Sendable {
             print("|---|---|---:|---:|---:|")
             for name in training {
                 let r = workloads[name]!
-                print("| \(name) | \(name == "iwae" ? "points/s" : "steps/s") | \(format(r["median"]))\((r["clean"] as? Bool) == false ? "*" : "") | \(format(r["min"]))–\(format(r["max"])) | \(r["calls_per_rep"]!) |")
+                print("| \(name) | \(BenchWorkloads.unit(name)) | \(format(r["median"]))\((r["clean"] as? Bool) == false ? "*" : "") | \(format(r["min"]))–\(format(r["max"])) | \(r["calls_per_rep"]!) |")
+            }
+            if training.contains(where: { $0.hasPrefix("ddpm-elbo") }) {
+                print("ddpm-elbo: T = \(elboTimesteps) network passes per call, \(BenchWorkloads.elboExamples) examples per call.")
             }
             print("")
         }
@@ -178,7 +209,7 @@ public struct BenchmarkRequest: Sendable {
     private func memoryCheck(_ names: [String], steps: Int) throws {
         var results: [String: Any] = [:]
         for name in names {
-            let (call, _) = BenchWorkloads.make(name, seed: 0)
+            let call = try BenchWorkloads.make(name, seed: 0, elboTimesteps: elboTimesteps, log: log).call
             let early = steps / 10
             var rssEarly = 0.0
             let start = Date()
@@ -252,22 +283,139 @@ enum BenchWorkloads {
     static let gemmShapes = [GEMMShape(m: 256, n: 256, k: 256), GEMMShape(m: 512, n: 512, k: 512),
                              GEMMShape(m: 1024, n: 1024, k: 1024), GEMMShape(m: 512, n: 128, k: 128)]
 
-    /// The call of a training or IWAE workload and the units (steps or points) per call.
-    static func make(_ name: String, seed: UInt64) -> (() -> Void, Double) {
+    /// One workload, built: its call, the units (steps, points or examples) per call, and the
+    /// descriptive fields its JSON rate carries besides the timing (peers.py's `memory_format`,
+    /// `timesteps`, `examples_per_call`, `loop`; here also `parameters`).
+    struct Workload {
+        let call: () -> Void
+        let unitsPerCall: Double
+        var fields: [String: Any] = [:]
+    }
+
+    /// Whether a workload is a training step (what `--steps-memory-check` runs).
+    static func isTraining(_ name: String) -> Bool {
+        !["gemm", "iwae", "ddpm-elbo-mlp", "ddpm-elbo-unet"].contains(name)
+    }
+
+    /// The unit of a workload's rate, as peers.py's summary names it.
+    static func unit(_ name: String) -> String {
+        name == "iwae" ? "points/s" : name.hasPrefix("ddpm-elbo") ? "examples/s" : "steps/s"
+    }
+
+    /// peers.py's parameter counts of the conv models (`unet_cost(1)`, `conv_vae_cost()`, the
+    /// ddpm784 MLP), which the built models must have.
+    static let expectedParameters = ["unet28": 1_522_561, "convvae28": 749_569, "ddpm-elbo-mlp": 1_345_808, "ddpm-elbo-unet": 1_522_561]
+    /// The images of ddpm-elbo per call (peers.py's ELBO["examples"]).
+    static let elboExamples = 16
+
+    /// The call of a workload, built with its model and data (seeded by `seed`).
+    static func make(_ name: String, seed: UInt64, elboTimesteps: Int = 1000, log: @escaping (String) -> Void = { _ in }) throws -> Workload {
         var generator = RandomGenerator(seed: seed)
         switch name {
         case "ddpm2d":
-            return (ddpmStep(dimension: 2, hidden: 128, pool: ringBatches(512, using: &generator), using: &generator), 1)
+            return Workload(call: ddpmStep(dimension: 2, hidden: 128, pool: ringBatches(512, using: &generator), using: &generator), unitsPerCall: 1)
         case "ddpm784":
-            return (ddpmStep(dimension: 784, hidden: 512, pool: uniformBatches(128, 784, low: -1, high: 1, using: &generator), using: &generator), 1)
+            return Workload(call: ddpmStep(dimension: 784, hidden: 512, pool: uniformBatches(128, 784, low: -1, high: 1, using: &generator), using: &generator),
+                            unitsPerCall: 1)
         case "vae784":
             let model = vae784(using: &generator)
-            return (trainingStep(model, pool: uniformBatches(128, 784, low: 0, high: 1, using: &generator), seed: generator.next()), 1)
+            return Workload(call: trainingStep(model, pool: uniformBatches(128, 784, low: 0, high: 1, using: &generator), seed: generator.next()),
+                            unitsPerCall: 1)
         case "iwae":
-            return (iwaeCall(using: &generator), 10)
+            return Workload(call: iwaeCall(using: &generator), unitsPerCall: 10)
+        case "unet28", "unet28-small":
+            let small = name == "unet28-small"
+            let model = try unetDDPM(baseChannels: small ? 8 : 32, likelihood: .continuous, timesteps: 1000, using: &generator)
+            let parameters = try checkParameters(name, model, log: log)
+            let pool = uniformBatches(small ? 8 : 64, 784, low: -1, high: 1, using: &generator)
+            return Workload(call: trainingStep(model, pool: pool, seed: generator.next(), learningRate: 1e-4), unitsPerCall: 1,
+                            fields: ["parameters": parameters])
+        case "convvae28", "convvae28-small":
+            let small = name == "convvae28-small"
+            var configuration = VAEConfiguration(dataDimension: 784, latentDimension: 32, likelihood: .binary)
+            configuration.architecture = .conv
+            configuration.convolution = ConvolutionalSettings(image: ImageShape(height: 28, width: 28), baseChannels: small ? 8 : 32)
+            let model = try VAE(configuration: configuration, using: &generator)
+            let parameters = try checkParameters(name, model, log: log)
+            let pool = uniformBatches(small ? 8 : 128, 784, low: 0, high: 1, using: &generator)
+            return Workload(call: trainingStep(model, pool: pool, seed: generator.next()), unitsPerCall: 1, fields: ["parameters": parameters])
+        case "ddpm-elbo-mlp", "ddpm-elbo-unet":
+            let model: DDPM
+            if name == "ddpm-elbo-unet" {
+                model = try unetDDPM(baseChannels: 32, likelihood: .discrete(levels: 256), timesteps: elboTimesteps, using: &generator)
+            } else {
+                var configuration = DDPMConfiguration(dataDimension: 784, likelihood: .discrete(levels: 256))
+                configuration.timestepCount = elboTimesteps
+                configuration.schedule = .linear
+                configuration.variance = .fixedSmall
+                configuration.hiddenSizes = [512, 512, 512]
+                configuration.embeddingDimension = 32
+                configuration.activation = .silu
+                model = try DDPM(configuration: configuration, using: &generator)
+            }
+            let parameters = try checkParameters(name, model, log: log)
+            // peers.py's calc_bpd_loop port calls the network on the 16 images at one t per pass.
+            model.evaluationRowsPerCall = elboExamples
+            let images = elboImages(using: &generator)
+            var draws = RandomGenerator(seed: generator.next())
+            var sink = 0.0
+            var first = true
+            let call = {
+                let terms = model.elbo(images, using: &draws)
+                // −ELBO / (D ln 2), averaged over the images: peers.py's total_bpd.
+                let bitsPerDimension = -terms.elbo.reduce(0, +) / Double(terms.exampleCount * 784) / 0.693_147_180_559_945_3
+                sink += bitsPerDimension
+                if first {
+                    first = false
+                    log("\(name): T = \(elboTimesteps), first call's mean ELBO \(String(format: "%.4f", bitsPerDimension)) bits/dim")
+                }
+            }
+            return Workload(call: call, unitsPerCall: Double(elboExamples),
+                            fields: ["timesteps": elboTimesteps, "examples_per_call": elboExamples, "parameters": parameters,
+                                     "loop": "DDPM.elbo, one network pass per t at batch \(elboExamples), no tape"])
         default:
-            preconditionFailure("unknown workload \(name)")
+            throw BenchmarkError("unknown workload \(name)")
         }
+    }
+
+    /// A DDPM whose ε-network is the U-Net on 28×28×1 images (the spec's: multipliers 1-2-2, two
+    /// ResBlocks per level, GroupNorm 8, embedding 32 → 4·base), linear β, T steps, ε-MSE,
+    /// fixed-small variance.
+    static func unetDDPM(baseChannels: Int, likelihood: Likelihood, timesteps: Int, using generator: inout RandomGenerator) throws -> DDPM {
+        var configuration = DDPMConfiguration(dataDimension: 784, likelihood: likelihood)
+        configuration.timestepCount = timesteps
+        configuration.schedule = .linear
+        configuration.loss = .simple
+        configuration.variance = .fixedSmall
+        configuration.embeddingDimension = 32
+        configuration.activation = .silu
+        configuration.architecture = .conv
+        configuration.convolution = ConvolutionalSettings(image: ImageShape(height: 28, width: 28), baseChannels: baseChannels)
+        return try DDPM(configuration: configuration, using: &generator)
+    }
+
+    /// The model's parameter count, logged; for the full-size workloads it must equal
+    /// peers.py's, else the comparison would time different networks (the error lists the
+    /// model's parameter tensors, to find the layer that differs).
+    static func checkParameters(_ name: String, _ model: some LatentVariableModel, log: (String) -> Void) throws -> Int {
+        let count = model.namedParameters.reduce(0) { $0 + $1.tensor.count }
+        guard let expected = expectedParameters[name] else {
+            log("\(name): \(count) parameters (a memory-check size; not in peers.py)")
+            return count
+        }
+        guard count == expected else {
+            let layers = model.namedParameters.map { "\($0.key) \($0.tensor.shape)" }.joined(separator: ", ")
+            throw BenchmarkError("\(name): the model has \(count) parameters, peers.py's \(expected): not the same network (\(layers))")
+        }
+        log("\(name): \(count) parameters = peers.py's")
+        return count
+    }
+
+    /// The ELBO's 16 images, as peers.py's `elbo_images`: each pixel uniform on the 256 levels
+    /// 2k/255 − 1 of [−1, 1] (discrete data enter the DDPM on this, their dataset's, scale).
+    static func elboImages(using generator: inout RandomGenerator) -> Tensor {
+        let values = (0..<(elboExamples * 784)).map { _ in Float(Double(generator.nextInt(below: 256)) * (2.0 / 255.0) - 1.0) }
+        return Tensor(shape: [elboExamples, 784], storage: values)
     }
 
     /// 8 Gaussians (σ 0.1) on a circle of radius 2, as peers.py's `ring_of_gaussians`.
@@ -309,9 +457,9 @@ enum BenchWorkloads {
     }
 
     /// One step: the model's training loss on the next batch (noise and timesteps drawn
-    /// inside), backward, Adam (lr 1e-3) update.
-    static func trainingStep(_ model: some LatentVariableModel, pool: [Tensor], seed: UInt64) -> () -> Void {
-        let optimizer = Adam(parameters: model.namedParameters, learningRate: 1e-3)
+    /// inside), backward, Adam update (lr 1e-3 unless given: unet28's is 1e-4).
+    static func trainingStep(_ model: some LatentVariableModel, pool: [Tensor], seed: UInt64, learningRate: Float = 1e-3) -> () -> Void {
+        let optimizer = Adam(parameters: model.namedParameters, learningRate: learningRate)
         var generator = RandomGenerator(seed: seed)
         var step = 0
         return {

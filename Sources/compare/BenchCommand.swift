@@ -8,8 +8,11 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time the workloads of scripts/peers.py (steps/s, points/s, GFLOP/s) and the peak memory.")
 
-    @Option(help: "ddpm2d, vae784, ddpm784, iwae, gemm or all (comma-separated or repeated).")
+    @Option(help: "ddpm2d, vae784, ddpm784, iwae, gemm, unet28, convvae28, ddpm-elbo-mlp, ddpm-elbo-unet, unet28-small, convvae28-small, or the groups all (the first five) and conv (unet28 … ddpm-elbo-unet); comma-separated or repeated. The -small ones (base 8 channels, batch 8) are for --steps-memory-check.")
     var workload: [String] = ["all"]
+
+    @Option(name: .customLong("elbo-timesteps"), help: "T of the ddpm-elbo workloads: network passes per call (smaller for quick runs; the rate is per example at this T).")
+    var elboTimesteps: Int = 1000
 
     @Option(help: "Threads of the engine (products, element-wise loops, the optimizer); the process is also pinned to the first N cores, as peers.py pins its workers.")
     var threads: Int = 1
@@ -42,6 +45,7 @@ struct BenchCommand: ParsableCommand {
     var request: BenchmarkRequest {
         var request = BenchmarkRequest()
         request.workload = workload
+        request.elboTimesteps = elboTimesteps
         request.threads = threads
         request.json = json
         request.reps = reps
