@@ -354,8 +354,10 @@ enum BenchWorkloads {
                 model = try DDPM(configuration: configuration, using: &generator)
             }
             let parameters = try checkParameters(name, model, log: log)
-            // peers.py's calc_bpd_loop port calls the network on the 16 images at one t per pass.
-            model.evaluationRowsPerCall = elboExamples
+            // The evaluator as `compare eval` runs it: T network passes per image, batched over
+            // several timesteps per call (DDPM.evaluationRowsPerCall, its default) — where
+            // peers.py's calc_bpd_loop port makes one pass of the 16 images per t. The same
+            // passes, the same terms; only the batching differs, and it is the evaluator's.
             let images = elboImages(using: &generator)
             var draws = RandomGenerator(seed: generator.next())
             var sink = 0.0
