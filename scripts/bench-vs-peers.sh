@@ -282,7 +282,7 @@ for t in threads:
         steps = field_of("compare", t, w, "timesteps")
         if steps:
             notes.append(f"- {w}, {t} thread(s): T = {steps} network passes per call, 16 examples per call "
-                         + "(compare: DDPM.elbo, one pass per t at batch 16; JAX: lax.fori_loop in one jit; PyTorch: a Python loop under no_grad).")
+                         + "(compare: DDPM.elbo, the passes of several timesteps batched per network call as compare eval runs them; JAX: lax.fori_loop in one jit; PyTorch: a Python loop under no_grad).")
         lines.append(f"| {name} | {unit(w)} | {t} | {cell(c, dirty('compare', t, 'workloads', w))} | "
                      + " | ".join(cell(peers[fw], dirty(fw, t, 'workloads', w)) for fw in frameworks)
                      + f" | {ratio_cell(ratio)} |{torch_cell} – |")

@@ -23,7 +23,7 @@ import Glibc
 /// | gemm    | square C = A·B at 256, 512, 1024 (and 512×128×128) through `Tensor.matmul` and straight `cblas_sgemm` |
 /// | unet28  | DDPM training step of the U-Net ε-network (`.conv`, 28×28×1, base 32, multipliers 1-2-2, 2 ResBlocks per level, GroupNorm 8, 128-wide time embedding; 1,522,561 parameters): batch 64 uniform on [−1, 1], T = 1000 linear, ε-MSE, Adam 1e-4 |
 /// | convvae28 | ResNet-VAE training step (`.conv`, latent 32, Bernoulli logits; 749,569 parameters): batch 128 uniform on [0, 1], −ELBO, Adam 1e-3 |
-/// | ddpm-elbo-mlp | `DDPM.elbo` (exact, T network passes, no tape) of 16 images on the 256 levels of [−1, 1]: T = `--elbo-timesteps` (1000), fixed-small variance, `.discrete(levels: 256)`, x̂₀ clipped; ε-network the ddpm784 MLP (1,345,808 parameters); one pass per t at batch 16; examples/s |
+/// | ddpm-elbo-mlp | `DDPM.elbo` (exact, T network passes, no tape) of 16 images on the 256 levels of [−1, 1]: T = `--elbo-timesteps` (1000), fixed-small variance, `.discrete(levels: 256)`, x̂₀ clipped; ε-network the ddpm784 MLP (1,345,808 parameters); passes of several t batched per call (`DDPM.evaluationRowsPerCall`, as `compare eval`); examples/s |
 /// | ddpm-elbo-unet | the same with the unet28 U-Net (C_out = 1) |
 /// | unet28-small, convvae28-small | the two conv training steps at base 8 channels and batch 8: for `--steps-memory-check` (10,000 steps in minutes); not in peers.py |
 ///
