@@ -12,8 +12,10 @@
 # Workloads: any of `compare bench`'s and peers.py's model workloads, or the groups all (the four
 # above) and conv (unet28 convvae28 ddpm-elbo-mlp ddpm-elbo-unet). PyTorch's unet28 process times
 # both memory formats (its peak covers both); the cell names the one its figure is (the faster).
-# --elbo-timesteps N (both sides) shortens the ddpm-elbo runs (memory hardly depends on T: one
-# network pass per t at batch 16 either way; at T = 1000 a ddpm-elbo-unet run takes many minutes).
+# --elbo-timesteps N (both sides) shortens the ddpm-elbo runs (at T = 1000 a ddpm-elbo-unet run
+# takes many minutes). The peers' memory does not depend on T (one pass of 16 rows per t); compare
+# batches the passes of several timesteps, up to DDPM.evaluationRowsPerCall rows per call, so its
+# memory grows with T up to that bound.
 # Needs the peers' virtual environment of scripts/bench-vs-peers.sh (with torch installed for
 # PyTorch: `.venv-peers/bin/pip install torch`) and a release build of compare.
 set -euo pipefail
