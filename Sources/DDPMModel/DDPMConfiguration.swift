@@ -105,7 +105,7 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
     /// Refuses configurations that cannot work, with one clear line.
     public func validate() throws {
 
-        try validateArchitecture(model: "DDPM", dataDimension: dataDimension)
+        try ConvolutionalSettings.validate(convolution, for: architecture, model: "DDPM", dataDimension: dataDimension)
         guard dataDimension >= 1 else { throw ModelError.invalidConfiguration("DDPM: the data dimension must be at least 1, got \(dataDimension)") }
         guard timestepCount >= 1 else { throw ModelError.invalidConfiguration("DDPM: T (the number of diffusion steps) must be at least 1, got \(timestepCount)") }
         // No hidden layer is allowed: a linear ε-network, the closed-form case.
@@ -121,19 +121,3 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
     }
 }
 
-extension DDPMConfiguration {
-    /// A convolutional configuration needs its settings, for images of D values; an MLP one
-    /// takes none.
-    func validateArchitecture(model: String, dataDimension: Int) throws {
-        switch architecture {
-        case .mlp:
-            if convolution != nil { throw ModelError.invalidConfiguration("\(model): convolution settings are given for an MLP architecture") }
-        case .conv:
-            guard let convolution else { throw ModelError.invalidConfiguration("\(model): the conv architecture needs convolution settings (the image shape)") }
-            try convolution.validate(model: model)
-            guard convolution.image.dimension == dataDimension else {
-                throw ModelError.invalidConfiguration("\(model): images of \(convolution.image) hold \(convolution.image.dimension) values, the data have \(dataDimension)")
-            }
-        }
-    }
-}

@@ -86,7 +86,7 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
     /// Throws ``ModelError/invalidConfiguration(_:)`` for settings that cannot work.
     public func validate() throws {
 
-        try validateArchitecture(model: "HVAE", dataDimension: dataDimension)
+        try ConvolutionalSettings.validate(convolution, for: architecture, model: "HVAE", dataDimension: dataDimension)
         if architecture == .conv && inference == .bottomUp {
             throw ModelError.invalidConfiguration("HVAE: the conv architecture infers top-down only (its posteriors correct the priors of the top-down path); use --inference top-down")
         }
@@ -151,22 +151,6 @@ public struct HVAEConfiguration: Codable, Equatable, Sendable {
     }
 }
 
-extension HVAEConfiguration {
-    /// A convolutional configuration needs its settings, for images of D values; an MLP one
-    /// takes none.
-    func validateArchitecture(model: String, dataDimension: Int) throws {
-        switch architecture {
-        case .mlp:
-            if convolution != nil { throw ModelError.invalidConfiguration("\(model): convolution settings are given for an MLP architecture") }
-        case .conv:
-            guard let convolution else { throw ModelError.invalidConfiguration("\(model): the conv architecture needs convolution settings (the image shape)") }
-            try convolution.validate(model: model)
-            guard convolution.image.dimension == dataDimension else {
-                throw ModelError.invalidConfiguration("\(model): images of \(convolution.image) hold \(convolution.image.dimension) values, the data have \(dataDimension)")
-            }
-        }
-    }
-}
 
 extension HVAEConfiguration {
     /// The keys and shapes of the convolutional networks' parameters, computed without

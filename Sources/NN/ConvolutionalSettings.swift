@@ -69,3 +69,21 @@ public struct ConvolutionalSettings: Codable, Equatable, Sendable {
         }
     }
 }
+
+extension ConvolutionalSettings {
+    /// The check every model's configuration makes: a convolutional architecture needs its
+    /// settings, for images of D values; an MLP one takes none. `model` prefixes the message.
+    public static func validate(_ convolution: ConvolutionalSettings?, for architecture: NetworkArchitecture,
+                                model: String, dataDimension: Int) throws {
+        switch architecture {
+        case .mlp:
+            if convolution != nil { throw ModelError.invalidConfiguration("\(model): convolution settings are given for an MLP architecture") }
+        case .conv:
+            guard let convolution else { throw ModelError.invalidConfiguration("\(model): the conv architecture needs convolution settings (the image shape)") }
+            try convolution.validate(model: model)
+            guard convolution.image.dimension == dataDimension else {
+                throw ModelError.invalidConfiguration("\(model): images of \(convolution.image) hold \(convolution.image.dimension) values, the data have \(dataDimension)")
+            }
+        }
+    }
+}

@@ -64,7 +64,7 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
     /// Throws ``ModelError/invalidConfiguration(_:)`` for sizes that cannot work.
     public func validate() throws {
 
-        try validateArchitecture(model: "VAE", dataDimension: dataDimension)
+        try ConvolutionalSettings.validate(convolution, for: architecture, model: "VAE", dataDimension: dataDimension)
         guard dataDimension > 0 else {
             throw ModelError.invalidConfiguration("VAE: the data dimension must be positive, got \(dataDimension)")
         }
@@ -116,22 +116,6 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
     }
 }
 
-extension VAEConfiguration {
-    /// A convolutional configuration needs its settings, for images of D values; an MLP one
-    /// takes none.
-    func validateArchitecture(model: String, dataDimension: Int) throws {
-        switch architecture {
-        case .mlp:
-            if convolution != nil { throw ModelError.invalidConfiguration("\(model): convolution settings are given for an MLP architecture") }
-        case .conv:
-            guard let convolution else { throw ModelError.invalidConfiguration("\(model): the conv architecture needs convolution settings (the image shape)") }
-            try convolution.validate(model: model)
-            guard convolution.image.dimension == dataDimension else {
-                throw ModelError.invalidConfiguration("\(model): images of \(convolution.image) hold \(convolution.image.dimension) values, the data have \(dataDimension)")
-            }
-        }
-    }
-}
 
 extension VAEConfiguration {
     /// The keys and shapes of the convolutional networks' parameters, computed without
