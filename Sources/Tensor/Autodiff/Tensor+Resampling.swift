@@ -27,27 +27,7 @@ extension Tensor {
             }
         }
         return Tensor(shape: [n, h * factor, outputWidth, c], storage: values, inputs: [self]) { output in
-            let dy = output.gradient!
-            var dx = [Float](repeating: 0, count: n * h * w * c)
-            dy.withUnsafeBufferPointer { dy in
-                dx.withUnsafeMutableBufferPointer { dx in
-                    guard let dy = dy.baseAddress, let dx = dx.baseAddress else { return }
-                    Parallel.forEachChunk(n * h, minimumChunk: Swift.max(1, Parallel.minimumChunk / Swift.max(1, w * c * factor * factor))) { rows in
-                        for row in rows {
-                            let target = dx + row * w * c
-                            for a in 0..<factor {
-                                let source = dy + (row * factor + a) * outputWidth * c
-                                for j in 0..<w {
-                                    for b in 0..<factor {
-                                        let s = source + (j * factor + b) * c, t = target + j * c
-                                        for e in 0..<c { t[e] += s[e] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            let dx = Tensor.blockSums(output.gradient!, rows: n * h, width: w, channels: c, factor: factor, scale: 1)
             self.accumulateGradient(dx, shape: self.shape)
         }
     }
@@ -64,28 +44,8 @@ extension Tensor {
         let (n, h, w, c) = (shape[0], shape[1] / factor, shape[2] / factor, shape[3])
         let inputWidth = w * factor
         let scale = 1 / Float(factor * factor)
-        var values = [Float](repeating: 0, count: n * h * w * c)
+        let values = Tensor.blockSums(storage, rows: n * h, width: w, channels: c, factor: factor, scale: scale)
         let chunk = Swift.max(1, Parallel.minimumChunk / Swift.max(1, w * c * factor * factor))
-        storage.withUnsafeBufferPointer { x in
-            values.withUnsafeMutableBufferPointer { y in
-                guard let x = x.baseAddress, let y = y.baseAddress else { return }
-                Parallel.forEachChunk(n * h, minimumChunk: chunk) { rows in
-                    for row in rows {
-                        let target = y + row * w * c
-                        for a in 0..<factor {
-                            let source = x + (row * factor + a) * inputWidth * c
-                            for j in 0..<w {
-                                for b in 0..<factor {
-                                    let s = source + (j * factor + b) * c, t = target + j * c
-                                    for e in 0..<c { t[e] += s[e] }
-                                }
-                            }
-                        }
-                        for e in 0..<(w * c) { target[e] *= scale }
-                    }
-                }
-            }
-        }
         return Tensor(shape: [n, h, w, c], storage: values, inputs: [self]) { output in
             let dy = output.gradient!
             var dx = Tensor.uninitializedBuffer(n * h * factor * inputWidth * c)
@@ -109,5 +69,35 @@ extension Tensor {
             }
             self.accumulateGradient(dx, shape: self.shape)
         }
+    }
+
+    /// scale · Σ_{a, b < f} of each factor × factor block of NHWC images [n, f·h, f·w, c], summed
+    /// in (a, b) order → [n, h, w, c] (`rows` = n · h): the backward pass of nearest upsampling
+    /// (scale 1) and the forward pass of average pooling (scale 1/f²). Rows of the result are
+    /// shared out over the threads; each element's sum has one order whatever the split.
+    static func blockSums(_ large: [Float], rows: Int, width w: Int, channels c: Int, factor: Int, scale: Float) -> [Float] {
+        let largeWidth = w * factor
+        var small = [Float](repeating: 0, count: rows * w * c)
+        large.withUnsafeBufferPointer { x in
+            small.withUnsafeMutableBufferPointer { y in
+                guard let x = x.baseAddress, let y = y.baseAddress else { return }
+                Parallel.forEachChunk(rows, minimumChunk: Swift.max(1, Parallel.minimumChunk / Swift.max(1, w * c * factor * factor))) { range in
+                    for row in range {
+                        let target = y + row * w * c
+                        for a in 0..<factor {
+                            let source = x + (row * factor + a) * largeWidth * c
+                            for j in 0..<w {
+                                for b in 0..<factor {
+                                    let s = source + (j * factor + b) * c, t = target + j * c
+                                    for e in 0..<c { t[e] += s[e] }
+                                }
+                            }
+                        }
+                        if scale != 1 { for e in 0..<(w * c) { target[e] *= scale } }
+                    }
+                }
+            }
+        }
+        return small
     }
 }
