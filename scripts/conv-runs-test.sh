@@ -11,14 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-binary="${COMPARE_BIN:-}"
-if [ -z "$binary" ]; then
-    for candidate in .build/release/compare .build/debug/compare; do
-        if [ -x "$candidate" ] && { [ -z "$binary" ] || [ "$candidate" -nt "$binary" ]; }; then binary="$candidate"; fi
-    done
-fi
+source scripts/compare-binary.sh
+binary="$(compare_binary)"
 [ -n "$binary" ] && [ -x "$binary" ] || { echo "conv-runs: no compare binary (build it or set COMPARE_BIN)" >&2; exit 1; }
-binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -12,12 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-binary="${COMPARE_BIN:-}"
-if [ -z "$binary" ]; then
-    for candidate in .build/release/compare .build/debug/compare; do
-        if [ -x "$candidate" ] && { [ -z "$binary" ] || [ "$candidate" -nt "$binary" ]; }; then binary="$candidate"; fi
-    done
-fi
+source scripts/compare-binary.sh
+binary="$(compare_binary)"
 [ -n "$binary" ] && [ -x "$binary" ] || { echo "fuzz: no compare binary (build it or set COMPARE_BIN)" >&2; exit 1; }
 
 work="$(mktemp -d)"

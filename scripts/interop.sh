@@ -18,12 +18,8 @@ if ! "$venv/bin/python" -c "import h5py, numpy" 2>/dev/null; then
         || { echo "interop: pip could not install h5py and numpy into $venv" >&2; exit 1; }
 fi
 
-binary="${COMPARE_BIN:-}"
-if [ -z "$binary" ]; then
-    for candidate in .build/release/compare .build/debug/compare; do
-        if [ -x "$candidate" ] && { [ -z "$binary" ] || [ "$candidate" -nt "$binary" ]; }; then binary="$candidate"; fi
-    done
-fi
+source scripts/compare-binary.sh
+binary="$(compare_binary)"
 if [ -z "$binary" ]; then
     swift build --product compare
     binary=.build/debug/compare

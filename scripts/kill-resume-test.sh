@@ -26,14 +26,9 @@ if ! "$venv/bin/python" -c "import h5py, numpy" 2>/dev/null; then
 fi
 python="$root/$venv/bin/python"
 
-binary="${COMPARE_BIN:-}"
-if [ -z "$binary" ]; then
-    for candidate in .build/release/compare .build/debug/compare; do
-        if [ -x "$candidate" ] && { [ -z "$binary" ] || [ "$candidate" -nt "$binary" ]; }; then binary="$candidate"; fi
-    done
-fi
+source scripts/compare-binary.sh
+binary="$(compare_binary)"
 [ -n "$binary" ] && [ -x "$binary" ] || { echo "kill-resume: no compare binary (build it or set COMPARE_BIN)" >&2; exit 1; }
-binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
 fixtures="$(dirname "$binary")/compare-fixtures"
 
 kills="${KILLS:-12}"
