@@ -47,34 +47,7 @@ final class DDPMBoundTermTests: XCTestCase {
                             }
                         }
                         let x = Tensor(shape: [batch, dimension], storage: data)
-                        // ε for every (t, example, dimension), in the ELBO's [t, example, dimension] order.
-                        var allNoise = [Float](repeating: 0, count: steps * batch * dimension)
-                        allNoise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
-
-                        var consumed = 0
-                        let elbo = model.elbo(x) { buffer in
-                            for j in buffer.indices { buffer[j] = allNoise[consumed + j] }
-                            consumed += buffer.count
-                        }
-                        XCTAssertEqual(consumed, allNoise.count)
-                        var noise = [Float]()
-                        for (i, t) in timesteps.enumerated() {
-                            let offset = ((t - 1) * batch + i) * dimension
-                            noise += allNoise[offset..<(offset + dimension)]
-                        }
-                        let terms = GradientMode.withoutRecording {
-                            model.trainingBoundTerms(x, noise: Tensor(shape: [batch, dimension], storage: noise), timesteps: timesteps)
-                        }
-                        XCTAssertEqual(terms.shape, [batch, dimension])
-                        for (i, t) in timesteps.enumerated() {
-                            var training = 0.0
-                            for d in 0..<dimension { training += Double(terms.storage[i * dimension + d]) }
-                            let evaluation = t == 1 ? -elbo.reconstruction[i] : elbo.layerKL[t - 2][i]
-                            XCTAssertTrue(evaluation.isFinite, "\(label) t = \(t)")
-                            let error = abs(training - evaluation) / (1 + abs(evaluation))
-                            worst = max(worst, error)
-                            XCTAssertLessThanOrEqual(error, 1e-4, "\(label) t = \(t): training \(training) vs ELBO \(evaluation)")
-                        }
+                        worst = max(worst, assertTrainingTermsEqualELBO(model, x: x, timesteps: timesteps, using: &generator, label: label))
                     }
                 }
             }

@@ -34,30 +34,8 @@ final class DDPMConvolutionalBoundTermTests: XCTestCase {
                     likelihood == .binary ? Float(generator.nextInt(below: 2)) : Float(-1 + 2 * Double(generator.nextInt(below: 9)) / 8)
                 }
                 let x = Tensor(shape: [batch, dimension], storage: data)
-                var allNoise = [Float](repeating: 0, count: steps * batch * dimension)
-                allNoise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
-                var consumed = 0
-                let elbo = model.elbo(x) { buffer in
-                    for j in buffer.indices { buffer[j] = allNoise[consumed + j] }
-                    consumed += buffer.count
-                }
-                var noise = [Float]()
-                for (i, t) in timesteps.enumerated() {
-                    let offset = ((t - 1) * batch + i) * dimension
-                    noise += allNoise[offset..<(offset + dimension)]
-                }
-                let terms = GradientMode.withoutRecording {
-                    model.trainingBoundTerms(x, noise: Tensor(shape: [batch, dimension], storage: noise), timesteps: timesteps)
-                }
-                let label = "\(likelihood.name) \(variance.rawValue)"
-                for (i, t) in timesteps.enumerated() {
-                    var training = 0.0
-                    for d in 0..<dimension { training += Double(terms.storage[i * dimension + d]) }
-                    let evaluation = t == 1 ? -elbo.reconstruction[i] : elbo.layerKL[t - 2][i]
-                    XCTAssertTrue(evaluation.isFinite && evaluation != 0, "\(label) t = \(t)")
-                    XCTAssertLessThanOrEqual(abs(training - evaluation) / (1 + abs(evaluation)), 1e-4,
-                                             "\(label) t = \(t): training \(training) vs ELBO \(evaluation)")
-                }
+                assertTrainingTermsEqualELBO(model, x: x, timesteps: timesteps, using: &generator,
+                                             label: "\(likelihood.name) \(variance.rawValue)", requireNonZero: true)
             }
         }
     }
