@@ -2,8 +2,9 @@
 """Compares two compare checkpoints object by object with h5py (scripts/kill-resume-test.sh).
 
 Every group, dataset (path, dtype, shape, exact bytes) and attribute (exact value) must match,
-except the root attributes `training_seconds` (wall-clock time, which an interrupted and resumed
-run cannot reproduce) and `dataset_absolute` (where the dataset lay: the two runs train in two
+except the root attributes that measure time (`training_seconds`, `training_cpu_seconds`,
+`monitoring_seconds`, `time_budget_seconds`: an interrupted and resumed run cannot reproduce
+them) and `dataset_absolute` (where the dataset lay: the two runs train in two
 folders). Prints each difference; exits 1 if there is any.
 
 Usage: compare_checkpoints.py A.h5 B.h5
@@ -13,7 +14,8 @@ import sys
 import h5py
 import numpy as np
 
-ALLOWED = {("/", "training_seconds"), ("/", "dataset_absolute")}
+TIMINGS = ["training_seconds", "training_cpu_seconds", "monitoring_seconds", "time_budget_seconds"]
+ALLOWED = {("/", name) for name in TIMINGS} | {("/", "dataset_absolute")}
 
 
 def describe(path):
@@ -67,7 +69,7 @@ def main():
         print(f"checkpoints differ in {len(differences)} places")
         sys.exit(1)
     print(f"checkpoints equal: {len(objects_a)} objects and {len(attributes_a)} attributes compared "
-          f"(training_seconds excepted)")
+          f"(timings excepted)")
 
 
 if __name__ == "__main__":

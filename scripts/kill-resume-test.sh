@@ -10,7 +10,7 @@
 # multiple of the checkpoint interval, then resuming (`--resume` once a checkpoint exists,
 # a fresh start before). Finally the interrupted run's checkpoint must equal the straight
 # run's in every group, dataset and attribute (h5py, scripts/compare_checkpoints.py) except
-# the wall-clock attribute training_seconds, and no *.tmp may be left.
+# the timing attributes (training_seconds, training_cpu_seconds, ...), and no *.tmp may be left.
 # Uses the h5py virtual environment of scripts/interop.sh (.venv-interop), creating it if needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

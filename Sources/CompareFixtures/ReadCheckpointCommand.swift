@@ -38,7 +38,8 @@ struct ReadCheckpointCommand: ParsableCommand {
 }
 
 /// `part: sha256` lines over the checkpoint's contents. `attributes` covers every root
-/// attribute except `training_seconds` (wall-clock time, which a resumed run may not match).
+/// attribute except the timings (``Checkpoint/timingAttributes``, which a resumed run may not
+/// match); `evaluation` every evaluation array and attribute except its wall-clock `seconds`.
 func checkpointDigests(_ c: Checkpoint) -> [String] {
     func digest(_ fill: (inout [UInt8]) -> Void) -> String {
         var bytes: [UInt8] = []
@@ -53,7 +54,7 @@ func checkpointDigests(_ c: Checkpoint) -> [String] {
         }
     }
     var attributes = c.attributes
-    attributes["training_seconds"] = nil
+    for name in Checkpoint.timingAttributes { attributes[name] = nil }
     return [
         "model: \(c.model)",
         "step: \(c.step)",
@@ -72,7 +73,8 @@ func checkpointDigests(_ c: Checkpoint) -> [String] {
         "attributes: " + digest { b in for key in attributes.keys.sorted() { add("\(key)=\(attributes[key]!)", &b) } },
         "evaluation: " + (c.evaluation == nil ? "none" : digest { b in
             for a in c.evaluation!.arrays { add("\(a.name) \(a.shape) \(a.values)", &b) }
-            for key in c.evaluation!.attributes.keys.sorted() { add("\(key)=\(c.evaluation!.attributes[key]!)", &b) }
+            // `seconds` is the evaluation's wall-clock time, which no rerun reproduces.
+            for key in c.evaluation!.attributes.keys.sorted() where key != "seconds" { add("\(key)=\(c.evaluation!.attributes[key]!)", &b) }
         }),
     ]
 }

@@ -81,6 +81,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         var generator = RandomGenerator(seed: seed)
         let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
         let evaluation: ModelEvaluation
+        let started = Date()
         do {
             evaluation = try GradientMode.withoutRecording {
                 try evaluate(run.model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
@@ -91,6 +92,9 @@ public struct EvaluationRequest: Equatable, Sendable {
         }
         var record = EvaluationRecord(evaluation: evaluation, seed: seed, command: commandLine)
         record.attributes["elbo_draws"] = .integer(Int64(elboDraws))
+        // What the evaluation cost, for reports (a DDPM's IWAE_K costs K·T network passes per example).
+        record.attributes["seconds"] = .double(Date().timeIntervalSince(started))
+        record.attributes["threads"] = .integer(Int64(threads))
         try Checkpoint.updateEvaluation(at: checkpoint, with: record)
         return evaluationSummary(evaluation, model: run.checkpoint.model, path: checkpoint)
     }

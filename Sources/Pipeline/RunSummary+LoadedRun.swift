@@ -4,6 +4,7 @@ import Evaluation
 import Report
 import Store
 import Tensor
+import Training
 
 extension RunSummary {
     /// The report's view of an evaluated checkpoint: its evaluation, its training log, and
@@ -38,7 +39,28 @@ extension RunSummary {
             testELBOSteps: attribute("test_elbo_steps")?.doubleArray ?? [], testELBOs: attribute("test_elbo")?.doubleArray ?? [],
             samples: samples, dataPoints: points,
             datasetHash: checkpoint.datasetHash, runIdentity: fileIdentity(run.path))
+        architecture = run.configuration.architecture.rawValue
+        let options = attribute("training_options")?.stringValue.flatMap {
+            try? JSONDecoder().decode(TrainingOptions.self, from: Data($0.utf8))
+        }
+        cost = TrainingCost(
+            batchSize: options?.batchSize,
+            cpuSeconds: attribute("training_cpu_seconds")?.doubleValue,
+            multiplyAdds: attribute("training_multiply_adds")?.doubleValue,
+            threads: attribute("training_threads")?.integerValue,
+            budgetSeconds: attribute("time_budget_seconds")?.doubleValue,
+            budgetClock: attribute("budget_clock")?.stringValue,
+            evaluationSeconds: record.attributes["seconds"]?.doubleValue,
+            evaluationThreads: record.attributes["threads"]?.integerValue)
+        if shape.count == 2 && !samples.isEmpty {
+            let shown = Swift.min(Self.nearestNeighbourCount, samples.count / dimension)
+            nearestNeighbours = nearestTrainingExamples(of: Array(samples.prefix(shown * dimension)), training: run.dataset.train,
+                                                        dimension: dimension)
+        }
     }
+
+    /// How many samples the report pairs with their nearest training examples.
+    public static let nearestNeighbourCount = 8
 }
 
 /// "device:inode" of the file at `path` (following links), or nil if it cannot be read.

@@ -29,10 +29,13 @@ public struct TrainRequest: Equatable, Sendable {
     public var resume: Bool
     /// Start over even if ``out`` exists.
     public var overwrite: Bool
+    /// End the run when its optimizer steps have taken this long (`--time-budget`); `nil` for none.
+    public var budget: TrainingBudget?
 
     public init(model: ModelKind, dataset: String, training: TrainingOptions = TrainingOptions(), threads: Int = 1,
                 settings: ModelSettings = ModelSettings(), requiredLikelihood: Likelihood.Family? = nil, out: String? = nil,
-                resume: Bool = false, overwrite: Bool = false) {
+                resume: Bool = false, overwrite: Bool = false, budget: TrainingBudget? = nil) {
+        self.budget = budget
         self.model = model
         self.dataset = dataset
         self.training = training
@@ -47,7 +50,13 @@ public struct TrainRequest: Equatable, Sendable {
     /// The words after `compare`: options equal to the defaults are left out.
     public var arguments: [String] {
         var words = ["train", "--model", model.rawValue, "--dataset", dataset]
-        words += trainingArguments(training, defaults: TrainingOptions())
+        var defaults = TrainingOptions()
+        if budget != nil { defaults.steps = TrainingOptions.unlimitedSteps }
+        words += trainingArguments(training, defaults: defaults)
+        if let budget {
+            words += ["--time-budget", formatSeconds(budget.seconds)]
+            if budget.clock != .wall { words += ["--budget-clock", budget.clock.rawValue] }
+        }
         if threads != 1 { words += ["--threads", String(threads)] }
         words += settings.arguments
         if let requiredLikelihood { words += ["--likelihood", requiredLikelihood.rawValue] }
@@ -67,6 +76,7 @@ public struct TrainRequest: Equatable, Sendable {
             throw PipelineError("--clip must be 0 (off) or positive, got \(clip)")
         }
         if resume && overwrite { throw PipelineError("--resume and --overwrite contradict each other; give one of them") }
+        try budget?.validate()
         try settings.validate(for: model)
         // Before the data are read, an MLP's sizes can be costed on D = 1; a conv network's
         // need the image shape.
@@ -124,27 +134,46 @@ public struct TrainRequest: Equatable, Sendable {
             } catch TrainingError.mismatch(let message) {
                 throw PipelineError("--resume \(outPath): \(message)")  // name the checkpoint that does not fit
             }
+            run.budget = budget
             if run.step >= training.steps {
                 if !quiet { print("\(outPath) already holds \(run.step) of \(training.steps) steps; nothing to do") }
+                return run
+            }
+            if let budget, run.budgetSpent {
+                if !quiet {
+                    print("\(outPath) has already trained \(formatSeconds(run.budgetClockSeconds)) s on the \(budget.clock.rawValue) clock, "
+                        + "the whole --time-budget of \(formatSeconds(budget.seconds)) s; nothing to do")
+                }
                 return run
             }
         } else {
             run = try TrainingRun(configuration: configuration, options: training, dataset: data, datasetHash: hash)
             run.command = commandLine
+            run.budget = budget
         }
         catchInterrupts()
-        let progress = ProgressReporter("train \(configuration.kind.rawValue)", total: training.steps, startingAt: run.step)
+        // With a budget, progress is the budget's clock against the budget (the steps are unknown).
+        let progress = budget.map { ProgressReporter("train \(configuration.kind.rawValue)", total: Int($0.seconds.rounded(.up)), unit: "budget s",
+                                                     startingAt: Int(run.budgetClockSeconds)) }
+            ?? ProgressReporter("train \(configuration.kind.rawValue)", total: training.steps, startingAt: run.step)
         let finished = try run.train(
             checkpoint: { run in try run.checkpoint().write(to: outPath) },
             progress: { run in
-                if !quiet { progress.update(run.step, note: run.losses.last.map { String(format: "loss %.4f", $0) } ?? "") }
+                guard !quiet else { return }
+                let loss = run.losses.last.map { String(format: "loss %.4f", $0) } ?? ""
+                if budget != nil {
+                    progress.update(Swift.min(Int(run.budgetClockSeconds), progress.total), note: "step \(run.step) \(loss)")
+                } else {
+                    progress.update(run.step, note: loss)
+                }
             },
             shouldStop: { interruptRequested != 0 })
         if !finished { throw TrainingInterrupted(step: run.step, checkpoint: outPath, signal: interruptRequested == 0 ? SIGINT : interruptRequested) }
         if !quiet {
             let elbo = run.testELBOs.last.map { String(format: "%.4f", $0) } ?? "?"
             print("wrote \(outPath): \(configuration.kind.rawValue), \(run.step) steps, test ELBO \(elbo) nats on "
-                + "\(Swift.min(training.evaluationExamples, data.testCount)) test examples, \(String(format: "%.1f", run.trainingSeconds)) s")
+                + "\(Swift.min(training.evaluationExamples, data.testCount)) test examples, \(String(format: "%.1f", run.trainingSeconds)) s"
+                + (budget != nil && run.budgetSpent ? " (the --time-budget ended the run)" : ""))
         }
         return run
     }
@@ -167,6 +196,12 @@ public struct TrainingInterrupted: Error, CustomStringConvertible {
     public var description: String {
         "interrupted at step \(step): checkpoint written to \(checkpoint); run the same command with --resume to continue"
     }
+}
+
+/// `seconds` as the command line spells it: whole seconds without a fraction ("1500"), else
+/// with up to 3 decimals.
+func formatSeconds(_ seconds: Double) -> String {
+    seconds == seconds.rounded() && abs(seconds) < 1e15 ? String(Int(seconds)) : String(format: "%.3f", seconds)
 }
 
 /// The run options that differ from `defaults`, as command-line words.

@@ -49,6 +49,18 @@ public func makeComparisonReport(title: String, runs: [RunSummary], reportName: 
             files.append(ReportFile(name: file, contents: try encodePNG(image)))
             plots.append(("\(labels[i]): \(count) samples", file))
         }
+        for (i, run) in runs.enumerated() where !run.nearestNeighbours.isEmpty {
+            let pairs = run.nearestNeighbours
+            let values = pairs.flatMap(\.sample) + pairs.flatMap(\.neighbour)
+            guard let image = sampleGridImage(samples: values, shape: run.exampleShape,
+                                              mapping: .forLikelihood(run.likelihood.rawValue, values: values),
+                                              columns: pairs.count, scale: gridScale(for: run.exampleShape)) else { continue }
+            let file = "\(name)-neighbours-\(slug(labels[i])).png"
+            files.append(ReportFile(name: file, contents: try encodePNG(image)))
+            let distances = pairs.map { formatFixed($0.distance, decimals: 2) }.joined(separator: ", ")
+            plots.append(("\(labels[i]): \(pairs.count) samples (top row) above the training image nearest to each (bottom row; "
+                + "Euclidean distances on the data's scale: \(distances))", file))
+        }
     }
     let markdown = comparisonMarkdown(title: title, runs: runs, labels: labels, plots: plots, command: command)
     return [ReportFile(name: "\(name).md", text: markdown)] + files
@@ -61,12 +73,18 @@ func reportBaseName(_ reportName: String) -> String {
     return name.isEmpty ? "report" : name
 }
 
-/// One label per run: the model in capitals, with the checkpoint's name when two runs share a
-/// model, and a number when even that is ambiguous.
+/// One label per run: the model in capitals; with its networks ("VAE (conv)", "VAE (MLP)") when
+/// runs of one model differ in them; with the checkpoint's name when two runs share a model
+/// and networks; and a number when even that is ambiguous.
 func rowLabels(_ runs: [RunSummary]) -> [String] {
     let models = runs.map { $0.model.displayName }
     var labels = models.enumerated().map { i, model -> String in
-        guard models.filter({ $0 == model }).count > 1 else { return model }
+        let sameModel = runs.indices.filter { models[$0] == model }
+        guard sameModel.count > 1 else { return model }
+        let architectures = sameModel.map { runs[$0].architecture }
+        if let architecture = runs[i].architecture, architectures.filter({ $0 == architecture }).count == 1 {
+            return "\(model) (\(architecture == "mlp" ? "MLP" : architecture))"
+        }
         var file = String(runs[i].path.split(separator: "/").last ?? "")
         if file.hasSuffix(".h5") { file.removeLast(3) }
         return "\(model) (\(file))"
@@ -164,6 +182,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
         runsTable.append(cells)
     }
     out += runsTable.text + "\n"
+    out += trainingBudgetSection(runs, labels: labels)
 
     out += howToRead(densityKnown: densityKnown, showsBits: showsBits, hasDiffusion: hasDiffusion, dimension: first.dimension)
     out += checksSection(runs, labels: labels)

@@ -109,3 +109,14 @@ func formatTick(_ value: Double, step: Double) -> String {
     let decimals = step > 0 && step.isFinite ? max(0, min(6, -Int(floor(log10(step) + 1e-9)))) : 2
     return formatFixed(value, decimals: decimals)
 }
+
+/// A count of floating-point operations with an SI prefix and 3 significant digits:
+/// 1.23e14 → "123 TFLOP"; "n/a" when not finite or negative.
+public func formatFLOPs(_ value: Double) -> String {
+    guard value.isFinite, value >= 0 else { return "n/a" }
+    let prefixes: [(String, Double)] = [("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)]
+    guard let (prefix, scale) = prefixes.first(where: { value >= $0.1 }) else { return "\(formatFixed(value, decimals: 0)) FLOP" }
+    let scaled = value / scale
+    let decimals = scaled >= 100 ? 0 : (scaled >= 10 ? 1 : 2)
+    return "\(formatFixed(scaled, decimals: decimals)) \(prefix)FLOP"
+}

@@ -82,6 +82,32 @@ public struct RunSummary: Sendable {
     /// that one run given twice under two spellings is recognised; nil when unknown.
     public var runIdentity: String?
 
+    /// `conv` or `mlp` (the networks), when known: shown in labels when runs of one model differ.
+    public var architecture: String?
+    /// What training and evaluation cost (the "Training budget" section).
+    public var cost = TrainingCost()
+    /// Nearest training examples (L2) of the first few samples: each sample and its neighbour,
+    /// [D] each on the dataset's scale, with the distance (image data; may be empty).
+    public var nearestNeighbours: [NearestNeighbour] = []
+
     /// D.
     public var dimension: Int { exampleShape.reduce(1, *) }
+}
+
+/// A sample and the training example closest to it in Euclidean distance (on the dataset's
+/// scale): evidence that a model generates rather than copies.
+public struct NearestNeighbour: Sendable, Equatable {
+    public var sample: [Float]
+    public var neighbour: [Float]
+    /// ‖sample − neighbour‖₂.
+    public var distance: Double
+    /// The neighbour's row in the training split (0-based).
+    public var trainingRow: Int
+
+    public init(sample: [Float], neighbour: [Float], distance: Double, trainingRow: Int) {
+        self.sample = sample
+        self.neighbour = neighbour
+        self.distance = distance
+        self.trainingRow = trainingRow
+    }
 }

@@ -124,17 +124,27 @@ extension Checkpoint {
     /// (and would overflow an integer count of seconds when printed).
     public static let maximumTrainingSeconds = 1e9
 
+    /// The root attributes that measure time (seconds; they differ between a resumed run and a
+    /// straight one, unlike everything else a checkpoint holds).
+    public static let timingAttributes = ["training_seconds", "training_cpu_seconds", "monitoring_seconds", "time_budget_seconds"]
+
     /// Range checks of the root attributes `train`, `eval` and `report` read as numbers, each
-    /// failure one line naming the file and the attribute: `training_seconds` finite, in
-    /// 0 … ``maximumTrainingSeconds``; `pending_loss_sum` finite; `total_steps` ≥ 1;
+    /// failure one line naming the file and the attribute: the ``timingAttributes`` finite, in
+    /// 0 … ``maximumTrainingSeconds``; `training_multiply_adds` finite and ≥ 0; `pending_loss_sum` finite; `total_steps` ≥ 1;
     /// `pending_loss_count`, `encoder_parameters`, `decoder_parameters`, `latent_layers` ≥ 0
     /// (integers); `test_elbo` and `test_elbo_steps` finite and of equal length. Absent
     /// attributes pass (older checkpoints).
     static func checkTrainingAttributes(_ attributes: [String: AttributeValue], file: HDF5File) throws {
         func root(_ name: String) -> String { attributeObjectName(name, of: "/") }
-        if let value = attributes["training_seconds"] {
+        for name in timingAttributes {
+            guard let value = attributes[name] else { continue }
             guard let seconds = value.doubleValue, seconds.isFinite, seconds >= 0, seconds <= maximumTrainingSeconds else {
-                throw file.error(root("training_seconds"), "is '\(value)'; expected a number of seconds from 0 to \(Int(maximumTrainingSeconds))")
+                throw file.error(root(name), "is '\(value)'; expected a number of seconds from 0 to \(Int(maximumTrainingSeconds))")
+            }
+        }
+        if let value = attributes["training_multiply_adds"] {
+            guard let count = value.doubleValue, count.isFinite, count >= 0 else {
+                throw file.error(root("training_multiply_adds"), "is '\(value)'; expected a count ≥ 0")
             }
         }
         if let value = attributes["pending_loss_sum"] {

@@ -22,6 +22,15 @@ public enum ModelConfiguration: Equatable, Sendable {
         }
     }
 
+    /// The networks: perceptrons on rows or convolutional.
+    public var architecture: NetworkArchitecture {
+        switch self {
+        case .vae(let c): return c.architecture
+        case .hvae(let c): return c.architecture
+        case .ddpm(let c): return c.architecture
+        }
+    }
+
     /// The largest size of any kind (a width, a latent size, D, T, E) a configuration may hold:
     /// 2⁴⁰, far beyond any machine's memory, so that sizes read from an edited checkpoint can be
     /// doubled and summed in `Int` (``networks``) without overflow; the memory limit refuses them

@@ -1,8 +1,11 @@
 /// How long and how a model is trained; everything here is part of a run's identity, so a
 /// resumed run must be given the same values (checked on `--resume`).
 public struct TrainingOptions: Codable, Equatable, Sendable {
-    /// Total number of optimizer steps of the run (not "more steps").
+    /// Total number of optimizer steps of the run (not "more steps"); ``unlimitedSteps`` for a
+    /// run that a ``TrainingBudget`` ends.
     public var steps: Int
+    /// The step count of a run without a step limit (2³¹ − 1, more than any budget reaches).
+    public static let unlimitedSteps = Int(Int32.max)
     public var batchSize: Int
     /// Adam's learning rate (Kingma & Ba's 1e-3 by default).
     public var learningRate: Float

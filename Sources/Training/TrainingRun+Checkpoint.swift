@@ -13,7 +13,7 @@ extension TrainingRun {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let optionsJSON = String(decoding: try encoder.encode(options), as: UTF8.self)
-        return Checkpoint(
+        var checkpoint = Checkpoint(
             model: configuration.kind.rawValue, config: try configuration.json(), datasetPath: datasetPath, datasetHash: datasetHash,
             seed: options.seed, step: step, parameters: parameters,
             optimizer: OptimizerState(step: optimizer.step, firstMoment: first, secondMoment: second),
@@ -26,6 +26,9 @@ extension TrainingRun {
                 "training_options": .string(optionsJSON),
                 "total_steps": .integer(Int64(options.steps)),
                 "training_seconds": .double(trainingSeconds),
+                "training_cpu_seconds": .double(trainingCPUSeconds),
+                "monitoring_seconds": .double(monitoringSeconds),
+                "training_multiply_adds": .double(trainingMultiplyAdds),
                 "command": .string(command),
                 "pending_loss_sum": .double(pendingLossSum),
                 "pending_loss_count": .integer(Int64(pendingLossCount)),
@@ -37,6 +40,18 @@ extension TrainingRun {
                 "likelihood": .string(model.likelihood.name),
             ],
             datasetAbsolutePath: URL(fileURLWithPath: datasetPath).standardizedFileURL.path)
+        checkpoint.attributes.merge(budgetAttributes) { _, new in new }
+        return checkpoint
+    }
+
+    /// The engine's thread count and, with a ``budget``, its limit and clock.
+    private var budgetAttributes: [String: AttributeValue] {
+        var attributes: [String: AttributeValue] = ["training_threads": .integer(Int64(LinearAlgebra.threadCount))]
+        if let budget {
+            attributes["time_budget_seconds"] = .double(budget.seconds)
+            attributes["budget_clock"] = .string(budget.clock.rawValue)
+        }
+        return attributes
     }
 
     /// Restores a run from `checkpoint`: the same configuration and options (except the total
@@ -91,6 +106,9 @@ extension TrainingRun {
                      pendingLossSum: checkpoint.attributes["pending_loss_sum"]?.doubleValue ?? 0,
                      pendingLossCount: checkpoint.attributes["pending_loss_count"]?.integerValue ?? 0,
                      trainingSeconds: checkpoint.attributes["training_seconds"]?.doubleValue ?? 0,
+                     trainingCPUSeconds: checkpoint.attributes["training_cpu_seconds"]?.doubleValue ?? 0,
+                     monitoringSeconds: checkpoint.attributes["monitoring_seconds"]?.doubleValue ?? 0,
+                     trainingMultiplyAdds: checkpoint.attributes["training_multiply_adds"]?.doubleValue ?? 0,
                      command: checkpoint.attributes["command"]?.stringValue ?? "")
         try setTotalSteps(options.steps)
     }

@@ -23,9 +23,19 @@ public final class TrainingRun {
     public private(set) var step: Int = 0
     public let datasetPath: String
     public let datasetHash: String
-    /// Wall-clock seconds spent training, over all sessions of the run (not part of the history,
-    /// which must be identical across resumes).
+    /// Wall-clock seconds of the optimizer steps, over all sessions of the run (not part of the
+    /// history, which must be identical across resumes). The test-ELBO evaluations are in
+    /// ``monitoringSeconds``; writing checkpoints is in neither.
     public private(set) var trainingSeconds: Double = 0
+    /// CPU seconds of the process (all threads) during the optimizer steps, over all sessions.
+    public private(set) var trainingCPUSeconds: Double = 0
+    /// Wall-clock seconds of the test-ELBO evaluations (`--evaluate-every`), over all sessions.
+    public private(set) var monitoringSeconds: Double = 0
+    /// Multiply–adds of the matrix products of the optimizer steps (forward and backward), over
+    /// all sessions, counted by the engine (``MultiplyAddCounter``): training FLOPs ≈ 2 × this.
+    public private(set) var trainingMultiplyAdds: Double = 0
+    /// The time limit of this session (`--time-budget`), or `nil`; not part of the run's identity.
+    public var budget: TrainingBudget?
     /// The command line that started the run (kept across resumes; stored for reports).
     public var command: String = ""
 
@@ -138,19 +148,32 @@ public final class TrainingRun {
         if let bad = optimizer.firstNonFiniteState() { throw TrainingError.nonFinite(step: step, what: bad) }
     }
 
-    /// Trains until `options.steps`, calling `checkpoint` at every checkpoint interval and at
-    /// the end, `progress` after every step, and stopping early (after a checkpoint) when
-    /// `shouldStop` says so. Returns whether the run reached its last step. Every checkpoint is
-    /// preceded by ``checkFiniteState()``.
+    /// Trains until `options.steps` or until the ``budget`` is spent (which makes the step it is
+    /// spent at the last), calling `checkpoint` at every checkpoint interval and at the end,
+    /// `progress` after every step, and stopping early (after a checkpoint) when `shouldStop`
+    /// says so. Returns whether the run reached its last step (or its budget). Every checkpoint
+    /// is preceded by ``checkFiniteState()``.
     @discardableResult
     public func train(checkpoint: (TrainingRun) throws -> Void, progress: (TrainingRun) -> Void = { _ in },
                       shouldStop: () -> Bool = { false }) throws -> Bool {
         while step < options.steps {
+            if budgetSpent { return true }
             let started = Date()
+            let cpuStarted = TrainingBudget.processCPUSeconds()
+            let multiplyAddsStarted = MultiplyAddCounter.total
             try trainStep()
+            trainingMultiplyAdds += Double(MultiplyAddCounter.total &- multiplyAddsStarted)
+            trainingCPUSeconds += TrainingBudget.processCPUSeconds() - cpuStarted
+            trainingSeconds += Date().timeIntervalSince(started)
+            if budgetSpent && step < options.steps {
+                // The budget ends the run here, as `--steps` equal to this step would have.
+                options.steps = step
+                flushLoss()
+            }
+            let monitoringStarted = Date()
             if options.evaluateEvery > 0 && step % options.evaluateEvery == 0 && step != options.steps { try recordTestELBO() }
             if step == options.steps { try recordTestELBO() }
-            trainingSeconds += Date().timeIntervalSince(started)
+            monitoringSeconds += Date().timeIntervalSince(monitoringStarted)
             progress(self)
             if step == options.steps || (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) {
                 try checkFiniteState()
@@ -165,9 +188,24 @@ public final class TrainingRun {
         return true
     }
 
+    /// Whether the session's ``budget`` is used up.
+    public var budgetSpent: Bool {
+        guard let budget else { return false }
+        return budget.spent(wallSeconds: trainingSeconds, cpuSeconds: trainingCPUSeconds) >= budget.seconds
+    }
+
+    /// The seconds of the ``budget``'s clock spent so far (wall-clock seconds without a budget).
+    public var budgetClockSeconds: Double {
+        (budget ?? TrainingBudget(seconds: 1)).spent(wallSeconds: trainingSeconds, cpuSeconds: trainingCPUSeconds)
+    }
+
     func restoreState(step: Int, generator: RandomGenerator, lossSteps: [Double], losses: [Double],
                       evaluationSteps: [Double], testELBOs: [Double], pendingLossSum: Double, pendingLossCount: Int,
-                      trainingSeconds: Double, command: String) {
+                      trainingSeconds: Double, trainingCPUSeconds: Double, monitoringSeconds: Double,
+                      trainingMultiplyAdds: Double, command: String) {
+        self.trainingCPUSeconds = trainingCPUSeconds
+        self.monitoringSeconds = monitoringSeconds
+        self.trainingMultiplyAdds = trainingMultiplyAdds
         self.command = command
         self.step = step
         self.generator = generator

@@ -5,6 +5,7 @@ import DatasetMakers
 import HVAEModel
 import NN
 import Pipeline
+import Training
 
 // The command line's value types: each enum lists its values in `--help`, and a bad value is
 // answered with the candidates (swift-argument-parser's `ExpressibleByArgument & CaseIterable`).
@@ -18,6 +19,7 @@ extension ReverseVariance: ExpressibleByArgument {}
 extension DiffusionLoss: ExpressibleByArgument {}
 extension DatasetMaker: ExpressibleByArgument {}
 extension DatasetImporter: ExpressibleByArgument {}
+extension TrainingBudget.Clock: ExpressibleByArgument {}
 
 extension HVAEInference: ExpressibleByArgument {
     /// `bottom-up` or `top-down` on the command line (the stored JSON keeps the case names).
@@ -57,6 +59,27 @@ struct IntList: Equatable, CustomStringConvertible {
     }
 
     var description: String { values.map(String.init).joined(separator: ",") }
+}
+
+/// A duration such as `--time-budget 1500`, `1500s`, `25m` or `1.5h`, in seconds.
+struct DurationArgument: Equatable {
+    var seconds: Double
+
+    /// The parse of `--option`'s text: a positive finite number with an optional unit s, m or h.
+    static func parser(_ option: String) -> @Sendable (String) throws -> DurationArgument {
+        { text in
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let units: [(suffix: String, seconds: Double)] = [("h", 3600), ("m", 60), ("s", 1)]
+            let unit = units.first { trimmed.hasSuffix($0.suffix) }
+            let number = unit.map { String(trimmed.dropLast($0.suffix.count)) } ?? trimmed
+            guard let value = Double(number), value.isFinite, value > 0 else {
+                throw ValidationError("\(option) '\(text)': expected a positive duration such as 1500 (seconds), 25m or 1.5h")
+            }
+            let seconds = value * (unit?.seconds ?? 1)
+            guard seconds <= 1e9 else { throw ValidationError("\(option) '\(text)': longer than 10^9 seconds") }
+            return DurationArgument(seconds: seconds)
+        }
+    }
 }
 
 extension ValidationError {

@@ -11,7 +11,10 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a VAE, a hierarchical VAE or a DDPM on a dataset file, with checkpoints.",
         discussion: """
         --steps is the total length of the run: the same command line plus --resume continues the \
-        run stored in --out to the same end, bit-identically (same seed, same --threads).
+        run stored in --out to the same end, bit-identically (same seed, same --threads). \
+        --time-budget ends the run instead after the step at which its optimizer steps have taken \
+        that long (over all its sessions; test-ELBO evaluations and checkpoint writes not \
+        counted); --resume with a longer budget continues it.
         """)
 
     @Option(help: "The model to train.")
@@ -29,6 +32,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint file (default Runs/MODEL-DATASET.h5).")
     var out: String?
 
+    @Option(name: .customLong("time-budget"),
+            help: ArgumentHelp("End the run after this much training time: seconds, or with a unit (25m, 1.5h).", valueName: "duration"),
+            transform: DurationArgument.parser("--time-budget"))
+    var timeBudget: DurationArgument?
+
+    @Option(name: .customLong("budget-clock"),
+            help: "The clock of --time-budget: wall (elapsed seconds) or cpu (the process's CPU seconds divided by --threads, unaffected by other work on the machine).")
+    var budgetClock: TrainingBudget.Clock = .wall
+
     @Flag(help: "Continue the run stored in --out.")
     var resume = false
 
@@ -36,11 +48,14 @@ struct TrainCommand: ParsableCommand {
     var overwrite = false
 
     var request: TrainRequest {
-        TrainRequest(model: model, dataset: dataset, training: runOptions.trainingOptions, threads: runOptions.threads,
-                     settings: modelOptions.settings, requiredLikelihood: likelihood, out: out, resume: resume, overwrite: overwrite)
+        TrainRequest(model: model, dataset: dataset, training: runOptions.trainingOptions(limited: timeBudget == nil),
+                     threads: runOptions.threads, settings: modelOptions.settings, requiredLikelihood: likelihood, out: out,
+                     resume: resume, overwrite: overwrite,
+                     budget: timeBudget.map { TrainingBudget(seconds: $0.seconds, clock: budgetClock, threads: runOptions.threads) })
     }
 
     func validate() throws {
+        if timeBudget == nil && budgetClock != .wall { throw ValidationError("--budget-clock needs --time-budget") }
         do { try request.validate() } catch { throw ValidationError(error) }
     }
 
@@ -58,8 +73,8 @@ struct TrainCommand: ParsableCommand {
 struct RunOptions: ParsableArguments {
     private static let defaults = TrainingOptions()
 
-    @Option(help: "Total number of training steps of the run.")
-    var steps: Int = defaults.steps
+    @Option(help: "Total number of training steps of the run (default: \(defaults.steps); no limit with --time-budget).")
+    var steps: Int?
 
     @Option(name: .customLong("batch-size"), help: "Examples per step.")
     var batchSize: Int = defaults.batchSize
@@ -93,8 +108,9 @@ struct RunOptions: ParsableArguments {
         guard clip >= 0 else { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
     }
 
-    var trainingOptions: TrainingOptions {
-        TrainingOptions(steps: steps, batchSize: batchSize, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery,
+    /// The options; without --steps, the default length when `limited`, else no limit.
+    func trainingOptions(limited: Bool) -> TrainingOptions {
+        TrainingOptions(steps: steps ?? (limited ? Self.defaults.steps : TrainingOptions.unlimitedSteps), batchSize: batchSize, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery,
                         logEvery: logEvery, evaluateEvery: evaluateEvery, evaluationExamples: evaluationExamples,
                         maximumGradientNorm: clip == 0 ? nil : clip)
     }

@@ -40,7 +40,7 @@ final class ComparisonReportTests: XCTestCase {
         XCTAssertEqual(gmm.map(\.name), ["gmm2d.md", "gmm2d-training.svg", "gmm2d-layers.svg", "gmm2d-iwae.svg", "gmm2d-samples.svg"])
         let digits = try makeComparisonReport(title: "t", runs: Fixtures.imageRuns(), reportName: "Reports/digits.md", command: "c")
         XCTAssertEqual(digits.map(\.name), ["digits.md", "digits-layers.svg", "digits-iwae.svg",
-                                            "digits-samples-vae.png", "digits-samples-ddpm.png"])
+                                            "digits-samples-vae.png", "digits-samples-ddpm.png", "digits-neighbours-ddpm.png"])
         // Every other file is linked from the Markdown by its relative name.
         for report in [gmm, digits] {
             for file in report.dropFirst() { XCTAssertTrue(report[0].text.contains("](\(file.name))"), file.name) }

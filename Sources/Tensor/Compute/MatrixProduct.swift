@@ -60,6 +60,7 @@ public enum MatrixProduct {
             epilogue?(0..<m, 0..<n)
             return
         }
+        MultiplyAddCounter.add(m * n * k)
         // The packed kernel computes whole 6 × 16 tiles: its work is that of the padded product.
         let work = kernels != .portable ? roundUp(m, to: tileRows) * roundUp(n, to: tileColumns) * k : m * n * k
         let threads = work >= LinearAlgebra.parallelProductThreshold ? LinearAlgebra.threadCount : 1

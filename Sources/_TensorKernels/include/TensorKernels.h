@@ -36,6 +36,10 @@ static inline void tk_cpu_relax(void) {
 /// kind at a time.
 float *tk_thread_scratch(int slot, long count);
 
+// Multiply–adds of every matrix product since the process started (Counters.c).
+void tk_count_multiply_adds(unsigned long long count);
+unsigned long long tk_multiply_adds(void);
+
 // MARK: - Matrix product C = op(A) · op(B)
 
 /// Rows of the register tile: the micro-kernel computes a TK_GEMM_MR × TK_GEMM_NR block of C.

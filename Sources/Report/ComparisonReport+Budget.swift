@@ -1,0 +1,61 @@
+import Core
+
+// The "Training budget" section of a comparison report: what each run was given and what it
+// did with it — the numbers a reader needs before comparing two rows.
+
+/// The section's Markdown: a caption naming the common budget (or saying there is none), one
+/// row per run, and the total compute behind the report.
+func trainingBudgetSection(_ runs: [RunSummary], labels: [String]) -> String {
+    var out = "## Training budget\n\n"
+    let budgets = runs.map(\.cost.budgetDescription)
+    if let shared = budgets[0], budgets.allSatisfy({ $0 == shared }) {
+        let threads = Set(runs.compactMap(\.cost.threads))
+        let cores = threads.count == 1 ? threads.first! : nil
+        out += "Every model was trained for the same time budget, **\(shared)**"
+        if runs[0].cost.budgetClock == "cpu", let cores, let seconds = runs[0].cost.budgetSeconds {
+            let plural = cores == 1 ? "" : "s"
+            out += " (the process's CPU time divided by its \(cores) thread\(plural): \(formatDuration(seconds)) of \(cores) core\(plural), "
+                + "whatever else ran on the machine)"
+        }
+        out += ": each run stopped after the optimizer step at which its steps had used the budget "
+            + "(`compare train --time-budget`; test-ELBO evaluations during training and checkpoint writes are not counted). "
+            + "The rows differ in what they did with that time: parameters, steps, examples seen and FLOPs.\n\n"
+    } else {
+        out += "The runs were **not** trained to a common time budget (`compare train --time-budget`): compare rows with their "
+            + "steps, examples seen and FLOPs in mind.\n\n"
+    }
+    var table = MarkdownTable(headers: ["model", "parameters", "steps", "examples seen", "training time", "CPU time",
+                                        "cores used", "training FLOPs", "FLOPs per example", "evaluation time"],
+                              alignments: [.left] + Array(repeating: .right, count: 9))
+    for (i, run) in runs.enumerated() {
+        let cost = run.cost
+        let examples = cost.examplesSeen(steps: run.trainingSteps)
+        let coresUsed = cost.cpuSeconds.flatMap { cpu in run.trainingSeconds > 0 ? formatFixed(cpu / run.trainingSeconds, decimals: 2) : nil }
+        let perExample = cost.flops.flatMap { flops in examples.flatMap { $0 > 0 ? formatFLOPs(flops / Double($0)) : nil } }
+        let evaluation = cost.evaluationSeconds.map { seconds in
+            formatDuration(seconds) + (cost.evaluationThreads.map { " (\($0) thread\($0 == 1 ? "" : "s"))" } ?? "")
+        }
+        table.append([labels[i], formatCount(run.encoderParameters + run.decoderParameters), formatCount(run.trainingSteps),
+                      examples.map(formatCount) ?? "n/a", formatDuration(run.trainingSeconds),
+                      cost.cpuSeconds.map(formatDuration) ?? "n/a", coresUsed ?? "n/a",
+                      cost.flops.map(formatFLOPs) ?? "n/a", perExample ?? "n/a", evaluation ?? "n/a"])
+    }
+    out += table.text + "\n"
+    out += "- **training time**: wall-clock seconds of the optimizer steps; **CPU time**: the process's CPU seconds during them, "
+        + "all threads together; **cores used** = CPU time / training time (below the thread count when other work shared the cores).\n"
+    out += "- **training FLOPs** = 2 × the multiply–adds of every matrix product and convolution of the optimizer steps, forward "
+        + "and backward, counted by the engine as it ran (element-wise work is not counted); **FLOPs per example** divides "
+        + "by the examples seen.\n"
+    out += "- **evaluation time**: the wall-clock time of `compare eval` (ELBO and IWAE_K on the n test examples). A DDPM's "
+        + "evaluation costs T network passes per example and per importance sample.\n"
+    let training = runs.reduce(0) { $0 + $1.trainingSeconds }
+    let evaluations = runs.compactMap(\.cost.evaluationSeconds)
+    let evaluation = evaluations.reduce(0, +)
+    out += "\nCompute behind this report: \(formatDuration(training)) of training"
+    if evaluations.count == runs.count {
+        out += " and \(formatDuration(evaluation)) of evaluation, \(formatDuration(training + evaluation)) in all"
+    }
+    out += " (wall-clock, as the checkpoints recorded it; drawing the report's samples and finding their nearest neighbours "
+        + "adds seconds to minutes).\n\n"
+    return out
+}
