@@ -19,9 +19,13 @@ public struct TrainingBudget: Equatable, Sendable {
     public enum Clock: String, CaseIterable, Codable, Sendable {
         /// Elapsed (wall-clock) seconds of the optimizer steps.
         case wall
-        /// The process's CPU seconds during the optimizer steps divided by its thread count: the
-        /// time of `threads` cores, which other work on the machine does not use up (a run that
-        /// shares its cores gets fewer wall-clock steps per second but the same CPU time per step).
+        /// The process's CPU seconds during the optimizer steps divided by its thread count.
+        /// With one thread this is the time the run had a core to itself, whatever else ran on
+        /// the machine: the fair clock for runs that share a machine. With several threads, a
+        /// run whose threads often wait (small products run on one thread, idle workers sleep)
+        /// accrues CPU time more slowly than wall-clock time and so gets more wall-clock time
+        /// than a run that keeps all its cores busy; waiting workers also spin briefly, which
+        /// counts. Use it with `--threads 1` to compare models fairly.
         case cpu
     }
 

@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
     var timeBudget: DurationArgument?
 
     @Option(name: .customLong("budget-clock"),
-            help: "The clock of --time-budget: wall (elapsed seconds) or cpu (the process's CPU seconds divided by --threads, unaffected by other work on the machine).")
+            help: "The clock of --time-budget: wall (elapsed seconds) or cpu (the process's CPU seconds divided by --threads; with --threads 1, the time the run had a core, whatever else ran).")
     var budgetClock: TrainingBudget.Clock = .wall
 
     @Flag(help: "Continue the run stored in --out.")

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Regenerates one of the comparison reports trained at a matched time budget, from nothing:
+# imports the dataset if missing, trains every model to the same budget, evaluates each on the
+# same test examples, fits the exact baselines, and writes the report.
+#
+# Every model trains on one thread for BUDGET of CPU time (`--threads 1 --budget-clock cpu`: the
+# time it had a core to itself), LANES models at a time (default 2, one per core of this
+# machine): all trainings first, then the evaluations, lane by lane. The logs go to
+# RUNS/NAME-lane-K.log.
+#
+#   scripts/report-runs.sh fashion-mnist          # Reports/fashion-mnist.md (8-bit, 256 levels)
+#   scripts/report-runs.sh fashion-mnist-binary   # Reports/fashion-mnist-binary.md (Bernoulli)
+#   scripts/report-runs.sh digits                 # Reports/digits.md (8×8, 17 levels, MLPs)
+#   scripts/report-runs.sh fashion-mnist --print  # only print the commands
+#
+# Every step can be interrupted and the script run again: a checkpoint whose budget is spent
+# trains no further ("nothing to do"), an interrupted one resumes from its last checkpoint, and
+# a run is evaluated again only when its checkpoint is newer than its last evaluation.
+# Environment: COMPARE_BIN (default: the newer of .build/release/compare and .build/debug/compare),
+# BUDGET (default 40m for Fashion-MNIST — 20 minutes of both cores of this machine per model —
+# and 2m for digits), LANES (default 2), RUNS (default Runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/compare-binary.sh
+
+name="${1:-}"
+lanes="${LANES:-2}"
+print_only=0
+[ "${2:-}" = "--print" ] && print_only=1
+runs="${RUNS:-Runs}"
+binary="$(compare_binary)"
+if [ "$print_only" = 0 ] && [ ! -x "$binary" ]; then
+    echo "report-runs: no compare binary (run 'make build' or set COMPARE_BIN)" >&2
+    exit 1
+fi
+
+# Models: "label|train options|evaluation options", one per line.
+case "$name" in
+    fashion-mnist|fashion-mnist-binary)
+        budget="${BUDGET:-40m}"
+        if [ "$name" = fashion-mnist ]; then
+            import=(datasets import fashion-mnist)
+            title="Fashion-MNIST (28×28, 256 levels): VAE, hierarchical VAE and DDPM at one training budget"
+        else
+            import=(datasets import fashion-mnist --binarize)
+            title="Binarized Fashion-MNIST (28×28, Bernoulli): VAE, hierarchical VAE and DDPM at one training budget"
+        fi
+        examples=256
+        common="--batch-size 64"
+        conv="--architecture conv --base-channels 16"
+        models=(
+            "vae-conv|--model vae $conv --latent 32 --warmup 1000 --checkpoint-every 200 --evaluate-every 500|--samples 1,10,100,1000 --elbo-draws 10"
+            "hvae-conv|--model hvae $conv --inference top-down --latent-sizes 4,4 --warmup 1000 --checkpoint-every 200 --evaluate-every 500|--samples 1,10,100,1000 --elbo-draws 10"
+            "ddpm-conv|--model ddpm $conv --residual-blocks 1 --timesteps 1000 --variance learned-range --loss hybrid --checkpoint-every 200 --evaluate-every 500 --evaluation-examples 16|--samples 1,2,4 --elbo-draws 1"
+            "vae-mlp|--model vae --architecture mlp --hidden 512,512 --latent 32 --warmup 1000 --checkpoint-every 1000 --evaluate-every 2000|--samples 1,10,100,1000 --elbo-draws 10"
+            "hvae-mlp|--model hvae --architecture mlp --inference top-down --hidden 512,512 --latent-sizes 32,16 --warmup 1000 --checkpoint-every 1000 --evaluate-every 2000|--samples 1,10,100,1000 --elbo-draws 10"
+            "ddpm-mlp|--model ddpm --architecture mlp --hidden 1024,1024,1024 --timesteps 1000 --variance learned-range --loss hybrid --checkpoint-every 1000 --evaluate-every 2000 --evaluation-examples 16|--samples 1,10 --elbo-draws 1"
+        )
+        ;;
+    digits)
+        budget="${BUDGET:-2m}"
+        import=(datasets import digits)
+        title="Digits (8×8, 17 levels): VAE, hierarchical VAE and DDPM at one training budget"
+        examples=300
+        common="--batch-size 128"
+        models=(
+            "vae|--model vae --latent 16 --hidden 128,128 --warmup 1000|--samples 1,10,100,1000 --elbo-draws 10"
+            "hvae|--model hvae --latent-sizes 16,8 --inference top-down --hidden 128,128 --warmup 1000|--samples 1,10,100,1000 --elbo-draws 10"
+            "ddpm|--model ddpm --timesteps 100 --hidden 256,256,256 --variance learned-range --loss hybrid|--samples 1,10,100,1000 --elbo-draws 10"
+        )
+        ;;
+    *)
+        echo "usage: scripts/report-runs.sh fashion-mnist|fashion-mnist-binary|digits [--print]" >&2
+        exit 2
+        ;;
+esac
+
+dataset="Datasets/$name.h5"
+report="Reports/$name.md"
+run() {
+    echo "+ compare $*"
+    [ "$print_only" = 1 ] || "$binary" "$@"
+}
+
+[ -f "$dataset" ] || run "${import[@]}"
+mkdir -p "$runs"
+checkpoints=()
+for model in "${models[@]}"; do checkpoints+=("$runs/$name-${model%%|*}.h5"); done
+
+# One lane: the trainings of models lane, lane + LANES, … then their evaluations.
+lane() {
+    local first="$1" index label train evaluate out resume marker
+    for pass in train eval; do
+        for ((index = first; index < ${#models[@]}; index += lanes)); do
+            IFS='|' read -r label train evaluate <<< "${models[$index]}"
+            out="$runs/$name-$label.h5"
+            if [ "$pass" = train ]; then
+                resume=()
+                [ -f "$out" ] && resume=(--resume)
+                # shellcheck disable=SC2086  # the option strings split into words on purpose
+                run train --dataset "$dataset" $train $common --time-budget "$budget" --budget-clock cpu --threads 1 \
+                    --out "$out" "${resume[@]}"
+            else
+                marker="$out.evaluated"
+                if [ ! -f "$marker" ] || [ "$out" -nt "$marker" ]; then
+                    # shellcheck disable=SC2086
+                    run eval "$out" --examples "$examples" $evaluate
+                    [ "$print_only" = 1 ] || touch "$marker"
+                fi
+            fi
+        done
+    done
+}
+
+if [ "$print_only" = 1 ]; then
+    for ((k = 0; k < lanes; k++)); do echo "# lane $k"; lane "$k"; done
+else
+    pids=()
+    for ((k = 0; k < lanes; k++)); do
+        lane "$k" > "$runs/$name-lane-$k.log" 2>&1 &
+        pids+=("$!")
+    done
+    failed=0
+    for ((k = 0; k < lanes; k++)); do
+        wait "${pids[$k]}" || { echo "report-runs: lane $k failed; see $runs/$name-lane-$k.log" >&2; failed=1; }
+    done
+    [ "$failed" = 0 ] || exit 1
+fi
+
+# The exact baselines (seconds), listed first in the report.
+baselines=()
+for kind in uniform pixel; do
+    out="$runs/$name-baseline-$kind.h5"
+    baselines+=("$out")
+    [ -f "$out" ] || run baseline --dataset "$dataset" --kind "$kind" --examples "$examples" --out "$out"
+done
+notes=()
+[ -f "Reports/$name.notes.md" ] && notes=(--notes "Reports/$name.notes.md")
+run report "${baselines[@]}" "${checkpoints[@]}" --out "$report" --title "$title" "${notes[@]}"
