@@ -10,6 +10,7 @@ import Pipeline
 // answered with the candidates (swift-argument-parser's `ExpressibleByArgument & CaseIterable`).
 
 extension ModelKind: ExpressibleByArgument {}
+extension BaselineKind: ExpressibleByArgument {}
 extension Likelihood.Family: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension NetworkArchitecture: ExpressibleByArgument {}
