@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Bounded mutation fuzzing of compare's file readers (promise 5 of docs/guarantees.md).
 
-Valid seed files (dataset files, checkpoints with and without /evaluation) are mutated with a
-fixed seed — bit flips, byte overwrites, truncations, splices of byte runs from elsewhere in
+Valid seed files (dataset files, checkpoints with and without /evaluation, and the checkpoints
+of the two exact baselines of `compare baseline`) are mutated with a fixed seed — bit flips, byte overwrites, truncations, splices of byte runs from elsewhere in
 the file or from another seed file, zeroed runs, duplicated runs — and each mutant is read by
 
   * `compare datasets info FILE`            (dataset mutants),
@@ -18,6 +18,7 @@ Usage: fuzz_readers.py --compare BIN --work EMPTY_FOLDER [--mutants N] [--seed S
 Prints a summary and `fuzz: N runs, C crashes` ; exits 1 on any crash or broken convention.
 """
 import argparse
+import gzip
 import os
 import random
 import re
@@ -131,11 +132,20 @@ def main():
     must(compare, ["train", "--model", "hvae", "--latent-sizes", "2,2"] + common + ["--out", "hvae.h5"], seeds)
     must(compare, ["train", "--model", "ddpm", "--timesteps", "20"] + common + ["--out", "ddpm.h5"], seeds)
     must(compare, ["eval", "vae.h5", "--samples", "1,2", "--examples", "4", "--elbo-draws", "1"], seeds)
+    # Exact baselines need discrete data: a digits-format CSV (1797 rows of 64 pixels 0..16 and a
+    # label), imported as digits.h5.
+    rows = [",".join([str((i * 3 + j * 5 + (i * j) % 7) % 17) for j in range(64)] + [str(i % 10)]) for i in range(1797)]
+    with gzip.open(os.path.join(seeds, "digits.csv.gz"), "wt") as f:
+        f.write("\n".join(rows))
+    must(compare, ["datasets", "import", "digits", "--source", "digits.csv.gz", "--out", "digits.h5"], seeds)
+    must(compare, ["baseline", "--dataset", "digits.h5", "--examples", "20", "--out", "baseline.h5"], seeds)
+    must(compare, ["baseline", "--dataset", "digits.h5", "--kind", "uniform", "--examples", "20", "--out", "uniform.h5"], seeds)
     datasets = ["gmm2d.h5", "gaussian.h5", "moons.h5"]
-    checkpoints = ["vae.h5", "hvae.h5", "ddpm.h5"]
+    checkpoints = ["vae.h5", "hvae.h5", "ddpm.h5", "baseline.h5", "uniform.h5"]
+    # The dataset each checkpoint's eval reads (copied beside the mutant).
+    dataset_of = {"vae.h5": "gmm2d.h5", "hvae.h5": "gmm2d.h5", "ddpm.h5": "gmm2d.h5",
+                  "baseline.h5": "digits.h5", "uniform.h5": "digits.h5"}
     contents = {name: open(os.path.join(seeds, name), "rb").read() for name in datasets + checkpoints}
-    for name in checkpoints:  # the mutants of eval runs read the dataset the checkpoint names
-        pass
     donors = list(contents.values())
 
     rng = random.Random(args.seed)
@@ -152,7 +162,7 @@ def main():
         if is_dataset:
             argv = ["datasets", "info", name]
         elif i % 8 == 1:
-            shutil.copy(os.path.join(seeds, "gmm2d.h5"), os.path.join(folder, "gmm2d.h5"))
+            shutil.copy(os.path.join(seeds, dataset_of[source]), os.path.join(folder, dataset_of[source]))
             argv = ["eval", name, "--samples", "1,2", "--examples", "4", "--elbo-draws", "1"]
         else:
             argv = ["compare-fixtures", "read-checkpoint", name]

@@ -8,6 +8,10 @@
    stored /train_log_density and /test_log_density to 1e-6 nats.
 2. Files written by h5py with its default settings read correctly with `compare datasets info`;
    broken h5py files are rejected with one stderr line and a non-zero exit.
+3. Exact baselines (`compare baseline`) on synthetic discrete, binary and float32-scaled data
+   (and digits and Fashion-MNIST, 8-bit and binarized, when installed) agree with an independent numpy computation: the counts of /train
+   exactly, the log-likelihood of every test example to 1e-6 nats (the largest difference is
+   printed); their checkpoints follow the checkpoint schema; `compare eval` reproduces them.
 
 Usage: interop_check.py --compare PATH_TO_COMPARE --work EMPTY_FOLDER
 Prints one line per check and finally `interop: P passed, F failed`; exits 1 if F > 0.
@@ -268,6 +272,115 @@ def check_stored_commands(compare, work):
     check("stored command: the replay writes the same parameters and evaluation bit for bit", same_parameters and same_elbo)
 
 
+def baseline_levels(f):
+    """The levels 0..L-1 of /train and /test of an h5py dataset file, as numpy would read them:
+    uint8 as stored; float32 binary as 0/1; float32 discrete from the model's scale -1 + 2l/(L-1)."""
+    likelihood = text(f.attrs["likelihood"])
+    levels = 2 if likelihood == "binary" else int(f.attrs["levels"])
+    result = []
+    for split in ["train", "test"]:
+        values = f[split][()]
+        if values.dtype == np.uint8:
+            result.append(values)                            # already levels (kept uint8: Fashion-MNIST is 47 M values)
+        elif likelihood == "binary":
+            result.append(values.astype(np.int64))
+        else:
+            result.append(np.rint((values.astype(np.float64) + 1) * (levels - 1) / 2).astype(np.int64))
+    return levels, result[0], result[1]
+
+
+def check_baselines(compare, work, extra_datasets):
+    """`compare baseline` against an independent numpy computation: the counts of /train, the
+    exact per-example log-likelihood of /test, to 1e-6 nats per example (the largest difference
+    is printed); the checkpoint's schema; `compare eval` of a baseline reproduces its evaluation."""
+    rng = np.random.default_rng(17)
+    discrete_path = os.path.join(work, "levels5.h5")
+    with h5py.File(discrete_path, "w") as f:
+        # Skewed levels, so that some pixel never shows some level in training (smoothing matters).
+        probabilities = np.array([0.55, 0.25, 0.12, 0.06, 0.02])
+        f["train"] = rng.choice(5, size=(200, 12), p=probabilities).astype(np.uint8)
+        f["test"] = rng.choice(5, size=(60, 12)).astype(np.uint8)
+        f.attrs["name"] = "levels5"
+        f.attrs["likelihood"] = "discrete"
+        f.attrs["levels"] = 5
+        f.attrs["shape"] = [3, 4]
+    binary_path = os.path.join(work, "bits.h5")
+    with h5py.File(binary_path, "w") as f:
+        means = rng.uniform(0.02, 0.98, size=16)
+        f["train"] = (rng.uniform(size=(300, 16)) < means).astype(np.float32)   # float32 0/1: another stored form
+        f["test"] = (rng.uniform(size=(80, 16)) < means).astype(np.float32)
+        f.attrs["name"] = "bits"
+        f.attrs["likelihood"] = "binary"
+        f.attrs["shape"] = [4, 4]
+    scaled_path = os.path.join(work, "scaled.h5")
+    with h5py.File(scaled_path, "w") as f:
+        # float32 discrete data on the model's scale -1 + 2l/(L-1), L = 7.
+        f["train"] = (rng.integers(0, 7, size=(120, 6)) / 6 * 2 - 1).astype(np.float32)
+        f["test"] = (rng.integers(0, 7, size=(30, 6)) / 6 * 2 - 1).astype(np.float32)
+        f.attrs["name"] = "scaled"
+        f.attrs["likelihood"] = "discrete"
+        f.attrs["levels"] = 7
+        f.attrs["shape"] = [6]
+
+    largest = 0.0
+    cases = [(discrete_path, "pixel", None), (discrete_path, "pixel", 0.5), (discrete_path, "uniform", None),
+             (binary_path, "pixel", None), (binary_path, "uniform", None), (scaled_path, "pixel", 2.0)]
+    cases += [(path, "pixel", None) for path in extra_datasets]
+    for index, (dataset, kind, alpha) in enumerate(cases):
+        name = f"{os.path.basename(dataset)} --kind {kind}" + (f" --smoothing {alpha}" if alpha is not None else "")
+        out = os.path.join(work, f"baseline-{index}.h5")
+        args = ["baseline", "--dataset", dataset, "--kind", kind, "--out", out]
+        if alpha is not None:
+            args += ["--smoothing", str(alpha)]
+        result = run(compare, args, work)
+        if not check(f"baseline: compare baseline {name}", result.returncode == 0, result.stderr.strip()):
+            continue
+        with h5py.File(dataset, "r") as f:
+            levels, train, test = baseline_levels(f)
+        n, dimension = train.shape
+        a = 1.0 if alpha is None else alpha
+        with h5py.File(out, "r") as f:
+            attrs = f.attrs
+            config = json.loads(text(attrs["config"]))
+            with open(dataset, "rb") as source:
+                digest = hashlib.sha256(source.read()).hexdigest()
+            check(f"baseline {name}: root attributes of a checkpoint (model baseline, seed 0, step 0, dataset_hash, command)",
+                  text(attrs["format"]) == "compare-checkpoint" and int(attrs["format_version"]) == 1
+                  and text(attrs["model"]) == "baseline" and int(attrs["seed"]) == 0 and int(attrs["step"]) == 0
+                  and text(attrs["dataset_hash"]) == digest and text(attrs["command"]).startswith("compare baseline"),
+                  str(dict(attrs)))
+            check(f"baseline {name}: config", config == {"kind": kind, "levels": levels, "dimension": dimension,
+                                                          "smoothing": a if kind == "pixel" else 0, "training_examples": n},
+                  str(config))
+            if kind == "pixel":
+                counts = np.stack([np.bincount(train[:, d], minlength=levels) for d in range(dimension)])
+                stored = f["parameters/counts"]
+                check(f"baseline {name}: /parameters/counts float32 [D, L] equal the counts of /train",
+                      stored.dtype == np.float32 and stored.shape == (dimension, levels)
+                      and np.array_equal(stored[()].astype(np.int64), counts))
+                log_p = np.log(counts + a) - np.log(n + a * levels)                   # [D, L]
+                expected = log_p[np.arange(dimension)[None, :], test].sum(axis=1)       # [n_test]
+            else:
+                check(f"baseline {name}: no parameters", len(f["parameters"]) == 0)
+                expected = np.full(len(test), -dimension * math.log(levels))
+            evaluation = f["evaluation"]
+            elbo = evaluation["elbo"][()]
+            difference = float(np.max(np.abs(elbo - expected))) if elbo.shape == expected.shape else math.inf
+            largest = max(largest, difference)
+            check(f"baseline {name}: /evaluation/elbo = numpy's exact log p(x) per test example within {TOLERANCE}",
+                  difference <= TOLERANCE, f"max |difference| = {difference}")
+            check(f"baseline {name}: /evaluation is exact (iwae [1, n] = reconstruction = elbo, K = 1, layer_kl [0, n])",
+                  np.array_equal(evaluation["iwae"][()], elbo[None, :]) and np.array_equal(evaluation["reconstruction"][()], elbo)
+                  and list(evaluation["sample_counts"][()]) == [1] and evaluation["layer_kl"].shape == (0, len(elbo))
+                  and int(evaluation.attrs["exact"]) == 1 and json.loads(text(evaluation.attrs["layer_names"])) == [])
+        result = run(compare, ["eval", out, "--examples", "7"], work)
+        if check(f"baseline {name}: compare eval --examples 7", result.returncode == 0, result.stderr.strip()):
+            with h5py.File(out, "r") as f:
+                check(f"baseline {name}: eval reproduces the first 7 values bit for bit",
+                      np.array_equal(f["evaluation/elbo"][()], elbo[:7]), str(f["evaluation/elbo"][()]))
+    print(f"      baselines: largest |numpy - compare| = {largest:.3g} nats per example")
+
+
 def collect_datasets(group, prefix=""):
     """Paths of every dataset under an h5py group, relative to it."""
     paths = []
@@ -324,6 +437,16 @@ def main():
 
     check_h5py_files(compare, work)
     check_stored_commands(compare, work)
+    real = [os.path.join(work, "digits.h5")] if os.path.exists(os.path.join(work, "digits.h5")) else []
+    if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        for extra in [[], ["--binarize"]]:
+            out = "fashion-mnist" + ("-binary" if extra else "") + ".h5"
+            result = run(compare, ["datasets", "import", "fashion-mnist"] + extra + ["--out", out], work)
+            if check(f"compare datasets import fashion-mnist {' '.join(extra)}".rstrip(), result.returncode == 0, result.stderr.strip()):
+                real.append(os.path.join(work, out))
+    else:
+        print("skip  fashion-mnist baselines (apt-get install dataset-fashion-mnist)")
+    check_baselines(compare, work, real)
 
     print(f"interop: {results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=${COMPARE_BIN:-.build/release/compare}
 for command in "" demo datasets "datasets list" "datasets info" "datasets make" "datasets import" \
-               train eval sample report lesson bench; do
+               train eval baseline sample report lesson bench; do
     name=$(echo "help $command" | tr ' ' '-' | sed 's/-$//')
     # shellcheck disable=SC2086
     COLUMNS=100 "$binary" $command --help > "Tests/CLITests/Golden/$name.txt" 2>&1

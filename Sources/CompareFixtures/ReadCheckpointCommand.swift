@@ -7,7 +7,8 @@ import Training
 
 /// `compare-fixtures read-checkpoint FILE`: reads a checkpoint as `eval` and `--resume` do
 /// (every schema check, the model rebuilt from `config` with the stored parameters, the stored
-/// evaluation parsed) without touching its dataset, and prints SHA-256 digests of its parts.
+/// evaluation parsed; for a baseline, its config, counts and exact evaluation) without touching
+/// its dataset, and prints SHA-256 digests of its parts.
 /// Used by the fuzz test of the readers and by the command-line resume tests, which cannot
 /// link Store. 
 struct ReadCheckpointCommand: ParsableCommand {
@@ -22,6 +23,13 @@ struct ReadCheckpointCommand: ParsableCommand {
         try failOnError {
             guard FileManager.default.fileExists(atPath: file) else { throw FixtureError("\(file): no such file") }
             let checkpoint = try readInIsolation(file) { try Checkpoint.read(from: file) }
+            if checkpoint.model == BaselineKind.checkpointModel {
+                // An exact baseline: its config, counts and stored evaluation (not its dataset).
+                let baseline = try BaselineCheckpoint.baseline(from: checkpoint, path: file)
+                if let record = checkpoint.evaluation { _ = try BaselineCheckpoint.storedLogLikelihoods(record, of: baseline, path: file) }
+                for line in checkpointDigests(checkpoint) { print(line) }
+                return
+            }
             let configuration: ModelConfiguration
             do { configuration = try ModelConfiguration(kind: checkpoint.model, json: checkpoint.config) } catch {
                 throw FixtureError("\(file): \(error)")

@@ -72,6 +72,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         let claim: OutputClaim? = FileManager.default.fileExists(atPath: checkpoint)
             ? try claimOutput(checkpoint, option: nil, kind: .checkpoint, rule: .update("\(checkpoint): no such file")) : nil
         defer { claim?.release() }
+        if BaselineCheckpoint.isBaseline(at: checkpoint) { return try runBaseline() }
         let run = try LoadedRun(path: checkpoint)
         try checkMemory(configuration: run.configuration, examples: Swift.min(examples ?? run.dataset.testCount, run.dataset.testCount))
         let testCount = run.dataset.testCount

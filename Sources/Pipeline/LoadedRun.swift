@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import NN
 import Store
@@ -25,6 +26,7 @@ public struct LoadedRun {
     public init(path: String, verifyDataset: Bool = true) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw PipelineError("\(path): no such file") }
         let checkpoint = try readInIsolation(path) { try Checkpoint.read(from: path) }
+        if checkpoint.model == BaselineKind.checkpointModel { throw PipelineError(LoadedBaseline.notAModel(path)) }
         let configuration: ModelConfiguration
         let model: any LatentVariableModel
         do {
@@ -67,18 +69,20 @@ public struct LoadedRun {
     }
 
     /// The first candidate that exists; with `verify`, it must hold the bytes trained on.
-    private static func locateDataset(of checkpoint: Checkpoint, at path: String, verify: Bool) throws -> String {
+    /// `fitted` and `redo` word the messages ("training", "retrain"; a baseline's "fitting", "refit").
+    static func locateDataset(of checkpoint: Checkpoint, at path: String, verify: Bool, fitted: String = "training",
+                              redo: String = "retrain") throws -> String {
         let candidates = datasetCandidates(for: checkpoint, checkpointPath: path)
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             let tried = candidates.joined(separator: ", ")
-            throw PipelineError("\(path): its dataset '\(checkpoint.datasetPath)' was not found (tried \(tried)); restore the file or retrain")
+            throw PipelineError("\(path): its dataset '\(checkpoint.datasetPath)' was not found (tried \(tried)); restore the file or \(redo)")
         }
         guard verify else { return found }
         try requireRegularFile(found)
         guard try SHA256.hexDigest(ofFileAt: found) == checkpoint.datasetHash else {
             // Read it for its own errors first (damage or NaN says so), then report the change.
             _ = try readInIsolation(found) { try DatasetFile.read(found) }
-            throw PipelineError("\(path): the dataset \(found) has changed since training (SHA-256 differs); retrain or restore the file")
+            throw PipelineError("\(path): the dataset \(found) has changed since \(fitted) (SHA-256 differs); \(redo) or restore the file")
         }
         return found
     }

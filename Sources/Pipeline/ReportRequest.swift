@@ -5,7 +5,7 @@ import Store
 /// One `compare report`: a comparison table of evaluated checkpoints of one dataset under one
 /// likelihood, with its plots, written as Markdown (plots beside it).
 public struct ReportRequest: Equatable, Sendable {
-    /// Evaluated checkpoint files.
+    /// Evaluated checkpoint files: model runs, and exact baselines (`compare baseline`) shown above them.
     public var runs: [String]
     /// The Markdown file.
     public var out: String
@@ -44,9 +44,21 @@ public struct ReportRequest: Equatable, Sendable {
                                     rule: .replaceOwnKind("--out \(out) exists and is not a report written by compare; choose another file"),
                                     inputs: runs)
         defer { claim.release() }
-        let summaries = try runs.map { path in try RunSummary(run: LoadedRun(path: path), sampleSeed: sampleSeed) }
+        // Baseline checkpoints (`compare baseline`) become rows above the models; the rest are runs.
+        var summaries: [RunSummary] = []
+        var baselines: [BaselineSummary] = []
+        for path in runs {
+            if BaselineCheckpoint.isBaseline(at: path) {
+                baselines.append(try BaselineSummary(baseline: LoadedBaseline(path: path)))
+            } else {
+                summaries.append(try RunSummary(run: LoadedRun(path: path), sampleSeed: sampleSeed))
+            }
+        }
+        guard !summaries.isEmpty else {
+            throw PipelineError("report: \(runs.joined(separator: ", ")) \(runs.count == 1 ? "is a baseline" : "are baselines"); give at least one evaluated model checkpoint to compare with \(runs.count == 1 ? "it" : "them")")
+        }
         let heading = title ?? "\(summaries[0].datasetName): VAE, hierarchical VAE and DDPM under one likelihood"
-        let files = try makeComparisonReport(title: heading, runs: summaries, reportName: out, command: commandLine)
+        let files = try makeComparisonReport(title: heading, runs: summaries, baselines: baselines, reportName: out, command: commandLine)
         try writeFilesAtomically(files.map { (path: besideFile(out, $0.name), contents: $0.contents) })
         return "wrote \(out) and \(files.count - 1) plots beside it"
     }

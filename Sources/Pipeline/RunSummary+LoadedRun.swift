@@ -64,7 +64,7 @@ extension RunSummary {
 }
 
 /// "device:inode" of the file at `path` (following links), or nil if it cannot be read.
-private func fileIdentity(_ path: String) -> String? {
+func fileIdentity(_ path: String) -> String? {
     guard let attributes = try? FileManager.default.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath),
           let device = attributes[.systemNumber] as? NSNumber, let inode = attributes[.systemFileNumber] as? NSNumber
     else { return nil }

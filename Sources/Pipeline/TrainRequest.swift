@@ -117,6 +117,7 @@ public struct TrainRequest: Equatable, Sendable {
         let hash = try SHA256.hexDigest(ofFileAt: data.path)
         let run: TrainingRun
         if resume {
+            if BaselineCheckpoint.isBaseline(at: outPath) { throw PipelineError("--resume: " + LoadedBaseline.notAModel(outPath)) }
             let checkpoint = try readInIsolation(outPath) {
                 try Checkpoint.read(from: outPath, expecting: CheckpointExpectation(
                     model: configuration.kind.rawValue, requiresOptimizer: true, requiresGenerator: true))

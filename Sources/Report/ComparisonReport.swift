@@ -16,10 +16,13 @@ import Evaluation
 /// in the "Reproduce" section). Throws ``ReportError/mixedData(_:)`` when the runs differ in
 /// dataset or likelihood (see ``validateComparable(_:)``; ``groupByData(_:)`` splits them), and
 /// ``ReportError/repeatedRun(_:)`` when one checkpoint is given twice (refused, not deduplicated:
-/// the caller's list is what the "Reproduce" line prints).
-public func makeComparisonReport(title: String, runs: [RunSummary], reportName: String, command: String) throws -> [ReportFile] {
+/// the caller's list is what the "Reproduce" line prints). `baselines` are exact baselines of the
+/// same data, shown above the models (see ``validateBaselines(_:runs:)``).
+public func makeComparisonReport(title: String, runs: [RunSummary], baselines: [BaselineSummary] = [], reportName: String,
+                                 command: String) throws -> [ReportFile] {
     try validateComparable(runs)
     try refuseRepeatedRuns(runs)
+    try validateBaselines(baselines, runs: runs)
     let name = reportBaseName(reportName)
     let labels = rowLabels(runs)
     var files: [ReportFile] = []
@@ -62,7 +65,7 @@ public func makeComparisonReport(title: String, runs: [RunSummary], reportName: 
                 + "Euclidean distances on the data's scale: \(distances))", file))
         }
     }
-    let markdown = comparisonMarkdown(title: title, runs: runs, labels: labels, plots: plots, command: command)
+    let markdown = comparisonMarkdown(title: title, runs: runs, labels: labels, plots: plots, command: command, baselines: baselines)
     return [ReportFile(name: "\(name).md", text: markdown)] + files
 }
 
@@ -111,8 +114,9 @@ func slug(_ text: String) -> String {
 
 /// The Markdown text of the report.
 func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plots: [(caption: String, file: String)],
-                        command: String) -> String {
+                        command: String, baselines allBaselines: [BaselineSummary] = []) -> String {
     let first = runs[0]
+    let baselines = restrictedBaselines(allBaselines, runs: runs)
     let key = DataKey(first)
     let densityKnown = runs.contains { $0.evaluation.logDensity != nil }
     let showsBits = first.likelihood == .discrete || first.likelihood == .binary
@@ -143,6 +147,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
     var alignments: [MarkdownTable.Alignment] = [.left, .right, .right, .right]
     alignments += Array(repeating: .right, count: headers.count - alignments.count)
     var table = MarkdownTable(headers: headers, alignments: alignments)
+    for row in baselineTableRows(baselines, densityKnown: densityKnown, showsBits: showsBits) { table.append(row) }
     for (i, run) in runs.enumerated() {
         let evaluation = run.evaluation
         var logLikelihood = formatEstimate(evaluation.logLikelihoodEstimate)
@@ -167,6 +172,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
         + "K = \(perRun(runs, labels) { $0.evaluation.sampleCounts.map(String.init).joined(separator: ", ") }); "
         + "training seed \(perRun(runs, labels) { String($0.seed) }); "
         + "evaluation seed \(perRun(runs, labels) { String($0.evaluationSeed) }).\n\n"
+    out += baselineSentence(baselines, restrictedFrom: allBaselines)
 
     // The runs.
     out += "## Runs\n\n"
@@ -182,10 +188,11 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
         runsTable.append(cells)
     }
     out += runsTable.text + "\n"
+    out += baselinesSection(baselines)
     out += trainingBudgetSection(runs, labels: labels)
 
     out += howToRead(densityKnown: densityKnown, showsBits: showsBits, hasDiffusion: hasDiffusion, dimension: first.dimension)
-    out += checksSection(runs, labels: labels)
+    out += checksSection(runs, labels: labels, baselines: baselines)
     out += layerSection(runs, labels: labels)
 
     if !plots.isEmpty {
@@ -198,6 +205,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
     for line in unique(runs.map { $0.trainCommand }) { out += line.isEmpty ? "# (a training command was not recorded)\n" : "\(line)\n" }
     out += "# evaluate\n"
     for line in unique(runs.map { $0.evaluateCommand }) { out += line.isEmpty ? "# (an evaluation command was not recorded)\n" : "\(line)\n" }
+    out += baselineReproduceLines(baselines)
     out += "# this report\n\(command)\n```\n"
     return out
 }
@@ -250,32 +258,41 @@ private func howToRead(densityKnown: Bool, showsBits: Bool, hasDiffusion: Bool, 
 }
 
 /// The automatic checks: a table of outcomes, then each failure with its likely reason.
-private func checksSection(_ runs: [RunSummary], labels: [String]) -> String {
+private func checksSection(_ runs: [RunSummary], labels: [String], baselines: [BaselineSummary] = []) -> String {
     var out = "## Checks\n\n"
     out += "Each row is tested against the inequalities above, allowing \(formatFixed(ReportCheck.standardErrors, decimals: 0)) "
         + "standard errors of Monte Carlo noise (differences of estimates on the same examples use paired standard errors).\n\n"
+    out += baselineCheckIntroduction(baselines)
     let kinds = ReportCheck.Kind.allCases
-    var table = MarkdownTable(headers: ["model"] + kinds.map(\.statement))
+    let pixel = pixelBaseline(baselines)
+    var table = MarkdownTable(headers: ["model"] + kinds.map(\.statement) + (pixel == nil ? [] : [BaselineCheck.statement]))
     var failures: [String] = []
+    var undecided: [String] = []
     for (i, run) in runs.enumerated() {
         let checks = reportChecks(run.evaluation)
+        let baselineCheck = pixel.map { BaselineCheck(run: run, baseline: $0) }
         table.append([labels[i]] + checks.map { check -> String in
             switch check.outcome {
             case .pass: return "pass (\(check.detail))"
             case .fail: return "**FAIL** (\(check.detail))"
             case .notApplicable: return "n/a (\(check.detail))"
             }
-        })
+        } + (baselineCheck.map { [$0.cell] } ?? []))
         for check in checks where check.outcome == .fail {
             failures.append("- **\(labels[i])** fails \"\(check.kind.statement)\": \(check.explanation ?? check.detail)")
+        }
+        if let check = baselineCheck, let explanation = check.explanation {
+            let line = "- **\(labels[i])** \(check.outcome == .fail ? "fails" : "is undecided on") \"\(BaselineCheck.statement)\": \(explanation)"
+            if check.outcome == .fail { failures.append(line) } else { undecided.append(line) }
         }
     }
     out += table.text + "\n"
     if failures.isEmpty {
-        out += "All applicable checks pass.\n\n"
+        out += undecided.isEmpty ? "All applicable checks pass.\n\n" : "No check failed.\n\n"
     } else {
         out += "**\(failures.count) check\(failures.count == 1 ? "" : "s") failed:**\n\n" + failures.joined(separator: "\n") + "\n\n"
     }
+    if !undecided.isEmpty { out += "**Not decided:**\n\n" + undecided.joined(separator: "\n") + "\n\n" }
     return out
 }
 

@@ -82,6 +82,9 @@ public struct EvaluationRecord: Sendable, Equatable {
 /// path made absolute when the checkpoint was written; absent in older files), `dataset_hash`
 /// (SHA-256 of the dataset file's bytes, 64 hex digits), `seed` (uint64), `step` (int64), plus
 /// ``attributes``.
+///
+/// Exact baselines (`compare baseline`) use this schema with `model = "baseline"`, their counts as
+/// `/parameters/counts` and an exact `/evaluation` (Pipeline's `BaselineCheckpoint` has the layout).
 public struct Checkpoint: Sendable, Equatable {
     /// The value of the root attribute `format`.
     public static let format = "compare-checkpoint"

@@ -11,6 +11,7 @@ import Training
 // answered with the candidates (swift-argument-parser's `ExpressibleByArgument & CaseIterable`).
 
 extension ModelKind: ExpressibleByArgument {}
+extension BaselineKind: ExpressibleByArgument {}
 extension Likelihood.Family: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension NetworkArchitecture: ExpressibleByArgument {}

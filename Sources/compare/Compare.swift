@@ -16,6 +16,7 @@ struct Compare: ParsableCommand {
             DatasetsCommand.self,
             TrainCommand.self,
             EvalCommand.self,
+            BaselineCommand.self,
             SampleCommand.self,
             ReportCommand.self,
             LessonCommand.self,

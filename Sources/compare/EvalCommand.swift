@@ -8,7 +8,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a checkpoint on the test split: ELBO, IWAE_K, the bound gap and, on known densities, both KLs.")
 
-    @Argument(help: "Checkpoint file written by `compare train`.")
+    @Argument(help: "Checkpoint file written by `compare train`, or by `compare baseline` (its exact log p(x) is recomputed).")
     var checkpoint: String
 
     @Option(help: "The K values of IWAE_K, comma-separated; the largest must be a multiple of each.",

@@ -7,7 +7,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write a Markdown comparison report (table, plots) of evaluated checkpoints of the same dataset.")
 
-    @Argument(help: "Evaluated checkpoint files (see `compare eval`).")
+    @Argument(help: "Evaluated checkpoint files (see `compare eval`); baseline checkpoints (`compare baseline`) become rows above the models.")
     var runs: [String]
 
     @Option(help: "The Markdown file to write (it may replace a report compare wrote, nothing else); plots go beside it.")

@@ -7,8 +7,11 @@ import XCTest
 /// Every case starts in its own folder holding the corpus fixtures (see
 /// ``BadInputCorpusTests/makeFixtures(in:)``): `data.h5` (gmm2d, 64 train and 16 test rows),
 /// `vae.h5` (a VAE trained 2 steps on it, never evaluated), `evaluated.h5` (the same,
-/// evaluated) and `example.h5` (`compare-fixtures example-checkpoint`, model `example`). `setup` then damages
-/// or adds files; the command runs with the folder as its working directory.
+/// evaluated) and `example.h5` (`compare-fixtures example-checkpoint`, model `example`);
+/// `discrete.h5` (a digits import of `discrete.csv.gz`, 1497 train and 300 test rows of 64
+/// pixels, 17 levels), `baseline.h5` (`compare baseline` on it) and `discrete-vae.h5` (a VAE
+/// trained 2 steps on it, evaluated on 4 examples). `setup` then damages or adds files; the command runs
+/// with the folder as its working directory.
 struct BadInputCase {
     let name: String
     let category: String
@@ -70,8 +73,34 @@ private func invalidDataset(_ kind: String, as name: String) -> (ScratchFolder) 
     }
 }
 
+/// The fixtures' digits CSV: 1797 rows of 64 pixels (0…16, varied so that every pixel's
+/// counts differ from level 0 only) and a label.
+func digitsFixtureCSV() -> [UInt8] {
+    let rows = (0..<1797).map { i in ((0..<64).map { j in String((i * 3 + j * 5 + (i * j) % 7) % 17) } + [String(i % 10)]).joined(separator: ",") }
+    return ByteSurgery.gzip(Array(rows.joined(separator: "\n").utf8))
+}
+
+/// `compare-fixtures ARGUMENTS` in the case's folder, failing the setup when it fails.
+private func fixtureEdit(_ arguments: [String]) -> (ScratchFolder) throws -> Void {
+    { folder in
+        let result = try runCompare(["compare-fixtures"] + arguments, cwd: folder.url)
+        guard result.status == 0 else { throw ByteSurgery.Failure(description: "compare-fixtures \(arguments.joined(separator: " ")): \(result.stderr)") }
+    }
+}
+
+/// `baseline.h5` copied to `name` with `/parameters/counts` [64, 17] replaced by `values`.
+private func baselineCounts(_ name: String, _ values: [String]) -> (ScratchFolder) throws -> Void {
+    fixtureEdit(["edit-array", "baseline.h5", "--out", name, "--object", "/parameters/counts", "--values=" + values.joined(separator: ",")])
+}
+
+/// `baseline.h5` copied to `name` with the root attribute `config` replaced by `json`.
+private func baselineConfig(_ name: String, _ json: String) -> (ScratchFolder) throws -> Void {
+    fixtureEdit(["edit-attribute", "baseline.h5", "--out", name, "--name", "config", "--string", json])
+}
+
 enum BadInputCorpus {
     static let cases: [BadInputCase] = damagedFiles + schemaViolations + checkpoints + gzipAndIDX + impossibleOptions + outputFolders + reports
+        + baselines
 
     // MARK: truncated, zero-length and random-byte files
 
@@ -371,16 +400,89 @@ enum BadInputCorpus {
     ]
 }
 
+extension BadInputCorpus {
+    // MARK: exact baselines (`compare baseline` and the readers of its checkpoints)
+
+    static let baselines: [BadInputCase] = {
+        let zeros = Array(repeating: "0", count: 64 * 17 - 1)
+        let allAtLevelZero = (0..<64).flatMap { _ in ["1497"] + Array(repeating: "0", count: 16) }
+        let json = #"{"dimension":64,"kind":"pixel","levels":1000000000000,"smoothing":1,"training_examples":1497}"#
+        return [
+            BadInputCase(name: "baseline of continuous data", category: "baseline",
+                         arguments: ["baseline", "--dataset", "data.h5", "--out", "b.h5"], expected: ["data.h5", "continuous", "no exact discrete baseline"]),
+            BadInputCase(name: "baseline with smoothing 0", category: "baseline",
+                         arguments: ["baseline", "--dataset", "discrete.h5", "--smoothing", "0", "--out", "b.h5"], expected: ["--smoothing", "0"]),
+            BadInputCase(name: "baseline with NaN smoothing", category: "baseline",
+                         arguments: ["baseline", "--dataset", "discrete.h5", "--smoothing", "nan", "--out", "b.h5"], expected: ["--smoothing", "nan"]),
+            BadInputCase(name: "smoothing of the uniform baseline", category: "baseline",
+                         arguments: ["baseline", "--dataset", "discrete.h5", "--kind", "uniform", "--smoothing", "2", "--out", "b.h5"],
+                         expected: ["--smoothing", "--kind pixel"]),
+            BadInputCase(name: "baseline of an unknown kind", category: "baseline",
+                         arguments: ["baseline", "--dataset", "discrete.h5", "--kind", "gaussian"], expected: ["gaussian", "uniform", "pixel"]),
+            BadInputCase(name: "baseline of 0 examples", category: "baseline",
+                         arguments: ["baseline", "--dataset", "discrete.h5", "--examples", "0", "--out", "b.h5"], expected: ["--examples", "0"]),
+            BadInputCase(name: "baseline over an existing checkpoint", category: "baseline",
+                         arguments: ["baseline", "--dataset", "discrete.h5", "--kind", "uniform", "--out", "baseline.h5"],
+                         expected: ["baseline.h5", "exists", "--overwrite"]),
+            BadInputCase(name: "baseline over its own dataset", category: "baseline",
+                         arguments: ["baseline", "--dataset", "discrete.h5", "--out", "discrete.h5", "--overwrite"], expected: ["discrete.h5", "input"]),
+            BadInputCase(name: "baseline into a missing folder", category: "baseline",
+                         arguments: ["baseline", "--dataset", "discrete.h5", "--out", "missing/b.h5"], expected: ["missing/b.h5", "does not exist"]),
+            BadInputCase(name: "sample from a baseline", category: "baseline",
+                         arguments: ["sample", "baseline.h5", "--out", "s.png"], expected: ["baseline.h5", "exact baseline", "cannot be sampled"]),
+            BadInputCase(name: "resume a baseline checkpoint", category: "baseline",
+                         arguments: train(["--resume"], dataset: "discrete.h5", out: "baseline.h5"), expected: ["--resume", "baseline.h5", "exact baseline"]),
+            BadInputCase(name: "eval of a baseline with a negative count", category: "baseline",
+                         setup: baselineCounts("negative.h5", ["-1"] + zeros),
+                         arguments: ["eval", "negative.h5"], expected: ["negative.h5", "/parameters/counts", "-1", "whole numbers"]),
+            BadInputCase(name: "eval of a baseline with a NaN count", category: "baseline",
+                         setup: baselineCounts("nan-count.h5", ["nan"] + zeros),
+                         arguments: ["eval", "nan-count.h5"], expected: ["nan-count.h5", "/parameters/counts", "nan"]),
+            BadInputCase(name: "eval of a baseline with counts of another shape", category: "baseline",
+                         setup: baselineCounts("shape.h5", ["1", "2", "3"]),
+                         arguments: ["eval", "shape.h5"], expected: ["shape.h5", "/parameters/counts", "shape [3]", "[64, 17]"]),
+            BadInputCase(name: "eval of a baseline whose counts are not its data's", category: "baseline",
+                         setup: baselineCounts("recounted.h5", allAtLevelZero),
+                         arguments: ["eval", "recounted.h5"], expected: ["recounted.h5", "differ from the counts of the training split"]),
+            BadInputCase(name: "eval of a baseline whose config claims 10^12 levels", category: "baseline",
+                         setup: baselineConfig("levels.h5", json),
+                         arguments: ["eval", "levels.h5"], expected: ["levels.h5", "[64, 17]", "1000000000000"]),
+            BadInputCase(name: "eval of a baseline whose config is not JSON", category: "baseline",
+                         setup: baselineConfig("config.h5", "{"),
+                         arguments: ["eval", "config.h5"], expected: ["config.h5", "config"]),
+            BadInputCase(name: "eval of a baseline whose dataset changed", category: "baseline",
+                         setup: fixtureEdit(["edit-attribute", "discrete.h5", "--out", "discrete.h5", "--name", "source", "--string", "elsewhere"]),
+                         arguments: ["eval", "baseline.h5"], expected: ["baseline.h5", "discrete.h5", "changed"]),
+            BadInputCase(name: "report of a baseline beside a run of other data", category: "baseline",
+                         arguments: ["report", "evaluated.h5", "baseline.h5", "--out", "r.md"], expected: ["baseline.h5", "cannot put a baseline"]),
+            BadInputCase(name: "report of a baseline alone", category: "baseline",
+                         arguments: ["report", "baseline.h5", "--out", "r.md"], expected: ["baseline.h5", "at least one evaluated model"]),
+            BadInputCase(name: "report of a baseline with an edited evaluation", category: "baseline",
+                         setup: fixtureEdit(["edit-array", "baseline.h5", "--out", "edited.h5", "--object", "/evaluation/elbo",
+                                             "--values=" + Array(repeating: "-1", count: 300).joined(separator: ",")]),
+                         arguments: ["report", "discrete-vae.h5", "edited.h5", "--out", "r.md"], expected: ["edited.h5", "exact"]),
+            BadInputCase(name: "report of a baseline evaluated on fewer examples than the models", category: "baseline",
+                         setup: { folder in try runCompareSucceeding(["eval", "baseline.h5", "--examples", "2"], in: folder) },
+                         arguments: ["report", "discrete-vae.h5", "baseline.h5", "--out", "r.md"], expected: ["baseline.h5", "2 test examples", "fewer than the 4"]),
+        ]
+    }()
+}
+
 /// Runs every case of ``BadInputCorpus`` through the real `compare` binary.
 final class BadInputCorpusTests: XCTestCase {
     /// Builds the corpus fixtures in `folder` (see ``BadInputCase``).
     static func makeFixtures(in folder: ScratchFolder) throws {
+        try folder.write(digitsFixtureCSV(), to: "discrete.csv.gz")
         for arguments in [
             ["datasets", "make", "gmm2d", "--train", "64", "--test", "16", "--out", "data.h5"],
             train([], out: "vae.h5"),
             train([], out: "evaluated.h5"),
             ["eval", "evaluated.h5", "--samples", "1,2", "--examples", "4", "--elbo-draws", "1"],
             ["compare-fixtures", "example-checkpoint", "--out", "example.h5", "--dataset", "data.h5"],
+            ["datasets", "import", "digits", "--source", "discrete.csv.gz", "--out", "discrete.h5"],
+            ["baseline", "--dataset", "discrete.h5", "--out", "baseline.h5"],
+            train([], dataset: "discrete.h5", out: "discrete-vae.h5"),
+            ["eval", "discrete-vae.h5", "--samples", "1,2", "--examples", "4", "--elbo-draws", "1"],
         ] {
             let result = try runCompare(arguments, cwd: folder.url)
             guard result.status == 0 else {

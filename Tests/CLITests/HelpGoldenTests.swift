@@ -9,7 +9,7 @@ final class HelpGoldenTests: XCTestCase {
     /// Every command and subcommand, by the words after `compare`.
     static let commands: [[String]] = [
         [], ["demo"], ["datasets"], ["datasets", "list"], ["datasets", "info"], ["datasets", "make"], ["datasets", "import"],
-        ["train"], ["eval"], ["sample"], ["report"], ["lesson"], ["bench"],
+        ["train"], ["eval"], ["baseline"], ["sample"], ["report"], ["lesson"], ["bench"],
     ]
 
     static func goldenName(_ command: [String]) -> String { (["help"] + command).joined(separator: "-") + ".txt" }
@@ -40,5 +40,8 @@ final class HelpGoldenTests: XCTestCase {
                              mentioning: ["quadratic", "linear", "cosine"])
         assertOneLineFailure(try runCompare(["train", "--model", "hvae", "--dataset", "x.h5", "--inference", "sideways"]),
                              mentioning: ["sideways", "bottom-up", "top-down"])
+        let baseline = try String(contentsOf: Self.goldenFolder.appendingPathComponent("help-baseline.txt"), encoding: .utf8)
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(baseline.contains("(values: uniform, pixel"), "baseline --help lacks (values: uniform, pixel)")
     }
 }
