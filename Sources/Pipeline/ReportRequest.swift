@@ -12,8 +12,14 @@ public struct ReportRequest: Equatable, Sendable {
     public var title: String?
     /// Seed of the samples drawn for the plots.
     public var sampleSeed: UInt64
+    /// A Markdown file of the author's observations, included as the section "Observations".
+    public var notes: String?
 
-    public init(runs: [String], out: String, title: String? = nil, sampleSeed: UInt64 = 0) {
+    /// The largest notes file read (bytes): observations are prose, not data.
+    public static let maximumNotesBytes = 1 << 20
+
+    public init(runs: [String], out: String, title: String? = nil, sampleSeed: UInt64 = 0, notes: String? = nil) {
+        self.notes = notes
         self.runs = runs
         self.out = out
         self.title = title
@@ -24,6 +30,7 @@ public struct ReportRequest: Equatable, Sendable {
         var words = ["report"] + runs + ["--out", out]
         if let title { words += ["--title", title] }
         if sampleSeed != 0 { words += ["--sample-seed", String(sampleSeed)] }
+        if let notes { words += ["--notes", notes] }
         return words
     }
 
@@ -42,8 +49,9 @@ public struct ReportRequest: Equatable, Sendable {
         // --overwrite, but nothing else (another Markdown file, a checkpoint named *.md).
         let claim = try claimOutput(out, kind: .report,
                                     rule: .replaceOwnKind("--out \(out) exists and is not a report written by compare; choose another file"),
-                                    inputs: runs)
+                                    inputs: runs + (notes.map { [$0] } ?? []))
         defer { claim.release() }
+        let observations = try notes.map(Self.readNotes)
         // Baseline checkpoints (`compare baseline`) become rows above the models; the rest are runs.
         var summaries: [RunSummary] = []
         var baselines: [BaselineSummary] = []
@@ -58,8 +66,26 @@ public struct ReportRequest: Equatable, Sendable {
             throw PipelineError("report: \(runs.joined(separator: ", ")) \(runs.count == 1 ? "is a baseline" : "are baselines"); give at least one evaluated model checkpoint to compare with \(runs.count == 1 ? "it" : "them")")
         }
         let heading = title ?? "\(summaries[0].datasetName): VAE, hierarchical VAE and DDPM under one likelihood"
-        let files = try makeComparisonReport(title: heading, runs: summaries, baselines: baselines, reportName: out, command: commandLine)
+        let files = try makeComparisonReport(title: heading, runs: summaries, baselines: baselines, notes: observations,
+                                             reportName: out, command: commandLine)
         try writeFilesAtomically(files.map { (path: besideFile(out, $0.name), contents: $0.contents) })
         return "wrote \(out) and \(files.count - 1) plots beside it"
+    }
+
+    /// The text of the notes file at `path`: a regular file of at most ``maximumNotesBytes``
+    /// bytes of UTF-8, else one line naming it.
+    static func readNotes(_ path: String) throws -> String {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            throw PipelineError("--notes \(path): no such file")
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw PipelineError("--notes \(path): not a regular file; give a Markdown file")
+        }
+        if let size = (attributes[.size] as? NSNumber)?.intValue, size > maximumNotesBytes {
+            throw PipelineError("--notes \(path): \(size) bytes, more than the \(maximumNotesBytes) a notes file may have")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw PipelineError("--notes \(path): cannot read it") }
+        guard let text = String(data: data, encoding: .utf8) else { throw PipelineError("--notes \(path): not UTF-8 text") }
+        return text
     }
 }

@@ -18,7 +18,7 @@ import Evaluation
 /// ``ReportError/repeatedRun(_:)`` when one checkpoint is given twice (refused, not deduplicated:
 /// the caller's list is what the "Reproduce" line prints). `baselines` are exact baselines of the
 /// same data, shown above the models (see ``validateBaselines(_:runs:)``).
-public func makeComparisonReport(title: String, runs: [RunSummary], baselines: [BaselineSummary] = [], reportName: String,
+public func makeComparisonReport(title: String, runs: [RunSummary], baselines: [BaselineSummary] = [], notes: String? = nil, reportName: String,
                                  command: String) throws -> [ReportFile] {
     try validateComparable(runs)
     try refuseRepeatedRuns(runs)
@@ -65,7 +65,8 @@ public func makeComparisonReport(title: String, runs: [RunSummary], baselines: [
                 + "Euclidean distances on the data's scale: \(distances))", file))
         }
     }
-    let markdown = comparisonMarkdown(title: title, runs: runs, labels: labels, plots: plots, command: command, baselines: baselines)
+    let markdown = comparisonMarkdown(title: title, runs: runs, labels: labels, plots: plots, command: command, baselines: baselines,
+                                      notes: notes)
     return [ReportFile(name: "\(name).md", text: markdown)] + files
 }
 
@@ -114,7 +115,7 @@ func slug(_ text: String) -> String {
 
 /// The Markdown text of the report.
 func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plots: [(caption: String, file: String)],
-                        command: String, baselines allBaselines: [BaselineSummary] = []) -> String {
+                        command: String, baselines allBaselines: [BaselineSummary] = [], notes: String? = nil) -> String {
     let first = runs[0]
     let baselines = restrictedBaselines(allBaselines, runs: runs)
     let key = DataKey(first)
@@ -175,6 +176,13 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
     out += baselineSentence(baselines, restrictedFrom: allBaselines)
 
     // The runs.
+    if let notes, !notes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        out += "## Observations\n\n"
+        out += "*Written by the report's author after reading the tables and plots below (`compare report --notes`); "
+            + "everything else in this report is generated from the checkpoints.*\n\n"
+        out += notes.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
+    }
+
     out += "## Runs\n\n"
     var runsHeaders = ["model", "checkpoint", "options", "n", "K"]
     if densityKnown { runsHeaders.append("E[log q(x0)] = -H") }

@@ -19,7 +19,10 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("sample-seed"), help: "Seed of the samples drawn for the plots.")
     var sampleSeed: UInt64 = 0
 
-    var request: ReportRequest { ReportRequest(runs: runs, out: out, title: title, sampleSeed: sampleSeed) }
+    @Option(help: "A Markdown file of your observations (what the samples look like, why a target was missed), included as the section \"Observations\".")
+    var notes: String?
+
+    var request: ReportRequest { ReportRequest(runs: runs, out: out, title: title, sampleSeed: sampleSeed, notes: notes) }
 
     func validate() throws {
         do { try request.validate() } catch { throw ValidationError(error) }

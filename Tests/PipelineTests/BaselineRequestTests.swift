@@ -286,6 +286,26 @@ final class BaselineRequestTests: XCTestCase {
         XCTAssertTrue(markdown.contains("# baselines\ncompare baseline --dataset \(dataset) --out \(path("pixel.h5"))") ||
                       markdown.contains("# baselines\ncompare baseline --dataset \(dataset) --kind uniform --out \(path("uniform.h5"))"), markdown)
 
+        // The author's notes become the section "Observations", above the generated ones; a notes
+        // file that cannot be read is one line naming it, and no report is written.
+        let notes = path("notes.md")
+        try "The samples show **whole rows** lit, as the data do.\n".write(toFile: notes, atomically: true, encoding: .utf8)
+        let noted = path("noted.md")
+        try ReportRequest(runs: [path("vae.h5"), path("pixel.h5")], out: noted, notes: notes).run()
+        let notedText = try String(contentsOfFile: noted, encoding: .utf8)
+        let observations = try XCTUnwrap(notedText.range(of: "## Observations\n"))
+        let runsSection = try XCTUnwrap(notedText.range(of: "## Runs\n"))
+        XCTAssertLessThan(observations.lowerBound, runsSection.lowerBound)
+        XCTAssertTrue(notedText.contains("The samples show **whole rows** lit, as the data do."))
+        XCTAssertTrue(notedText.contains("--notes \(notes)"), "the Reproduce line names the notes file")
+        XCTAssertFalse(markdown.contains("## Observations"), "no notes, no section")
+        try Data([0x66, 0xFF, 0xFE]).write(to: URL(fileURLWithPath: path("latin.md")))
+        for (bad, words) in [(path("absent.md"), "no such file"), (path("latin.md"), "not UTF-8"), (folder.path, "not a regular file")] {
+            let refused = path("refused.md")
+            XCTAssertTrue(oneLineError(naming: bad) { try ReportRequest(runs: [self.path("vae.h5")], out: refused, notes: bad).run() }.contains(words))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: refused))
+        }
+
         // Baselines alone make no comparison; a baseline of other data is refused like a run of it.
         XCTAssertTrue(oneLineError(naming: path("pixel.h5")) { try ReportRequest(runs: [self.path("pixel.h5")], out: self.path("alone.md")).run() }
             .contains("at least one evaluated model"))
