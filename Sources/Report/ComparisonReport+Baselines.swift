@@ -57,18 +57,9 @@ public func validateBaselines(_ baselines: [BaselineSummary], runs: [RunSummary]
         if baseline.likelihood == .continuous {
             throw ReportError.inconsistentRun("\(baseline.path): a baseline of continuous data cannot exist (it has no levels); refit it with compare baseline")
         }
-        let key = DataKey(baseline)
-        if key.datasetName != reference.datasetName {
-            throw ReportError.mixedData("cannot put a baseline of another dataset in this table: \(first.path) is on dataset '\(reference.datasetName)' but the baseline \(baseline.path) is on '\(key.datasetName)' (\(rule))")
-        }
-        if key.exampleShape != reference.exampleShape {
-            throw ReportError.mixedData("cannot put a baseline of other data in this table: \(first.path) has examples of shape \(reference.exampleShape) but the baseline \(baseline.path) has \(key.exampleShape), both called '\(key.datasetName)' (\(rule))")
-        }
-        if key.likelihood != reference.likelihood || key.levels != reference.levels {
-            throw ReportError.mixedData("cannot put a baseline under another likelihood in this table: on dataset '\(key.datasetName)', \(first.path) uses the \(reference.likelihoodDescription) likelihood but the baseline \(baseline.path) uses \(key.likelihoodDescription) (\(rule))")
-        }
-        if key.datasetHash != reference.datasetHash {
-            throw ReportError.mixedData("cannot put a baseline of other data in this table: \(first.path) and the baseline \(baseline.path) were fitted on datasets both called '\(key.datasetName)' but with different contents (SHA-256 \(reference.datasetHash.prefix(12))… vs \(key.datasetHash.prefix(12))…), so their test sets differ (\(rule))")
+        if let mismatch = dataMismatch(DataKey(baseline), reference: reference, first: first.path, other: baseline.path,
+                                       otherIsBaseline: true) {
+            throw ReportError.mixedData("\(mismatch) (\(rule))")
         }
         if baseline.exampleCount < needed {
             let model = runs.first { $0.evaluation.exampleCount == needed }!

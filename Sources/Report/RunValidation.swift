@@ -34,20 +34,38 @@ public func validateComparable(_ runs: [RunSummary]) throws {
     let reference = DataKey(first)
     let rule = "models are only compared on the same data under the same likelihood; make one report per dataset and likelihood"
     for run in runs.dropFirst() {
-        let key = DataKey(run)
-        if key.datasetName != reference.datasetName {
-            throw ReportError.mixedData("cannot put runs on different datasets in one table: \(first.path) is on dataset '\(reference.datasetName)' but \(run.path) is on '\(key.datasetName)' (\(rule))")
-        }
-        if key.exampleShape != reference.exampleShape {
-            throw ReportError.mixedData("cannot put runs on different data in one table: \(first.path) has examples of shape \(reference.exampleShape) but \(run.path) has \(key.exampleShape), both called '\(key.datasetName)' (\(rule))")
-        }
-        if key.likelihood != reference.likelihood || key.levels != reference.levels {
-            throw ReportError.mixedData("cannot put runs under different likelihoods in one table: on dataset '\(key.datasetName)', \(first.path) uses the \(reference.likelihoodDescription) likelihood but \(run.path) uses \(key.likelihoodDescription) (\(rule))")
-        }
-        if key.datasetHash != reference.datasetHash {
-            throw ReportError.mixedData("cannot put runs on different data in one table: \(first.path) and \(run.path) were trained on datasets both called '\(key.datasetName)' but with different contents (SHA-256 \(shortHash(reference.datasetHash)) vs \(shortHash(key.datasetHash))), so their test sets differ (\(rule))")
+        if let mismatch = dataMismatch(DataKey(run), reference: reference, first: first.path, other: run.path, otherIsBaseline: false) {
+            throw ReportError.mixedData("\(mismatch) (\(rule))")
         }
     }
+}
+
+/// Why data `key` (of the file `other`) cannot share a table with `reference` (of the file
+/// `first`), or nil when it can: the same dataset name, example shape, likelihood with its
+/// levels, and dataset bytes (SHA-256). The words say whether `other` is a run or a baseline.
+func dataMismatch(_ key: DataKey, reference: DataKey, first: String, other: String, otherIsBaseline: Bool) -> String? {
+    let subject = otherIsBaseline ? "the baseline \(other)" : other
+    func refusal(_ run: String, _ baseline: String) -> String {
+        "cannot put \(otherIsBaseline ? baseline : run) in \(otherIsBaseline ? "this" : "one") table"
+    }
+    if key.datasetName != reference.datasetName {
+        return "\(refusal("runs on different datasets", "a baseline of another dataset")): \(first) is on dataset '\(reference.datasetName)' "
+            + "but \(subject) is on '\(key.datasetName)'"
+    }
+    if key.exampleShape != reference.exampleShape {
+        return "\(refusal("runs on different data", "a baseline of other data")): \(first) has examples of shape \(reference.exampleShape) "
+            + "but \(subject) has \(key.exampleShape), both called '\(key.datasetName)'"
+    }
+    if key.likelihood != reference.likelihood || key.levels != reference.levels {
+        return "\(refusal("runs under different likelihoods", "a baseline under another likelihood")): on dataset '\(key.datasetName)', "
+            + "\(first) uses the \(reference.likelihoodDescription) likelihood but \(subject) uses \(key.likelihoodDescription)"
+    }
+    if key.datasetHash != reference.datasetHash {
+        return "\(refusal("runs on different data", "a baseline of other data")): \(first) and \(subject) come from datasets both called "
+            + "'\(key.datasetName)' but with different contents (SHA-256 \(shortHash(reference.datasetHash)) vs \(shortHash(key.datasetHash))), "
+            + "so their test sets differ"
+    }
+    return nil
 }
 
 private func shortHash(_ hash: String) -> String { hash.isEmpty ? "unknown" : String(hash.prefix(12)) + "…" }
