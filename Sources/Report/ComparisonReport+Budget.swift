@@ -20,13 +20,20 @@ func trainingBudgetSection(_ runs: [RunSummary], labels: [String]) -> String {
         out += ": each run stopped after the optimizer step at which its steps had used the budget "
             + "(`compare train --time-budget`; test-ELBO evaluations during training and checkpoint writes are not counted). "
             + "The rows differ in what they did with that time: parameters, steps, examples seen and FLOPs.\n\n"
+    } else if budgets.allSatisfy({ $0 != nil }) {
+        let distinct = budgets.compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        out += "The runs were trained to \(distinct.count) time budgets (`compare train --time-budget`; column \"budget\"): "
+            + distinct.joined(separator: ", ") + ". Compare rows of one budget with each other; across budgets, the rows say what "
+            + "more time bought.\n\n"
     } else {
         out += "The runs were **not** trained to a common time budget (`compare train --time-budget`): compare rows with their "
             + "steps, examples seen and FLOPs in mind.\n\n"
     }
-    var table = MarkdownTable(headers: ["model", "parameters", "steps", "examples seen", "training time", "CPU time",
-                                        "cores used", "training FLOPs", "FLOPs per example", "evaluation time"],
-                              alignments: [.left] + Array(repeating: .right, count: 9))
+    let showsBudget = Set(budgets.map { $0 ?? "" }).count > 1
+    var headers = ["model"] + (showsBudget ? ["budget"] : [])
+    headers += ["parameters", "steps", "examples seen", "training time", "CPU time", "cores used", "training FLOPs",
+                "FLOPs per example", "evaluation time"]
+    var table = MarkdownTable(headers: headers, alignments: [.left] + Array(repeating: .right, count: headers.count - 1))
     for (i, run) in runs.enumerated() {
         let cost = run.cost
         let examples = cost.examplesSeen(steps: run.trainingSteps)
@@ -35,7 +42,8 @@ func trainingBudgetSection(_ runs: [RunSummary], labels: [String]) -> String {
         let evaluation = cost.evaluationSeconds.map { seconds in
             formatDuration(seconds) + (cost.evaluationThreads.map { " (\($0) thread\($0 == 1 ? "" : "s"))" } ?? "")
         }
-        table.append([labels[i], formatCount(run.encoderParameters + run.decoderParameters), formatCount(run.trainingSteps),
+        table.append([labels[i]] + (showsBudget ? [run.cost.budgetDescription ?? "none"] : [])
+                     + [formatCount(run.encoderParameters + run.decoderParameters), formatCount(run.trainingSteps),
                       examples.map(formatCount) ?? "n/a", formatDuration(run.trainingSeconds),
                       cost.cpuSeconds.map(formatDuration) ?? "n/a", coresUsed ?? "n/a",
                       cost.flops.map(formatFLOPs) ?? "n/a", perExample ?? "n/a", evaluation ?? "n/a"])

@@ -77,17 +77,25 @@ func reportBaseName(_ reportName: String) -> String {
     return name.isEmpty ? "report" : name
 }
 
-/// One label per run: the model in capitals; with its networks ("VAE (conv)", "VAE (MLP)") when
-/// runs of one model differ in them; with the checkpoint's name when two runs share a model
-/// and networks; and a number when even that is ambiguous.
-func rowLabels(_ runs: [RunSummary]) -> [String] {
+/// One label per run: the model in capitals; with its networks ("VAE (conv)", "VAE (MLP)") and
+/// its time budget ("VAE (20.0 s)") where runs of one model differ in them; with the
+/// checkpoint's name when neither tells two runs of a model apart; and a number when even that
+/// is ambiguous.
+public func rowLabels(_ runs: [RunSummary]) -> [String] {
     let models = runs.map { $0.model.displayName }
     var labels = models.enumerated().map { i, model -> String in
         let sameModel = runs.indices.filter { models[$0] == model }
         guard sameModel.count > 1 else { return model }
-        let architectures = sameModel.map { runs[$0].architecture }
-        if let architecture = runs[i].architecture, architectures.filter({ $0 == architecture }).count == 1 {
-            return "\(model) (\(architecture == "mlp" ? "MLP" : architecture))"
+        // What tells this run from the others of its model: its networks, its budget, or both.
+        func networks(_ run: RunSummary) -> String? { run.architecture.map { $0 == "mlp" ? "MLP" : $0 } }
+        func budget(_ run: RunSummary) -> String? { run.cost.budgetSeconds.map(formatDuration) }
+        func distinction(_ run: RunSummary) -> [String] {
+            [Set(sameModel.map { networks(runs[$0]) }).count > 1 ? networks(run) ?? "?" : nil,
+             Set(sameModel.map { budget(runs[$0]) }).count > 1 ? budget(run) ?? "no budget" : nil].compactMap { $0 }
+        }
+        let parts = distinction(runs[i])
+        if !parts.isEmpty, sameModel.filter({ distinction(runs[$0]) == parts }).count == 1 {
+            return "\(model) (\(parts.joined(separator: ", ")))"
         }
         var file = String(runs[i].path.split(separator: "/").last ?? "")
         if file.hasSuffix(".h5") { file.removeLast(3) }

@@ -48,6 +48,26 @@ final class ComparisonReportTests: XCTestCase {
     }
 
     /// The VAE row computed by hand (numpy, ddof = 1, s.e. = s/√n) rather than read off the golden file.
+    /// Runs of one model are told apart by what differs between them: networks, budget, or the file.
+    func testRowLabels_nameTheNetworksOrTheBudgetThatTellRunsApart() throws {
+        let base = Fixtures.imageRuns()[0]
+        func variant(_ path: String, _ architecture: String?, _ budget: Double?) -> RunSummary {
+            var run = base
+            run.path = path
+            run.runIdentity = path
+            run.architecture = architecture
+            run.cost.budgetSeconds = budget
+            run.cost.budgetClock = budget == nil ? nil : "cpu"
+            return run
+        }
+        let ddpm = Fixtures.imageRuns()[1]
+        XCTAssertEqual(rowLabels([variant("a.h5", "conv", 60), variant("b.h5", "mlp", 60), ddpm]), ["VAE (conv)", "VAE (MLP)", "DDPM"])
+        XCTAssertEqual(rowLabels([variant("a.h5", "mlp", 20), variant("b.h5", "mlp", 120)]), ["VAE (20.0 s)", "VAE (2 min 00 s)"])
+        XCTAssertEqual(rowLabels([variant("a.h5", "conv", 20), variant("b.h5", "mlp", 20), variant("c.h5", "mlp", 120)]),
+                       ["VAE (conv, 20.0 s)", "VAE (MLP, 20.0 s)", "VAE (MLP, 2 min 00 s)"])
+        XCTAssertEqual(rowLabels([variant("Runs/a.h5", "mlp", 20), variant("Runs/b.h5", "mlp", 20)]), ["VAE (a)", "VAE (b)"])
+    }
+
     func testVAERow_matchesHandComputedEstimates() throws {
         let evaluation = Fixtures.vae.evaluation
         // ELBO = reconstruction − KL = [-2.10, -1.85, -2.40, -2.05, -1.95].
