@@ -202,15 +202,29 @@ public struct BaselineCheck: Equatable, Sendable {
             explanation = "this model gives the test images less probability than a model that treats every pixel as \(draw): "
                 + "it has not yet learned how pixels go together. Its log p̂ is below the per-pixel baseline's exact log p by "
                 + "\(formatEstimate(difference.scaled(by: -1))) nats per example (\(bits) bits/dim more) on the same \(n) test examples. "
-                + "log p̂ is a lower bound, so a larger K can raise it somewhat, but a difference this clear usually means too little "
-                + "training or too small a network: train longer, or a larger model."
+                + "log p̂ is a lower bound, so a larger K can raise it somewhat, but "
+                + (overfittingDiagnosis(run).map { "here the cause is visible in training: \($0)" }
+                    ?? "a difference this clear usually means too little training or too small a network: train longer, or a larger model.")
         case .undecided:
             cell = "undecided (\(measured))"
             explanation = "the difference \(measured) is within \(formatFixed(k, decimals: 0)) paired standard errors of 0: on these \(n) "
                 + "test examples the model cannot be told apart from the per-pixel baseline. Evaluate more test examples "
-                + "(compare eval --examples) to decide."
+                + "(compare eval --examples) to decide." + (overfittingDiagnosis(run).map { " In training, \($0)" } ?? "")
         }
     }
+}
+
+/// Whether the run's test ELBO during training (`--evaluate-every`, on a fixed subset of the test
+/// split) peaked and then fell clearly — by more than 1 nat and 2 % of the peak — the sign of a
+/// model that learned its training examples rather than their distribution; the sentence that
+/// says so, or nil.
+func overfittingDiagnosis(_ run: RunSummary) -> String? {
+    let pairs = zip(run.testELBOSteps, run.testELBOs).filter { $0.1.isFinite }
+    guard pairs.count >= 2, let last = pairs.last, let peak = pairs.max(by: { $0.1 < $1.1 }),
+          peak.1 - last.1 > max(1, 0.02 * abs(peak.1)) else { return nil }
+    return "its test ELBO during training peaked at \(formatFixed(peak.1, decimals: 1)) nats at step \(formatCount(Int(peak.0))) "
+        + "and fell to \(formatFixed(last.1, decimals: 1)) by step \(formatCount(Int(last.0))): the model overfit its training "
+        + "examples. A shorter budget (or stopping where held-out data peak) would have kept it near its peak."
 }
 
 /// The Checks section's sentence on the baseline column ("" without a per-pixel baseline).

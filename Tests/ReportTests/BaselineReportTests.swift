@@ -74,6 +74,25 @@ final class BaselineReportTests: XCTestCase {
         XCTAssertFalse(text.contains("All applicable checks pass."))
     }
 
+    /// A model whose test ELBO during training peaked and fell is said to have overfit, and the
+    /// advice is a shorter budget, not "train longer"; a steady rise says nothing of the kind.
+    func testCheck_failure_ofAnOverfitModel_saysItOverfit() throws {
+        var runs = Fixtures.imageRuns()
+        runs[0].testELBOSteps = [1000, 2000, 3000]
+        runs[0].testELBOs = [-40.0, -36.5, -52.0]
+        runs[1].testELBOSteps = [1000, 2000, 3000]
+        runs[1].testELBOs = [-40.0, -36.5, -36.0]
+        let text = try makeComparisonReport(title: "t", runs: runs, baselines: [baseline(.pixel, [-30.0, -29.0, -31.0, -30.2])],
+                                            reportName: "digits", command: "c")[0].text
+        let vae = try XCTUnwrap(lines(text, starting: "- **VAE** fails").first)
+        XCTAssertTrue(vae.contains("its test ELBO during training peaked at -36.5 nats at step 2,000 and fell to -52.0 by step 3,000: "
+                                   + "the model overfit its training examples."), vae)
+        XCTAssertFalse(vae.contains("train longer"))
+        let ddpm = try XCTUnwrap(lines(text, starting: "- **DDPM** fails").first)
+        XCTAssertFalse(ddpm.contains("overfit"), "a test ELBO that keeps rising is no sign of overfitting")
+        XCTAssertTrue(ddpm.contains("train longer"))
+    }
+
     func testCheck_inBetween_saysItIsUndecided() throws {
         // VAE: differences -0.2, 0.4, -0.2, 0.1 → 0.02 ± 0.14, within 3 s.e. of 0; DDPM: 3.40 ± 0.27, a pass.
         let text = try markdown([baseline(.pixel, [-37.0, -35.5, -38.4, -36.6])])
