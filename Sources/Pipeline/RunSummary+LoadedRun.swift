@@ -56,6 +56,9 @@ extension RunSummary {
             let shown = Swift.min(Self.nearestNeighbourCount, samples.count / dimension)
             nearestNeighbours = nearestTrainingExamples(of: Array(samples.prefix(shown * dimension)), training: run.dataset.train,
                                                         dimension: dimension)
+            let tests = Swift.min(Self.nearestNeighbourCount, run.dataset.testCount)
+            testNeighbourDistances = nearestTrainingExamples(of: Array(run.dataset.test.prefix(tests * dimension)),
+                                                             training: run.dataset.train, dimension: dimension).map(\.distance)
         }
     }
 

@@ -61,8 +61,10 @@ public func makeComparisonReport(title: String, runs: [RunSummary], baselines: [
             let file = "\(name)-neighbours-\(slug(labels[i])).png"
             files.append(ReportFile(name: file, contents: try encodePNG(image)))
             let distances = pairs.map { formatFixed($0.distance, decimals: 2) }.joined(separator: ", ")
+            let reference = run.testNeighbourDistances.isEmpty ? "" : "; the first \(run.testNeighbourDistances.count) test images lie at "
+                + run.testNeighbourDistances.map { formatFixed($0, decimals: 2) }.joined(separator: ", ") + " from theirs"
             plots.append(("\(labels[i]): \(pairs.count) samples (top row) above the training image nearest to each (bottom row; "
-                + "Euclidean distances on the data's scale: \(distances))", file))
+                + "Euclidean distances on the data's scale: \(distances)\(reference))", file))
         }
     }
     let markdown = comparisonMarkdown(title: title, runs: runs, labels: labels, plots: plots, command: command, baselines: baselines,

@@ -89,6 +89,9 @@ public struct RunSummary: Sendable {
     /// Nearest training examples (L2) of the first few samples: each sample and its neighbour,
     /// [D] each on the dataset's scale, with the distance (image data; may be empty).
     public var nearestNeighbours: [NearestNeighbour] = []
+    /// The distances from the first few test examples to their nearest training examples: what
+    /// the samples' distances are read against (a sample far closer than these is a near-copy).
+    public var testNeighbourDistances: [Double] = []
 
     /// D.
     public var dimension: Int { exampleShape.reduce(1, *) }
