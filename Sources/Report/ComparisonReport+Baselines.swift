@@ -200,7 +200,9 @@ public struct BaselineCheck: Equatable, Sendable {
         case .fail:
             cell = "**FAIL** (\(measured))"
             explanation = "this model gives the test images less probability than a model that treats every pixel as \(draw): "
-                + "it has not yet learned how pixels go together. Its log p̂ is below the per-pixel baseline's exact log p by "
+                + (overfittingDiagnosis(run) == nil ? "it has not yet learned how pixels go together. "
+                    : "it learned its training images rather than how pixels go together. ")
+                + "Its log p̂ is below the per-pixel baseline's exact log p by "
                 + "\(formatEstimate(difference.scaled(by: -1))) nats per example (\(bits) bits/dim more) on the same \(n) test examples. "
                 + "log p̂ is a lower bound, so a larger K can raise it somewhat, but "
                 + (overfittingDiagnosis(run).map { "here the cause is visible in training: \($0)" }
@@ -209,7 +211,7 @@ public struct BaselineCheck: Equatable, Sendable {
             cell = "undecided (\(measured))"
             explanation = "the difference \(measured) is within \(formatFixed(k, decimals: 0)) paired standard errors of 0: on these \(n) "
                 + "test examples the model cannot be told apart from the per-pixel baseline. Evaluate more test examples "
-                + "(compare eval --examples) to decide." + (overfittingDiagnosis(run).map { " In training, \($0)" } ?? "")
+                + "(compare eval --examples) to decide." + (overfittingDiagnosis(run).map { " Note that \($0)" } ?? "")
         }
     }
 }
