@@ -191,12 +191,12 @@ public final class TrainingRun {
     /// Whether the session's ``budget`` is used up.
     public var budgetSpent: Bool {
         guard let budget else { return false }
-        return budget.spent(wallSeconds: trainingSeconds, cpuSeconds: trainingCPUSeconds) >= budget.seconds
+        return budgetClockSeconds >= budget.seconds
     }
 
     /// The seconds of the ``budget``'s clock spent so far (wall-clock seconds without a budget).
     public var budgetClockSeconds: Double {
-        (budget ?? TrainingBudget(seconds: 1)).spent(wallSeconds: trainingSeconds, cpuSeconds: trainingCPUSeconds)
+        budget?.spent(wallSeconds: trainingSeconds, cpuSeconds: trainingCPUSeconds) ?? trainingSeconds
     }
 
     func restoreState(step: Int, generator: RandomGenerator, lossSteps: [Double], losses: [Double],
