@@ -39,15 +39,8 @@ public func validateBaselines(_ baselines: [BaselineSummary], runs: [RunSummary]
     let reference = DataKey(first)
     let rule = "baselines are only compared with models on the same data under the same likelihood"
     let needed = baselineExampleCount(runs)
-    var seen: [String: String] = [:]
-    for run in runs { seen[run.runIdentity ?? "path:" + run.path] = run.path }
+    try refuseRepeatedFiles(runs.map { ($0.path, $0.runIdentity) } + baselines.map { ($0.path, $0.runIdentity) }, noun: "file")
     for baseline in baselines {
-        let identity = baseline.runIdentity ?? "path:" + baseline.path
-        if let earlier = seen[identity] {
-            let spelling = earlier == baseline.path ? "\(baseline.path) is given twice" : "\(earlier) and \(baseline.path) are the same checkpoint file"
-            throw ReportError.repeatedRun("\(spelling); give each file once")
-        }
-        seen[identity] = baseline.path
         if baseline.logLikelihoods.isEmpty {
             throw ReportError.inconsistentRun("\(baseline.path): the baseline has no evaluated test examples; evaluate it again with compare eval")
         }

@@ -74,14 +74,20 @@ private func shortHash(_ hash: String) -> String { hash.isEmpty ? "unknown" : St
 /// (the same ``RunSummary/runIdentity``, or the same path): a table row per run, never two
 /// rows for one run.
 public func refuseRepeatedRuns(_ runs: [RunSummary]) throws {
+    try refuseRepeatedFiles(runs.map { ($0.path, $0.runIdentity) }, noun: "run")
+}
+
+/// Throws ``ReportError/repeatedRun(_:)`` when two of `files` are one file: the same identity
+/// (device and inode) or, without one, the same path. `noun` names what each should be given once.
+func refuseRepeatedFiles(_ files: [(path: String, identity: String?)], noun: String) throws {
     var seen: [String: String] = [:]
-    for run in runs {
-        let identity = run.runIdentity ?? "path:" + run.path
+    for file in files {
+        let identity = file.identity ?? "path:" + file.path
         if let earlier = seen[identity] {
-            let spelling = earlier == run.path ? "\(run.path) is given twice" : "\(earlier) and \(run.path) are the same checkpoint file"
-            throw ReportError.repeatedRun("\(spelling); give each run once")
+            let spelling = earlier == file.path ? "\(file.path) is given twice" : "\(earlier) and \(file.path) are the same checkpoint file"
+            throw ReportError.repeatedRun("\(spelling); give each \(noun) once")
         }
-        seen[identity] = run.path
+        seen[identity] = file.path
     }
 }
 

@@ -11,27 +11,7 @@ import XCTest
 
 /// Promise: `--steps` N straight and k steps + resume to N give identical parameters, Adam
 /// state, generator state and history.
-final class ResumeTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("compare-resume-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    func makeDataset() throws -> (LoadedDataset, String) {
-        let generated = try DatasetMaker.gmm2d.make(trainCount: 300, testCount: 50, seed: 3, dimension: nil)
-        let path = folder.appendingPathComponent("ring.h5").path
-        try DatasetFile.write(DatasetContents(name: "ring", likelihood: .continuous, exampleShape: [2], source: "test", license: "CC0",
-                                              train: .float32(generated.train), test: .float32(generated.test),
-                                              trainLogDensity: generated.trainLogDensity, testLogDensity: generated.testLogDensity), to: path)
-        return (try DatasetFile.read(path), try SHA256.hexDigest(ofFileAt: path))
-    }
-
+final class ResumeTests: TrainingTestCase {
     func configurations() -> [ModelConfiguration] {
         var ddpm = DDPMConfiguration(dataDimension: 2, likelihood: .continuous)
         ddpm.timestepCount = 50

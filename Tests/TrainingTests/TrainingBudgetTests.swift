@@ -9,26 +9,7 @@ import XCTest
 /// Promises of `--time-budget`: the run ends after the step at which the budget's clock reaches
 /// the budget, its checkpoint is that of a run trained with `--steps` equal to that step, a
 /// longer budget resumes it, and the engine's multiply–add count is exact and deterministic.
-final class TrainingBudgetTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("compare-budget-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    func makeDataset() throws -> (LoadedDataset, String) {
-        let generated = try DatasetMaker.gmm2d.make(trainCount: 300, testCount: 50, seed: 3, dimension: nil)
-        let path = folder.appendingPathComponent("ring.h5").path
-        try DatasetFile.write(DatasetContents(name: "ring", likelihood: .continuous, exampleShape: [2], source: "test", license: "CC0",
-                                              train: .float32(generated.train), test: .float32(generated.test)), to: path)
-        return (try DatasetFile.read(path), try SHA256.hexDigest(ofFileAt: path))
-    }
-
+final class TrainingBudgetTests: TrainingTestCase {
     let configuration = ModelConfiguration.vae(VAEConfiguration(dataDimension: 2, latentDimension: 2, hiddenSizes: [16],
                                                                 likelihood: .continuous))
 
