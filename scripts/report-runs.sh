@@ -101,9 +101,10 @@ mkdir -p "$runs"
 checkpoints=()
 for model in "${models[@]}"; do checkpoints+=("$runs/$name-${model%%|*}.h5"); done
 
-# One lane: the trainings of models lane, lane + LANES, … then their evaluations.
+# One lane: the trainings of models lane, lane + LANES, … then their evaluations. A run that
+# fails (a diverged training, say) does not stop the lane's other runs; the lane fails at the end.
 lane() {
-    local first="$1" index label train evaluate budget out resume marker
+    local first="$1" index label train evaluate budget out resume marker failures=0
     for pass in train eval; do
         for ((index = first; index < ${#models[@]}; index += lanes)); do
             IFS='|' read -r label train evaluate budget <<< "${models[$index]}"
@@ -113,17 +114,23 @@ lane() {
                 [ -f "$out" ] && resume=(--resume)
                 # shellcheck disable=SC2086  # the option strings split into words on purpose
                 run train --dataset "$dataset" $train $common --time-budget "$budget" --budget-clock cpu --threads 1 \
-                    --out "$out" "${resume[@]}"
+                    --out "$out" "${resume[@]}" || { echo "report-runs: training $out failed" >&2; failures=$((failures + 1)); }
             else
+                [ -f "$out" ] || continue  # its training failed before a first checkpoint
                 marker="$out.evaluated"
                 if [ ! -f "$marker" ] || [ "$out" -nt "$marker" ]; then
                     # shellcheck disable=SC2086
-                    run eval "$out" --examples "$examples" $evaluate
-                    [ "$print_only" = 1 ] || touch "$marker"
+                    if run eval "$out" --examples "$examples" $evaluate; then
+                        [ "$print_only" = 1 ] || touch "$marker"
+                    else
+                        echo "report-runs: evaluating $out failed" >&2
+                        failures=$((failures + 1))
+                    fi
                 fi
             fi
         done
     done
+    return $((failures > 0))
 }
 
 if [ "$print_only" = 1 ]; then
