@@ -59,7 +59,11 @@ public struct ReportRequest: Equatable, Sendable {
             if BaselineCheckpoint.isBaseline(at: path) {
                 baselines.append(try BaselineSummary(baseline: LoadedBaseline(path: path)))
             } else {
-                summaries.append(try RunSummary(run: LoadedRun(path: path), sampleSeed: sampleSeed))
+                // The test images' neighbours are the dataset's: found once, for the first run
+                // of a dataset (runs of different datasets are refused by the report anyway).
+                let loaded = try LoadedRun(path: path)
+                let known = summaries.first { $0.datasetHash == loaded.checkpoint.datasetHash }?.testNeighbourDistances
+                summaries.append(try RunSummary(run: loaded, sampleSeed: sampleSeed, testNeighbourDistances: known))
             }
         }
         guard !summaries.isEmpty else {

@@ -9,7 +9,11 @@ import Training
 extension RunSummary {
     /// The report's view of an evaluated checkpoint: its evaluation, its training log, and
     /// samples drawn now from the stored model (seeded, so the report is reproducible).
-    public init(run: LoadedRun, sampleSeed: UInt64 = 0) throws {
+    ///
+    /// `testNeighbourDistances`, when given, are the test images' nearest-neighbour distances
+    /// already found for another run on the same dataset (a report's runs share them), so the
+    /// search over the training split is not made again.
+    public init(run: LoadedRun, sampleSeed: UInt64 = 0, testNeighbourDistances known: [Double]? = nil) throws {
         let checkpoint = run.checkpoint
         guard let record = checkpoint.evaluation else {
             throw PipelineError("\(run.path) has not been evaluated: run `compare eval \(run.path)` first")
@@ -57,8 +61,8 @@ extension RunSummary {
             nearestNeighbours = nearestTrainingExamples(of: Array(samples.prefix(shown * dimension)), training: run.dataset.train,
                                                         dimension: dimension)
             let tests = Swift.min(Self.nearestNeighbourCount, run.dataset.testCount)
-            testNeighbourDistances = nearestTrainingExamples(of: Array(run.dataset.test.prefix(tests * dimension)),
-                                                             training: run.dataset.train, dimension: dimension).map(\.distance)
+            testNeighbourDistances = known ?? nearestTrainingExamples(of: Array(run.dataset.test.prefix(tests * dimension)),
+                                                                      training: run.dataset.train, dimension: dimension).map(\.distance)
         }
     }
 
