@@ -33,7 +33,7 @@ extension HVAE {
     private func gaussian(maps: Tensor, channels s: Int) -> DiagonalGaussian {
         let rows = maps.shape[0]
         return DiagonalGaussian(mean: maps.slice(axis: 3, 0..<s).reshaped([rows, -1]),
-                                logVariance: maps.slice(axis: 3, s..<(2 * s)).reshaped([rows, -1]))
+                                logVariance: maps.slice(axis: 3, s..<(2 * s)).reshaped([rows, -1]).guarded(to: LogScaleBounds.logVariance))
     }
 
     /// One top-down pass over `rows` rows. With `context` (``convolutionalContext(_:)`` rows)

@@ -167,7 +167,8 @@ public final class HVAE: LatentVariableModel {
     }
 
     private func gaussian(_ parameters: Tensor, size: Int) -> DiagonalGaussian {
-        DiagonalGaussian(mean: parameters.slice(axis: 1, 0..<size), logVariance: parameters.slice(axis: 1, size..<(2 * size)))
+        DiagonalGaussian(mean: parameters.slice(axis: 1, 0..<size),
+                         logVariance: parameters.slice(axis: 1, size..<(2 * size)).guarded(to: LogScaleBounds.logVariance))
     }
 
     /// The per-example part of inference, computed once per example even when K joint samples

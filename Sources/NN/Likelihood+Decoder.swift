@@ -20,14 +20,9 @@ extension Likelihood {
     public func logProbabilityPerElement(of x: Tensor, decoderOutput output: Tensor) -> Tensor {
         let d = x.shape[1]
         switch self {
-        case .continuous:
-            return DiagonalGaussian(mean: output.slice(axis: 1, 0..<d), logVariance: output.slice(axis: 1, d..<(2 * d)))
-                .logDensityPerElement(x)
-        case .binary:
-            return Bernoulli(logits: output).logProbabilityPerElement(x)
-        case .discrete(let levels):
-            return DiscretizedGaussian(mean: output.slice(axis: 1, 0..<d), logScale: output.slice(axis: 1, d..<(2 * d)), levels: levels)
-                .logProbabilityPerElement(x)
+        case .continuous: return gaussian(decoderOutput: output, dimension: d).logDensityPerElement(x)
+        case .binary: return Bernoulli(logits: output).logProbabilityPerElement(x)
+        case .discrete(let levels): return discretizedGaussian(decoderOutput: output, dimension: d, levels: levels).logProbabilityPerElement(x)
         }
     }
 
@@ -35,14 +30,23 @@ extension Likelihood {
     public func sample(decoderOutput output: Tensor, dimension d: Int, using generator: inout RandomGenerator) -> Tensor {
         switch self {
         case .continuous:
-            return GradientMode.withoutRecording {
-                DiagonalGaussian(mean: output.slice(axis: 1, 0..<d), logVariance: output.slice(axis: 1, d..<(2 * d))).sample(using: &generator)
-            }
+            return GradientMode.withoutRecording { gaussian(decoderOutput: output, dimension: d).sample(using: &generator) }
         case .binary:
             return Bernoulli(logits: output).sample(using: &generator)
         case .discrete(let levels):
-            return DiscretizedGaussian(mean: output.slice(axis: 1, 0..<d), logScale: output.slice(axis: 1, d..<(2 * d)), levels: levels)
-                .sample(using: &generator)
+            return discretizedGaussian(decoderOutput: output, dimension: d, levels: levels).sample(using: &generator)
         }
+    }
+
+    /// N(μ, diag σ²) from [μ | log σ²], log σ² guarded to ``LogScaleBounds/logVariance``.
+    private func gaussian(decoderOutput output: Tensor, dimension d: Int) -> DiagonalGaussian {
+        DiagonalGaussian(mean: output.slice(axis: 1, 0..<d),
+                         logVariance: output.slice(axis: 1, d..<(2 * d)).guarded(to: LogScaleBounds.logVariance))
+    }
+
+    /// The discretized Gaussian of [μ | log σ], log σ guarded to ``LogScaleBounds/logScale``.
+    private func discretizedGaussian(decoderOutput output: Tensor, dimension d: Int, levels: Int) -> DiscretizedGaussian {
+        DiscretizedGaussian(mean: output.slice(axis: 1, 0..<d),
+                            logScale: output.slice(axis: 1, d..<(2 * d)).guarded(to: LogScaleBounds.logScale), levels: levels)
     }
 }

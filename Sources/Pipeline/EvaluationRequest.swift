@@ -83,6 +83,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
         let evaluation: ModelEvaluation
         let started = Date()
+        let guardedStarted = GuardCounter.total
         do {
             evaluation = try GradientMode.withoutRecording {
                 try evaluate(run.model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
@@ -96,7 +97,12 @@ public struct EvaluationRequest: Equatable, Sendable {
         // What the evaluation cost, for reports (a DDPM's IWAE_K costs K·T network passes per example).
         record.attributes["seconds"] = .double(Date().timeIntervalSince(started))
         record.attributes["threads"] = .integer(Int64(threads))
+        // Outputs the log-scale guards moved (docs/math.md#log-scale-guards): 0 when these are
+        // the unguarded model's numbers.
+        let guarded = GuardCounter.total &- guardedStarted
+        record.attributes["guarded_outputs"] = .integer(Int64(clamping: guarded))
         try Checkpoint.updateEvaluation(at: checkpoint, with: record)
         return evaluationSummary(evaluation, model: run.checkpoint.model, path: checkpoint)
+            + (guarded > 0 ? "\nnote: the log-scale guards moved \(guarded) network outputs into their bounds (docs/math.md#log-scale-guards)" : "")
     }
 }

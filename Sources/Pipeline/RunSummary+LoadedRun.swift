@@ -55,7 +55,9 @@ extension RunSummary {
             budgetSeconds: attribute("time_budget_seconds")?.doubleValue,
             budgetClock: attribute("budget_clock")?.stringValue,
             evaluationSeconds: record.attributes["seconds"]?.doubleValue,
-            evaluationThreads: record.attributes["threads"]?.integerValue)
+            evaluationThreads: record.attributes["threads"]?.integerValue,
+            guardedTrainingOutputs: attribute("guarded_outputs")?.doubleValue,
+            guardedEvaluationOutputs: record.attributes["guarded_outputs"]?.integerValue)
         if shape.count == 2 && !samples.isEmpty {
             let shown = Swift.min(Self.nearestNeighbourCount, samples.count / dimension)
             nearestNeighbours = nearestTrainingExamples(of: Array(samples.prefix(shown * dimension)), training: run.dataset.train,

@@ -56,6 +56,7 @@ func trainingBudgetSection(_ runs: [RunSummary], labels: [String]) -> String {
         + "by the examples seen.\n"
     out += "- **evaluation time**: the wall-clock time of `compare eval` (ELBO and IWAE_K on the n test examples). A DDPM's "
         + "evaluation costs T network passes per example and per importance sample.\n"
+    out += guardSentence(runs, labels: labels)
     let training = runs.reduce(0) { $0 + $1.trainingSeconds }
     let evaluations = runs.compactMap(\.cost.evaluationSeconds)
     let evaluation = evaluations.reduce(0, +)
@@ -66,4 +67,31 @@ func trainingBudgetSection(_ runs: [RunSummary], labels: [String]) -> String {
     out += " (wall-clock, as the checkpoints recorded it; drawing the report's samples and finding their nearest neighbours "
         + "adds seconds to minutes).\n\n"
     return out
+}
+
+/// A bullet on the log-scale guards (docs/math.md#log-scale-guards) when any run recorded them:
+/// which trainings and evaluations had network outputs moved into bounds, which had none moved
+/// (their numbers are the unguarded model's), and which were made before the count existed.
+func guardSentence(_ runs: [RunSummary], labels: [String]) -> String {
+    var acted: [String] = [], quiet: [String] = [], unrecorded: [String] = []
+    for (i, run) in runs.enumerated() {
+        let training = run.cost.guardedTrainingOutputs, evaluation = run.cost.guardedEvaluationOutputs
+        if training == nil && evaluation == nil { unrecorded.append(labels[i]); continue }
+        var parts: [String] = []
+        if let training, training > 0 { parts.append("\(formatCount(Int(training))) in training") }
+        if let evaluation, evaluation > 0 { parts.append("\(formatCount(evaluation)) in evaluation") }
+        if parts.isEmpty {
+            if training == nil || evaluation == nil { unrecorded.append(labels[i]) } else { quiet.append(labels[i]) }
+        } else {
+            acted.append("\(labels[i]) (\(parts.joined(separator: ", ")))")
+        }
+    }
+    guard !acted.isEmpty || !quiet.isEmpty else { return "" }
+    var out = "- **log-scale guards** (`docs/math.md`, \"Log-scale guards\"): network outputs read as log-variances or log-scales "
+        + "are kept in wide bounds, with the gradient passed through. "
+    if !acted.isEmpty { out += "They moved outputs into bounds for " + acted.joined(separator: "; ") + ". " }
+    if !quiet.isEmpty { out += "They never acted for " + quiet.joined(separator: ", ") + " (training and evaluation): those rows are the unguarded models' numbers. " }
+    if !unrecorded.isEmpty { out += "Not recorded in full for " + unrecorded.joined(separator: ", ") + " (trained or evaluated before the count existed, or no network log-scales)." }
+    while out.hasSuffix(" ") { out.removeLast() }
+    return out + "\n"
 }

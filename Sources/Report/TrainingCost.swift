@@ -19,10 +19,15 @@ public struct TrainingCost: Sendable, Equatable {
     /// Wall-clock seconds of `compare eval` and its thread count.
     public var evaluationSeconds: Double?
     public var evaluationThreads: Int?
+    /// Network outputs the log-scale guards moved into their bounds during training and during
+    /// `compare eval` (docs/math.md#log-scale-guards); 0 when the numbers are the unguarded model's.
+    public var guardedTrainingOutputs: Double?
+    public var guardedEvaluationOutputs: Int?
 
     public init(batchSize: Int? = nil, cpuSeconds: Double? = nil,
                 multiplyAdds: Double? = nil, threads: Int? = nil, budgetSeconds: Double? = nil, budgetClock: String? = nil,
-                evaluationSeconds: Double? = nil, evaluationThreads: Int? = nil) {
+                evaluationSeconds: Double? = nil, evaluationThreads: Int? = nil,
+                guardedTrainingOutputs: Double? = nil, guardedEvaluationOutputs: Int? = nil) {
         self.batchSize = batchSize
         self.cpuSeconds = cpuSeconds
         self.multiplyAdds = multiplyAdds
@@ -31,6 +36,8 @@ public struct TrainingCost: Sendable, Equatable {
         self.budgetClock = budgetClock
         self.evaluationSeconds = evaluationSeconds
         self.evaluationThreads = evaluationThreads
+        self.guardedTrainingOutputs = guardedTrainingOutputs
+        self.guardedEvaluationOutputs = guardedEvaluationOutputs
     }
 
     /// Training examples seen in `steps` steps: steps × batch size (an example seen in two

@@ -130,7 +130,7 @@ extension Checkpoint {
 
     /// Range checks of the root attributes `train`, `eval` and `report` read as numbers, each
     /// failure one line naming the file and the attribute: the ``timingAttributes`` finite, in
-    /// 0 … ``maximumTrainingSeconds``; `training_multiply_adds` finite and ≥ 0; `pending_loss_sum` finite; `total_steps` ≥ 1;
+    /// 0 … ``maximumTrainingSeconds``; `training_multiply_adds` and `guarded_outputs` finite and ≥ 0; `pending_loss_sum` finite; `total_steps` ≥ 1;
     /// `pending_loss_count`, `encoder_parameters`, `decoder_parameters`, `latent_layers` ≥ 0
     /// (integers); `test_elbo` and `test_elbo_steps` finite and of equal length. Absent
     /// attributes pass (older checkpoints).
@@ -142,9 +142,10 @@ extension Checkpoint {
                 throw file.error(root(name), "is '\(value)'; expected a number of seconds from 0 to \(Int(maximumTrainingSeconds))")
             }
         }
-        if let value = attributes["training_multiply_adds"] {
+        for name in ["training_multiply_adds", "guarded_outputs"] {
+            guard let value = attributes[name] else { continue }
             guard let count = value.doubleValue, count.isFinite, count >= 0 else {
-                throw file.error(root("training_multiply_adds"), "is '\(value)'; expected a count ≥ 0")
+                throw file.error(root(name), "is '\(value)'; expected a count ≥ 0")
             }
         }
         if let value = attributes["pending_loss_sum"] {

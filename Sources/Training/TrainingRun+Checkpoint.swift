@@ -29,6 +29,7 @@ extension TrainingRun {
                 "training_cpu_seconds": .double(trainingCPUSeconds),
                 "monitoring_seconds": .double(monitoringSeconds),
                 "training_multiply_adds": .double(trainingMultiplyAdds),
+                "guarded_outputs": .double(guardedOutputs),
                 "command": .string(command),
                 "pending_loss_sum": .double(pendingLossSum),
                 "pending_loss_count": .integer(Int64(pendingLossCount)),
@@ -109,6 +110,7 @@ extension TrainingRun {
                      trainingCPUSeconds: checkpoint.attributes["training_cpu_seconds"]?.doubleValue ?? 0,
                      monitoringSeconds: checkpoint.attributes["monitoring_seconds"]?.doubleValue ?? 0,
                      trainingMultiplyAdds: checkpoint.attributes["training_multiply_adds"]?.doubleValue ?? 0,
+                     guardedOutputs: checkpoint.attributes["guarded_outputs"]?.doubleValue ?? 0,
                      command: checkpoint.attributes["command"]?.stringValue ?? "")
         try setTotalSteps(options.steps)
     }

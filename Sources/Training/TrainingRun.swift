@@ -34,6 +34,10 @@ public final class TrainingRun {
     /// Multiply–adds of the matrix products of the optimizer steps (forward and backward), over
     /// all sessions, counted by the engine (``MultiplyAddCounter``): training FLOPs ≈ 2 × this.
     public private(set) var trainingMultiplyAdds: Double = 0
+    /// Network outputs the log-scale guards moved into their bounds during the optimizer steps,
+    /// over all sessions (``GuardCounter``; docs/math.md#log-scale-guards): 0 when the run
+    /// trained the unguarded model bit for bit.
+    public private(set) var guardedOutputs: Double = 0
     /// The time limit of this session (`--time-budget`), or `nil`; not part of the run's identity.
     public var budget: TrainingBudget?
     /// The command line that started the run (kept across resumes; stored for reports).
@@ -161,8 +165,10 @@ public final class TrainingRun {
             let started = Date()
             let cpuStarted = TrainingBudget.processCPUSeconds()
             let multiplyAddsStarted = MultiplyAddCounter.total
+            let guardedStarted = GuardCounter.total
             try trainStep()
             trainingMultiplyAdds += Double(MultiplyAddCounter.total &- multiplyAddsStarted)
+            guardedOutputs += Double(GuardCounter.total &- guardedStarted)
             trainingCPUSeconds += TrainingBudget.processCPUSeconds() - cpuStarted
             trainingSeconds += Date().timeIntervalSince(started)
             if budgetSpent && step < options.steps {
@@ -202,10 +208,11 @@ public final class TrainingRun {
     func restoreState(step: Int, generator: RandomGenerator, lossSteps: [Double], losses: [Double],
                       evaluationSteps: [Double], testELBOs: [Double], pendingLossSum: Double, pendingLossCount: Int,
                       trainingSeconds: Double, trainingCPUSeconds: Double, monitoringSeconds: Double,
-                      trainingMultiplyAdds: Double, command: String) {
+                      trainingMultiplyAdds: Double, guardedOutputs: Double, command: String) {
         self.trainingCPUSeconds = trainingCPUSeconds
         self.monitoringSeconds = monitoringSeconds
         self.trainingMultiplyAdds = trainingMultiplyAdds
+        self.guardedOutputs = guardedOutputs
         self.command = command
         self.step = step
         self.generator = generator

@@ -125,7 +125,7 @@ public final class VAE: LatentVariableModel {
 
     private func posterior(encoderOutput h: Tensor) -> DiagonalGaussian {
         let k = configuration.latentDimension
-        return DiagonalGaussian(mean: h.slice(axis: 1, 0..<k), logVariance: h.slice(axis: 1, k..<(2 * k)))
+        return DiagonalGaussian(mean: h.slice(axis: 1, 0..<k), logVariance: h.slice(axis: 1, k..<(2 * k)).guarded(to: LogScaleBounds.logVariance))
     }
 
     /// The decoder's output for z [batch, latent]: the parameters of p(x | z), [batch, k·D].

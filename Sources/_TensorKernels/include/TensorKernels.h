@@ -40,6 +40,10 @@ float *tk_thread_scratch(int slot, long count);
 void tk_count_multiply_adds(unsigned long long count);
 unsigned long long tk_multiply_adds(void);
 
+// Elements moved into bounds by Tensor.guarded(to:) since the process started (Counters.c).
+void tk_count_guarded_elements(unsigned long long count);
+unsigned long long tk_guarded_elements(void);
+
 // MARK: - Matrix product C = op(A) · op(B)
 
 /// Rows of the register tile: the micro-kernel computes a TK_GEMM_MR × TK_GEMM_NR block of C.
