@@ -57,7 +57,8 @@ extension RunSummary {
             evaluationSeconds: record.attributes["seconds"]?.doubleValue,
             evaluationThreads: record.attributes["threads"]?.integerValue,
             guardedTrainingOutputs: attribute("guarded_outputs")?.doubleValue,
-            guardedEvaluationOutputs: record.attributes["guarded_outputs"]?.integerValue)
+            guardedEvaluationOutputs: record.attributes["guarded_outputs"]?.integerValue,
+            skippedSteps: attribute("skipped_steps")?.integerValue)
         if shape.count == 2 && !samples.isEmpty {
             let shown = Swift.min(Self.nearestNeighbourCount, samples.count / dimension)
             nearestNeighbours = nearestTrainingExamples(of: Array(samples.prefix(shown * dimension)), training: run.dataset.train,

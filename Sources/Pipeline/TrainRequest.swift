@@ -175,6 +175,9 @@ public struct TrainRequest: Equatable, Sendable {
             print("wrote \(outPath): \(configuration.kind.rawValue), \(run.step) steps, test ELBO \(elbo) nats on "
                 + "\(Swift.min(training.evaluationExamples, data.testCount)) test examples, \(String(format: "%.1f", run.trainingSeconds)) s"
                 + (budget != nil && run.budgetSpent ? " (the --time-budget ended the run)" : ""))
+            if run.skippedSteps > 0 {
+                print("note: \(run.skippedSteps) steps were skipped because their loss or gradient was not finite")
+            }
             if run.guardedOutputs > 0 {
                 print("note: the log-scale guards moved \(Int(run.guardedOutputs)) network outputs into their bounds during training "
                     + "(docs/math.md#log-scale-guards)")

@@ -92,6 +92,11 @@ func guardSentence(_ runs: [RunSummary], labels: [String]) -> String {
     if !acted.isEmpty { out += "They moved outputs into bounds for " + acted.joined(separator: "; ") + ". " }
     if !quiet.isEmpty { out += "They never acted for " + quiet.joined(separator: ", ") + " (training and evaluation): those rows are the unguarded models' numbers. " }
     if !unrecorded.isEmpty { out += "Not recorded in full for " + unrecorded.joined(separator: ", ") + " (trained or evaluated before the count existed, or no network log-scales)." }
+    let skipped = runs.indices.compactMap { i in runs[i].cost.skippedSteps.flatMap { $0 > 0 ? "\(labels[i]) \(formatCount($0))" : nil } }
+    if !skipped.isEmpty {
+        out += " Steps skipped because their loss or gradient was not finite (their batches used, the parameters left as they were): "
+            + skipped.joined(separator: ", ") + "."
+    }
     while out.hasSuffix(" ") { out.removeLast() }
     return out + "\n"
 }

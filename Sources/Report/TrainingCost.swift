@@ -23,11 +23,13 @@ public struct TrainingCost: Sendable, Equatable {
     /// `compare eval` (docs/math.md#log-scale-guards); 0 when the numbers are the unguarded model's.
     public var guardedTrainingOutputs: Double?
     public var guardedEvaluationOutputs: Int?
+    /// Training steps skipped because their loss or gradient was not finite.
+    public var skippedSteps: Int?
 
     public init(batchSize: Int? = nil, cpuSeconds: Double? = nil,
                 multiplyAdds: Double? = nil, threads: Int? = nil, budgetSeconds: Double? = nil, budgetClock: String? = nil,
                 evaluationSeconds: Double? = nil, evaluationThreads: Int? = nil,
-                guardedTrainingOutputs: Double? = nil, guardedEvaluationOutputs: Int? = nil) {
+                guardedTrainingOutputs: Double? = nil, guardedEvaluationOutputs: Int? = nil, skippedSteps: Int? = nil) {
         self.batchSize = batchSize
         self.cpuSeconds = cpuSeconds
         self.multiplyAdds = multiplyAdds
@@ -38,6 +40,7 @@ public struct TrainingCost: Sendable, Equatable {
         self.evaluationThreads = evaluationThreads
         self.guardedTrainingOutputs = guardedTrainingOutputs
         self.guardedEvaluationOutputs = guardedEvaluationOutputs
+        self.skippedSteps = skippedSteps
     }
 
     /// Training examples seen in `steps` steps: steps × batch size (an example seen in two

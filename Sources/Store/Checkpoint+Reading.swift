@@ -131,7 +131,7 @@ extension Checkpoint {
     /// Range checks of the root attributes `train`, `eval` and `report` read as numbers, each
     /// failure one line naming the file and the attribute: the ``timingAttributes`` finite, in
     /// 0 … ``maximumTrainingSeconds``; `training_multiply_adds` and `guarded_outputs` finite and ≥ 0; `pending_loss_sum` finite; `total_steps` ≥ 1;
-    /// `pending_loss_count`, `encoder_parameters`, `decoder_parameters`, `latent_layers` ≥ 0
+    /// `pending_loss_count`, `skipped_steps`, `encoder_parameters`, `decoder_parameters`, `latent_layers` ≥ 0
     /// (integers); `test_elbo` and `test_elbo_steps` finite and of equal length. Absent
     /// attributes pass (older checkpoints).
     static func checkTrainingAttributes(_ attributes: [String: AttributeValue], file: HDF5File) throws {
@@ -153,7 +153,7 @@ extension Checkpoint {
                 throw file.error(root("pending_loss_sum"), "is '\(value)'; expected a finite number")
             }
         }
-        for (name, minimum) in [("total_steps", 1), ("pending_loss_count", 0), ("encoder_parameters", 0),
+        for (name, minimum) in [("total_steps", 1), ("pending_loss_count", 0), ("skipped_steps", 0), ("encoder_parameters", 0),
                                 ("decoder_parameters", 0), ("latent_layers", 0)] {
             guard let value = attributes[name] else { continue }
             guard let number = value.integerValue, number >= minimum else {

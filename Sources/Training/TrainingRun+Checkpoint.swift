@@ -30,6 +30,7 @@ extension TrainingRun {
                 "monitoring_seconds": .double(monitoringSeconds),
                 "training_multiply_adds": .double(trainingMultiplyAdds),
                 "guarded_outputs": .double(guardedOutputs),
+                "skipped_steps": .integer(Int64(skippedSteps)),
                 "command": .string(command),
                 "pending_loss_sum": .double(pendingLossSum),
                 "pending_loss_count": .integer(Int64(pendingLossCount)),
@@ -111,6 +112,7 @@ extension TrainingRun {
                      monitoringSeconds: checkpoint.attributes["monitoring_seconds"]?.doubleValue ?? 0,
                      trainingMultiplyAdds: checkpoint.attributes["training_multiply_adds"]?.doubleValue ?? 0,
                      guardedOutputs: checkpoint.attributes["guarded_outputs"]?.doubleValue ?? 0,
+                     skippedSteps: checkpoint.attributes["skipped_steps"]?.integerValue ?? 0,
                      command: checkpoint.attributes["command"]?.stringValue ?? "")
         try setTotalSteps(options.steps)
     }

@@ -38,6 +38,14 @@ public final class TrainingRun {
     /// over all sessions (``GuardCounter``; docs/math.md#log-scale-guards): 0 when the run
     /// trained the unguarded model bit for bit.
     public private(set) var guardedOutputs: Double = 0
+    /// Steps skipped because their loss or gradient was not finite, over all sessions: each used
+    /// its batch and its draws but left the parameters and Adam's moments as they were.
+    public private(set) var skippedSteps = 0
+    /// Skipped steps in a row so far in this session (a run that keeps producing them is broken).
+    private var consecutiveSkippedSteps = 0
+    /// How many steps in a row may be skipped before training stops: one bad batch is survivable
+    /// (the next batch and the next draws differ), a state that fails on every batch is not.
+    public static let maximumConsecutiveSkippedSteps = 10
     /// The time limit of this session (`--time-budget`), or `nil`; not part of the run's identity.
     public var budget: TrainingBudget?
     /// The command line that started the run (kept across resumes; stored for reports).
@@ -92,9 +100,12 @@ public final class TrainingRun {
         return Array(cachedOrder[first..<(first + b)])
     }
 
-    /// Takes one optimizer step. Throws ``TrainingError/nonFinite(step:what:)`` — before
-    /// touching the parameters — when the loss or the gradient is not finite, and after the
-    /// update when it made a parameter or a moment non-finite (a huge `--lr` can): the run is
+    /// Takes one optimizer step. A step whose loss or gradient is not finite is skipped: it
+    /// uses its batch and its draws, leaves the parameters and Adam's moments as they were and is
+    /// counted in ``skippedSteps`` (as mixed-precision trainers skip an overflowing step). After
+    /// ``maximumConsecutiveSkippedSteps`` skipped steps in a row, the next non-finite one throws
+    /// ``TrainingError/nonFinite(step:what:)`` without touching the parameters. An update that
+    /// makes a parameter or a moment non-finite (a huge `--lr` can) throws at once: the run is
     /// then unusable, and since the step is not counted and ``train(checkpoint:progress:shouldStop:)``
     /// stops, no checkpoint of that state is ever written.
     public func trainStep() throws {
@@ -102,16 +113,11 @@ public final class TrainingRun {
         let batch = trainingData.gather(rows: batchIndices(step: next))
         let loss = model.trainingLoss(batch, step: next, using: &generator)
         let value = Double(loss.scalar)
-        guard value.isFinite else {
-            model.zeroGradients()
-            throw TrainingError.nonFinite(step: next, what: "loss (\(value))")
-        }
+        guard value.isFinite else { return try skipStep(next, what: "loss (\(value))") }
         loss.backward()
         let norm = optimizer.gradientNorm()
-        guard norm.isFinite else {
-            model.zeroGradients()
-            throw TrainingError.nonFinite(step: next, what: "gradient norm (\(norm))")
-        }
+        guard norm.isFinite else { return try skipStep(next, what: "gradient norm (\(norm))") }
+        consecutiveSkippedSteps = 0
         optimizer.update()
         if let bad = optimizer.firstNonFiniteState() {
             throw TrainingError.nonFinite(step: next, what: "\(bad) after the update")
@@ -119,6 +125,18 @@ public final class TrainingRun {
         step = next
         pendingLossSum += value
         pendingLossCount += 1
+        if step % options.logEvery == 0 || step == options.steps { flushLoss() }
+    }
+
+    /// Skips step `next` (see ``trainStep()``), or throws when too many were skipped in a row.
+    private func skipStep(_ next: Int, what: String) throws {
+        model.zeroGradients()
+        guard consecutiveSkippedSteps < Self.maximumConsecutiveSkippedSteps else {
+            throw TrainingError.nonFinite(step: next, what: what + " at \(consecutiveSkippedSteps + 1) steps in a row")
+        }
+        consecutiveSkippedSteps += 1
+        skippedSteps += 1
+        step = next
         if step % options.logEvery == 0 || step == options.steps { flushLoss() }
     }
 
@@ -208,11 +226,12 @@ public final class TrainingRun {
     func restoreState(step: Int, generator: RandomGenerator, lossSteps: [Double], losses: [Double],
                       evaluationSteps: [Double], testELBOs: [Double], pendingLossSum: Double, pendingLossCount: Int,
                       trainingSeconds: Double, trainingCPUSeconds: Double, monitoringSeconds: Double,
-                      trainingMultiplyAdds: Double, guardedOutputs: Double, command: String) {
+                      trainingMultiplyAdds: Double, guardedOutputs: Double, skippedSteps: Int, command: String) {
         self.trainingCPUSeconds = trainingCPUSeconds
         self.monitoringSeconds = monitoringSeconds
         self.trainingMultiplyAdds = trainingMultiplyAdds
         self.guardedOutputs = guardedOutputs
+        self.skippedSteps = skippedSteps
         self.command = command
         self.step = step
         self.generator = generator

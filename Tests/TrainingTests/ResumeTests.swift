@@ -75,7 +75,7 @@ final class ResumeTests: TrainingTestCase {
 
     func testTraining_withNonFiniteLoss_stopsNamingTheStepWithoutUpdating() throws {
         let (dataset, hash) = try makeDataset()
-        var options = TrainingOptions(steps: 30, batchSize: 32, seed: 1, checkpointEvery: 0, logEvery: 5, evaluateEvery: 0, evaluationExamples: 10)
+        var options = TrainingOptions(steps: 60, batchSize: 32, seed: 1, checkpointEvery: 0, logEvery: 5, evaluateEvery: 0, evaluationExamples: 10)
         options.learningRate = 1e30
         options.maximumGradientNorm = nil
         let run = try TrainingRun(configuration: configurations()[1], options: options, dataset: dataset, datasetHash: hash)
@@ -91,5 +91,10 @@ final class ResumeTests: TrainingTestCase {
         XCTAssertEqual(step, run.step + 1, "the failing step is the one after the last completed")
         XCTAssertEqual(run.model.namedParameters.map(\.tensor.storage), before, "the failing step must not touch the parameters")
         XCTAssertTrue(String(describing: failure).contains("step \(step)"))
+        if !String(describing: failure).contains("after the update") {
+            // A non-finite loss or gradient is skipped first: the run stops at the eleventh in a row.
+            XCTAssertEqual(run.skippedSteps, TrainingRun.maximumConsecutiveSkippedSteps, "\(failure)")
+            XCTAssertTrue(String(describing: failure).contains("\(TrainingRun.maximumConsecutiveSkippedSteps + 1) steps in a row"))
+        }
     }
 }
