@@ -132,7 +132,7 @@ public final class TrainingRun {
     private func skipStep(_ next: Int, what: String) throws {
         model.zeroGradients()
         guard consecutiveSkippedSteps < Self.maximumConsecutiveSkippedSteps else {
-            throw TrainingError.nonFinite(step: next, what: what + " at \(consecutiveSkippedSteps + 1) steps in a row")
+            throw TrainingError.nonFinite(step: next, what: what + " at \(consecutiveSkippedSteps + 1) steps in a row, from step \(next - consecutiveSkippedSteps),")
         }
         consecutiveSkippedSteps += 1
         skippedSteps += 1
@@ -199,7 +199,9 @@ public final class TrainingRun {
             if step == options.steps { try recordTestELBO() }
             monitoringSeconds += Date().timeIntervalSince(monitoringStarted)
             progress(self)
-            if step == options.steps || (options.checkpointEvery > 0 && step % options.checkpointEvery == 0) {
+            // A skipped step is not checkpointed (unless it is the last): resuming then replays the
+            // skipped run from its last update, and fails at the same step if it fails.
+            if step == options.steps || (options.checkpointEvery > 0 && step % options.checkpointEvery == 0 && consecutiveSkippedSteps == 0) {
                 try checkFiniteState()
                 try checkpoint(self)
             }
