@@ -133,6 +133,7 @@ lane() {
     return $((failures > 0))
 }
 
+failed=0
 if [ "$print_only" = 1 ]; then
     for ((k = 0; k < lanes; k++)); do echo "# lane $k"; lane "$k"; done
 else
@@ -141,11 +142,9 @@ else
         lane "$k" > "$runs/$name-lane-$k.log" 2>&1 &
         pids+=("$!")
     done
-    failed=0
     for ((k = 0; k < lanes; k++)); do
         wait "${pids[$k]}" || { echo "report-runs: lane $k failed; see $runs/$name-lane-$k.log" >&2; failed=1; }
     done
-    [ "$failed" = 0 ] || exit 1
 fi
 
 # The exact baselines (seconds), listed first in the report.
@@ -157,4 +156,12 @@ for kind in uniform pixel; do
 done
 notes=()
 [ -f "Reports/$name.notes.md" ] && notes=(--notes "Reports/$name.notes.md")
-run report "${baselines[@]}" "${checkpoints[@]}" --out "$report" --title "$title" "${notes[@]}"
+# A run that failed (diverged, say) is still reported, from its last checkpoint: the report's
+# "Training budget" section says it stopped short of its budget. The script then exits 1.
+present=()
+for checkpoint in "${checkpoints[@]}"; do { [ "$print_only" = 1 ] || [ -f "$checkpoint" ]; } && present+=("$checkpoint"); done
+run report "${baselines[@]}" "${present[@]}" --out "$report" --title "$title" "${notes[@]}"
+if [ "$failed" = 1 ]; then
+    echo "report-runs: $report was written, but a run failed (see the lane logs in $runs)" >&2
+    exit 1
+fi

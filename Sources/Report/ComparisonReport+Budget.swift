@@ -29,6 +29,7 @@ func trainingBudgetSection(_ runs: [RunSummary], labels: [String]) -> String {
         out += "The runs were **not** trained to a common time budget (`compare train --time-budget`): compare rows with their "
             + "steps, examples seen and FLOPs in mind.\n\n"
     }
+    out += unfinishedBudgetSentence(runs, labels: labels)
     let showsBudget = Set(budgets.map { $0 ?? "" }).count > 1
     var headers = ["model"] + (showsBudget ? ["budget"] : [])
     headers += ["parameters", "steps", "examples seen", "training time", "CPU time", "cores used", "training FLOPs",
@@ -99,4 +100,18 @@ func guardSentence(_ runs: [RunSummary], labels: [String]) -> String {
     }
     while out.hasSuffix(" ") { out.removeLast() }
     return out + "\n"
+}
+
+/// A paragraph naming the runs that stopped before their `--time-budget` was spent (a training
+/// that diverged or was interrupted): their rows are their last checkpoints, trained for less.
+func unfinishedBudgetSentence(_ runs: [RunSummary], labels: [String]) -> String {
+    var short: [String] = []
+    for (i, run) in runs.enumerated() {
+        guard let spent = run.cost.budgetSpentSeconds(trainingSeconds: run.trainingSeconds), let budget = run.cost.budgetSeconds,
+              spent < budget else { continue }
+        short.append("\(labels[i]) (\(formatDuration(spent)) of \(formatDuration(budget)), \(formatCount(run.trainingSteps)) steps)")
+    }
+    guard !short.isEmpty else { return "" }
+    return "**Stopped before the budget was spent:** " + short.joined(separator: "; ")
+        + ". Such a run's training failed or was interrupted, and its row is its last checkpoint: it had less compute than the others.\n\n"
 }

@@ -50,6 +50,16 @@ public struct TrainingCost: Sendable, Equatable {
     /// Training FLOPs of the products: 2 per multiply–add.
     public var flops: Double? { multiplyAdds.map { 2 * $0 } }
 
+    /// The seconds of the budget's clock the run spent: CPU seconds ÷ threads on the cpu clock,
+    /// the wall-clock training seconds on the wall clock; nil without a budget or the figures.
+    public func budgetSpentSeconds(trainingSeconds: Double) -> Double? {
+        switch budgetClock {
+        case "cpu": return cpuSeconds.flatMap { cpu in threads.map { cpu / Double(Swift.max($0, 1)) } }
+        case "wall": return trainingSeconds
+        default: return nil
+        }
+    }
+
     /// The budget in words: "20 min of the cpu clock", or nil without one.
     public var budgetDescription: String? {
         guard let budgetSeconds, let budgetClock else { return nil }
