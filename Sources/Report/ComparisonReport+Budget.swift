@@ -58,6 +58,7 @@ func trainingBudgetSection(_ runs: [RunSummary], labels: [String]) -> String {
     out += "- **evaluation time**: the wall-clock time of `compare eval` (ELBO and IWAE_K on the n test examples). A DDPM's "
         + "evaluation costs T network passes per example and per importance sample.\n"
     out += guardSentence(runs, labels: labels)
+    out += skippedStepsSentence(runs, labels: labels)
     let training = runs.reduce(0) { $0 + $1.trainingSeconds }
     let evaluations = runs.compactMap(\.cost.evaluationSeconds)
     let evaluation = evaluations.reduce(0, +)
@@ -93,11 +94,6 @@ func guardSentence(_ runs: [RunSummary], labels: [String]) -> String {
     if !acted.isEmpty { out += "They moved outputs into bounds for " + acted.joined(separator: "; ") + ". " }
     if !quiet.isEmpty { out += "They never acted for " + quiet.joined(separator: ", ") + " (training and evaluation): those rows are the unguarded models' numbers. " }
     if !unrecorded.isEmpty { out += "Not recorded in full for " + unrecorded.joined(separator: ", ") + " (trained or evaluated before the count existed, or no network log-scales)." }
-    let skipped = runs.indices.compactMap { i in runs[i].cost.skippedSteps.flatMap { $0 > 0 ? "\(labels[i]) \(formatCount($0))" : nil } }
-    if !skipped.isEmpty {
-        out += " Steps skipped because their loss or gradient was not finite (their batches used, the parameters left as they were): "
-            + skipped.joined(separator: ", ") + "."
-    }
     while out.hasSuffix(" ") { out.removeLast() }
     return out + "\n"
 }
@@ -114,4 +110,13 @@ func unfinishedBudgetSentence(_ runs: [RunSummary], labels: [String]) -> String 
     guard !short.isEmpty else { return "" }
     return "**Stopped before the budget was spent:** " + short.joined(separator: "; ")
         + ". Such a run's training failed or was interrupted, and its row is its last checkpoint: it had less compute than the others.\n\n"
+}
+
+/// A bullet naming the runs that skipped training steps whose loss or gradient was not finite
+/// (``TrainingCost/skippedSteps``), or nothing when none did.
+func skippedStepsSentence(_ runs: [RunSummary], labels: [String]) -> String {
+    let skipped = runs.indices.compactMap { i in runs[i].cost.skippedSteps.flatMap { $0 > 0 ? "\(labels[i]) \(formatCount($0))" : nil } }
+    guard !skipped.isEmpty else { return "" }
+    return "- **skipped steps** (loss or gradient not finite; the batch used, the parameters left as they were): "
+        + skipped.joined(separator: ", ") + ".\n"
 }

@@ -111,10 +111,11 @@ enum Fixtures {
         // Both trained to one budget of 4 s on the cpu clock with 2 threads; the DDPM's cost is
         // partly unknown (an older checkpoint), which the table says with "n/a". The VAE's
         // log-scale guards acted 1,490 times in training; the DDPM's count was not recorded. The
-        // VAE spent 6.4 CPU s / 2 threads = 3.2 s of its 4 s: it stopped short of the budget.
+        // VAE spent 6.4 CPU s / 2 threads = 3.2 s of its 4 s: it stopped short of the budget; it
+        // skipped 3 non-finite steps.
         runs[0].cost = TrainingCost(batchSize: 32, cpuSeconds: 6.4, multiplyAdds: 1.5e9, threads: 2, budgetSeconds: 4,
                                     budgetClock: "cpu", evaluationSeconds: 75, evaluationThreads: 2,
-                                    guardedTrainingOutputs: 1490, guardedEvaluationOutputs: 0)
+                                    guardedTrainingOutputs: 1490, guardedEvaluationOutputs: 0, skippedSteps: 3)
         runs[1].cost = TrainingCost(batchSize: 64, cpuSeconds: 8.0, multiplyAdds: nil, threads: 2, budgetSeconds: 4,
                                     budgetClock: "cpu", evaluationSeconds: nil, evaluationThreads: nil)
         runs[1].architecture = "conv"

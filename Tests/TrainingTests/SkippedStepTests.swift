@@ -1,7 +1,5 @@
 import Core
-import DatasetMakers
 import Foundation
-import Store
 import Training
 import VAEModel
 import XCTest
@@ -11,13 +9,8 @@ import XCTest
 /// non-finite, once per epoch, never eleven times in a row.
 final class SkippedStepTests: TrainingTestCase {
     func testOneBadBatchPerEpoch_isSkippedAndTheRunFinishes() throws {
-        let generated = try DatasetMaker.gmm2d.make(trainCount: 64, testCount: 16, seed: 3, dimension: nil)
-        var train = generated.train
-        train[0] = 1e18  // the first coordinate of training point 0
-        let path = folder.appendingPathComponent("planted.h5").path
-        try DatasetFile.write(DatasetContents(name: "planted", likelihood: .continuous, exampleShape: [2], source: "test", license: "CC0",
-                                              train: .float32(train), test: .float32(generated.test)), to: path)
-        let dataset = try DatasetFile.read(path)
+        // The first coordinate of training point 0.
+        let (dataset, _) = try makeDataset(trainCount: 64, testCount: 16) { $0[0] = 1e18 }
         let options = TrainingOptions(steps: 40, batchSize: 16, seed: 1, checkpointEvery: 0, logEvery: 4, evaluateEvery: 0, evaluationExamples: 8)
         let run = try TrainingRun(configuration: .vae(VAEConfiguration(dataDimension: 2, hiddenSizes: [8], likelihood: .continuous)),
                                   options: options, dataset: dataset, datasetHash: "x")
