@@ -8,12 +8,28 @@ public enum BoundInequality: CaseIterable, Sendable {
     case gapNonNegative
     /// KL_joint ≥ KL_marginal: their difference is the gap, tested on the paired differences IWAE − ELBO.
     case jointAboveMarginal
-    /// KL_marginal = E[log q − IWAE_{K_max}] ≥ 0 (it bounds KL(q(x₀) ‖ p(x₀)) ≥ 0 from above).
+    /// KL_joint = E[log q − ELBO] ≥ 0, i.e. the mean ELBO is at most −H: the entropy ceiling for the ELBO.
+    case jointNonNegative
+    /// KL_marginal = E[log q − IWAE_{K_max}] ≥ 0 (it bounds KL(q(x₀) ‖ p(x₀)) ≥ 0 from above), i.e. the
+    /// mean log p̂ is at most −H: the entropy ceiling for log p̂.
     case marginalNonNegative
     /// E[IWAE_K] non-decreasing in K: every consecutive K < K' by the paired differences IWAE_{K'} − IWAE_K.
     case iwaeNonDecreasing
     /// E[IWAE_1] = E[ELBO]: the paired difference IWAE_1 − ELBO is 0 within the tolerance on both sides.
     case iwaeOneMatchesELBO
+
+    /// Whether a violation is impossible for a correct estimator, whatever the model and however
+    /// badly it is trained: the two entropy ceilings (docs/math.md#entropy-ceiling). No model can
+    /// exceed the data's own log-density on average, so a mean ELBO or log p̂ above −H by more than
+    /// the tolerance means a density is wrong (a dropped normalising term, a Jacobian of a rescaling,
+    /// a stored log q(x₀) that does not belong to the data), not that the model is good. The other
+    /// inequalities can also fail from heavy-tailed weights that the standard error understates.
+    public var isImpossibleWhenViolated: Bool {
+        switch self {
+        case .jointNonNegative, .marginalNonNegative: return true
+        case .gapNonNegative, .jointAboveMarginal, .iwaeNonDecreasing, .iwaeOneMatchesELBO: return false
+        }
+    }
 }
 
 /// One inequality tested on one run: the verdict and the numbers it rests on.
@@ -22,7 +38,7 @@ public struct BoundInequalityCheck: Equatable, Sendable {
     /// Whether the tested mean is within the tolerance; nil when this run cannot test it
     /// (no known data density, a single K, or K = 1 not evaluated).
     public let holds: Bool?
-    /// The tested paired mean: the gap; KL_joint − KL_marginal (which is the gap); KL_marginal;
+    /// The tested paired mean: the gap; KL_joint − KL_marginal (which is the gap); KL_joint; KL_marginal;
     /// the worst failing step IWAE_{K'} − IWAE_K (nil when every step holds); IWAE_1 − ELBO.
     public let tested: MeanEstimate?
     /// The K involved: for ``BoundInequality/iwaeNonDecreasing`` the failing pair [K, K'], or every K
@@ -54,10 +70,12 @@ public func boundInequalityChecks(_ evaluation: ModelEvaluation, toleranceInStan
     if let known = evaluation.knownDensityKL {
         checks.append(BoundInequalityCheck(inequality: .jointAboveMarginal, holds: known.jointMinusMarginal.isNonNegative(withinStandardErrors: k),
                                            tested: known.jointMinusMarginal, toleranceInStandardErrors: k))
+        checks.append(BoundInequalityCheck(inequality: .jointNonNegative, holds: known.joint.isNonNegative(withinStandardErrors: k),
+                                           tested: known.joint, toleranceInStandardErrors: k))
         checks.append(BoundInequalityCheck(inequality: .marginalNonNegative, holds: known.marginal.isNonNegative(withinStandardErrors: k),
                                            tested: known.marginal, toleranceInStandardErrors: k))
     } else {
-        for inequality in [BoundInequality.jointAboveMarginal, .marginalNonNegative] {
+        for inequality in [BoundInequality.jointAboveMarginal, .jointNonNegative, .marginalNonNegative] {
             checks.append(BoundInequalityCheck(inequality: inequality, holds: nil, tested: nil, toleranceInStandardErrors: k))
         }
     }

@@ -12,7 +12,8 @@ import Darwin
 /// - IWAE_K(xᵢ) for each K, by disjoint groups of one set of K_max weights
 ///   (``importanceWeightedBounds(logWeights:exampleCount:sampleCounts:)``);
 /// - the gap IWAE_{K_max}(xᵢ) − ELBO(xᵢ) (``boundGapEstimate(importanceWeightedBound:evidenceLowerBound:)``);
-/// - with a known data density log q(xᵢ): H, KL_joint and KL_marginal (``KnownDensityKL``).
+/// - with a known data density log q(xᵢ): H, KL_joint and KL_marginal (``KnownDensityKL``);
+/// - the effective sample size of the K_max weights and the rise of log p̂ with K (``ConvergenceDiagnostic``).
 public struct ModelEvaluation: Sendable {
     public let exampleCount: Int
     public let dataDimension: Int
@@ -27,9 +28,13 @@ public struct ModelEvaluation: Sendable {
     public let iwae: [[Double]]
     /// log q(xᵢ) when the data density is known.
     public let logDensity: [Double]?
+    /// Kish's effective sample size of each example's K_max importance weights, in [1, K_max]
+    /// (``effectiveSampleSizes(logWeights:exampleCount:)``); nil for evaluations that did not keep it.
+    public let effectiveSampleSize: [Double]?
 
     public init(exampleCount: Int, dataDimension: Int, sampleCounts: [Int], elbo: [Double], reconstruction: [Double],
-                layerNames: [String], layerKL: [[Double]], iwae: [[Double]], logDensity: [Double]?) {
+                layerNames: [String], layerKL: [[Double]], iwae: [[Double]], logDensity: [Double]?,
+                effectiveSampleSize: [Double]? = nil) {
         self.exampleCount = exampleCount
         self.dataDimension = dataDimension
         self.sampleCounts = sampleCounts
@@ -39,6 +44,7 @@ public struct ModelEvaluation: Sendable {
         self.layerKL = layerKL
         self.iwae = iwae
         self.logDensity = logDensity
+        self.effectiveSampleSize = effectiveSampleSize
     }
 
     public var maximumSampleCount: Int { sampleCounts.last! }
@@ -63,6 +69,9 @@ public struct ModelEvaluation: Sendable {
     public var jointKLEstimate: MeanEstimate? { knownDensityKL?.joint }
     /// An upper estimate of KL(q(x₀) ‖ p(x₀)): E[log q(x₀) − IWAE_{K_max}(x₀)], when known.
     public var marginalKLEstimate: MeanEstimate? { knownDensityKL?.marginal }
+
+    /// The rise of log p̂ with K and the effective sample size: ``ConvergenceDiagnostic``.
+    public var convergence: ConvergenceDiagnostic { ConvergenceDiagnostic(self) }
 
     /// nats per example → bits per dimension: −1/(D ln 2) (negative log-likelihood in bits).
     public var bitsPerDimensionFactor: Double { -1 / (Double(dataDimension) * log(2)) }

@@ -56,3 +56,17 @@ public func logMeanExp<C: Collection>(_ values: C) -> Double where C.Element == 
     for v in values { total += exp(v - maximum) }
     return maximum + log(total / Double(values.count))
 }
+
+/// The p-quantile of `values` (p in [0, 1]) by linear interpolation between order statistics:
+/// with the values sorted as v_0 ≤ … ≤ v_{n−1} and h = p·(n − 1), v_⌊h⌋ + (h − ⌊h⌋)(v_⌊h⌋+1 − v_⌊h⌋).
+/// This is numpy's default rule, so a reader can check a report's percentiles with `np.percentile`.
+/// NaN for no values.
+public func percentile(_ values: [Double], _ p: Double) -> Double {
+    precondition(p >= 0 && p <= 1, "a percentile needs p in [0, 1], got \(p)")
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    let h = p * Double(sorted.count - 1)
+    let lower = Int(h.rounded(.down))
+    let upper = Swift.min(lower + 1, sorted.count - 1)
+    return sorted[lower] + (h - Double(lower)) * (sorted[upper] - sorted[lower])
+}

@@ -7,7 +7,8 @@ import Store
 extension EvaluationRecord {
     /// The layout of `/evaluation`: per-example float64 arrays `elbo`, `reconstruction`,
     /// `layer_kl` [layers, n], `iwae` [len(K), n], `sample_counts` [len(K)], `log_density` (known
-    /// densities); attributes `examples`, `seed`, `command`, `layer_names` (JSON list).
+    /// densities), `effective_sample_size` [n] (Kish's ESS of the K_max weights; absent in
+    /// evaluations written before it existed); attributes `examples`, `seed`, `command`, `layer_names` (JSON list).
     public init(evaluation e: ModelEvaluation, seed: UInt64, command: String) {
         var arrays = [
             NamedArray(name: "elbo", shape: [e.exampleCount], values: e.elbo),
@@ -17,6 +18,9 @@ extension EvaluationRecord {
             NamedArray(name: "sample_counts", shape: [e.sampleCounts.count], values: e.sampleCounts.map(Double.init)),
         ]
         if let logDensity = e.logDensity { arrays.append(NamedArray(name: "log_density", shape: [e.exampleCount], values: logDensity)) }
+        if let sizes = e.effectiveSampleSize {
+            arrays.append(NamedArray(name: "effective_sample_size", shape: [e.exampleCount], values: sizes))
+        }
         let names = String(decoding: (try? JSONEncoder().encode(e.layerNames)) ?? Data("[]".utf8), as: UTF8.self)
         self.init(arrays: arrays, attributes: [
             "examples": .integer(Int64(e.exampleCount)),
@@ -72,6 +76,17 @@ extension EvaluationRecord {
             }
         }
         let logDensity = try self.array(named: "log_density").map { _ in try array("log_density").values }
+        let effectiveSampleSize = try self.array(named: "effective_sample_size").map { _ -> [Double] in
+            let sizes = try array("effective_sample_size")
+            let largest = Double(counts.last ?? 1)
+            guard sizes.shape == [n] else { throw PipelineError("\(path): /evaluation arrays have inconsistent shapes; \(again)") }
+            // 0 is kept for an example whose weights were all 0; otherwise Kish's ESS lies in [1, K_max].
+            if let bad = sizes.values.firstIndex(where: { $0 != 0 && ($0 < 1 - 1e-9 || $0 > largest * (1 + 1e-9)) }) {
+                throw PipelineError("\(path): /evaluation/effective_sample_size holds \(sizes.values[bad]) at index \(bad); "
+                    + "expected values from 1 to K_max = \(Int(largest)); \(again)")
+            }
+            return sizes.values
+        }
         let layers = layerKL.shape[0]
         let names: [String]
         if case .string(let json)? = attributes["layer_names"], let decoded = try? JSONDecoder().decode([String].self, from: Data(json.utf8)),
@@ -85,6 +100,6 @@ extension EvaluationRecord {
             exampleCount: n, dataDimension: dimension, sampleCounts: counts, elbo: elbo, reconstruction: reconstruction,
             layerNames: names, layerKL: (0..<layers).map { Array(layerKL.values[($0 * n)..<(($0 + 1) * n)]) },
             iwae: (0..<counts.count).map { Array(iwae.values[($0 * n)..<(($0 + 1) * n)]) },
-            logDensity: logDensity)
+            logDensity: logDensity, effectiveSampleSize: effectiveSampleSize)
     }
 }

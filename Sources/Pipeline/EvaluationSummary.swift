@@ -17,5 +17,19 @@ public func evaluationSummary(_ e: ModelEvaluation, model: String, path: String)
         lines.append("  KL_joint        \(format(joint))")
         lines.append("  KL_marginal     \(format(marginal))")
     }
+    let convergence = e.convergence
+    if let median = convergence.medianEffectiveSampleSize, let tenth = convergence.tenthPercentileEffectiveSampleSize {
+        lines.append(String(format: "  ESS of K = %d   median %.1f, 10th percentile %.1f", convergence.maximumSampleCount, median, tenth))
+    }
+    if let rise = convergence.rise, let pair = convergence.riseSampleCounts {
+        lines.append("  rise \(pair[0]) → \(pair[1])".padding(toLength: 18, withPad: " ", startingAt: 0) + format(rise)
+            + (convergence.hasConverged == false ? "  log p̂ has not converged (> 3 s.e.)" : "  converged within 3 s.e."))
+    }
+    for check in boundInequalityChecks(e) where check.holds == false && check.inequality.isImpossibleWhenViolated {
+        let name = check.inequality == .jointNonNegative ? "ELBO" : "log p̂"
+        lines.append("  IMPOSSIBLE: the mean \(name) is above the data's entropy ceiling -H by more than 3 s.e. "
+            + "(\(check.inequality == .jointNonNegative ? "KL_joint" : "KL_marginal") = \(format(check.tested!))): a density is wrong, "
+            + "not the model good (docs/math.md#entropy-ceiling)")
+    }
     return lines.joined(separator: "\n")
 }

@@ -4,9 +4,10 @@ import NN
 import Tensor
 
 /// Computes every estimate of `model` on `data` [n, D]: the one place where the models meet the
-/// estimators. It draws the model's ELBO terms and log importance weights batch by batch, turns
-/// and leaves every formula to Evaluation
-/// (``ELBOTerms/average(of:)``, ``importanceWeightedBounds(logWeights:exampleCount:sampleCounts:)``).
+/// estimators. It draws the model's ELBO terms and log importance weights batch by batch and
+/// leaves every formula to Evaluation (``ELBOTerms/average(of:)``,
+/// ``importanceWeightedBounds(logWeights:exampleCount:sampleCounts:)``,
+/// ``effectiveSampleSizes(logWeights:exampleCount:)``); the weights are not kept.
 ///
 /// Per batch the generator is used in a fixed order: the R ELBO draws, then the K_max importance
 /// samples, so one seed gives the same numbers whatever else changes around it.
@@ -35,6 +36,7 @@ public func evaluate(_ model: some LatentVariableModel, data: Tensor, sampleCoun
 
     var terms: ELBOTerms? = nil
     var iwae = [[Double]](repeating: [], count: counts.count)
+    var effectiveSampleSize: [Double] = []
     var start = 0
     while start < n {
         let end = Swift.min(n, start + batchSize)
@@ -46,12 +48,14 @@ public func evaluate(_ model: some LatentVariableModel, data: Tensor, sampleCoun
         let weights = model.logImportanceWeights(batch, samples: largest, using: &generator)
         let batchBounds = importanceWeightedBounds(logWeights: weights.values, exampleCount: weights.batch, sampleCounts: counts)
         for j in counts.indices { iwae[j] += batchBounds[j] }
+        effectiveSampleSize += effectiveSampleSizes(logWeights: weights.values, exampleCount: weights.batch)
         start = end
         progress(end)
     }
     let result = ModelEvaluation(exampleCount: n, dataDimension: model.dataDimension, sampleCounts: counts,
                                  elbo: terms!.elbo, reconstruction: terms!.reconstruction,
-                                 layerNames: terms!.layerNames, layerKL: terms!.layerKL, iwae: iwae, logDensity: logDensity)
+                                 layerNames: terms!.layerNames, layerKL: terms!.layerKL, iwae: iwae, logDensity: logDensity,
+                                 effectiveSampleSize: effectiveSampleSize)
     try result.checkFinite()
     return result
 }

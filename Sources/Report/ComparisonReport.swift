@@ -133,6 +133,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
     let showsBits = first.likelihood == .discrete || first.likelihood == .binary
     let hasDiffusion = runs.contains { $0.model == .ddpm }
     var out = "# \(title)\n\n"
+    out += impossibleResultBlock(runs, labels: labels)
 
     // Data and units.
     let shape = first.exampleShape.map(String.init).joined(separator: " × ")
@@ -211,6 +212,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
 
     out += howToRead(densityKnown: densityKnown, showsBits: showsBits, hasDiffusion: hasDiffusion, dimension: first.dimension)
     out += checksSection(runs, labels: labels, baselines: baselines)
+    out += convergenceSection(runs, labels: labels)
     out += layerSection(runs, labels: labels)
 
     if !plots.isEmpty {
@@ -273,6 +275,22 @@ private func howToRead(densityKnown: Bool, showsBits: Bool, hasDiffusion: Bool, 
     out += "- Numbers are mean ± standard error (√(var/n)); the standard error is rounded to 2 significant digits and the "
         + "mean to the same decimal place. Minus signs are ASCII '-' so that numbers paste cleanly.\n\n"
     return out
+}
+
+/// A quoted block right under the title when any run breaks an entropy ceiling
+/// (``Evaluation/BoundInequality/isImpossibleWhenViolated``): such a report must not be read as
+/// usual, so it says so before any number. Empty when every ceiling holds or none applies.
+func impossibleResultBlock(_ runs: [RunSummary], labels: [String]) -> String {
+    var broken: [String] = []
+    for (i, run) in runs.enumerated() {
+        for check in reportChecks(run.evaluation) where check.outcome == .fail && check.kind.isImpossibleWhenViolated {
+            broken.append("\(labels[i]) (\(check.detail))")
+        }
+    }
+    guard !broken.isEmpty else { return "" }
+    return "> **Impossible result.** \(broken.joined(separator: "; ")): a mean ELBO or log p̂ above the data's entropy "
+        + "ceiling -H by more than 3 standard errors. No model can exceed the data's own log-density on average, so a density "
+        + "here is wrong; the numbers below are not to be trusted until this is explained (see Checks).\n\n"
 }
 
 /// The automatic checks: a table of outcomes, then each failure with its likely reason.

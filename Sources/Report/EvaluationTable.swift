@@ -53,6 +53,9 @@ public func evaluationTable(_ run: RunSummary) -> String {
         out += "\(pad(name))  \(value)\(unit)\n"
     }
     let failed = reportChecks(evaluation).filter { $0.outcome == .fail }
-    for check in failed { out += "check failed: \(check.kind.statement): \(check.explanation ?? check.detail)\n" }
+    for check in failed {
+        let prefix = check.kind.isImpossibleWhenViolated ? "IMPOSSIBLE" : "check failed"
+        out += "\(prefix): \(check.kind.statement): \(check.explanation ?? check.detail)\n"
+    }
     return out
 }

@@ -16,7 +16,8 @@ public struct Lesson2Input: Sendable {
 
 /// The checks of lesson 2, per run with a known data density:
 /// - KL_joint ≥ KL_marginal (their paired difference is the gap);
-/// - KL_marginal ≥ 0 (paired difference of log q(x0) and log p̂(x0));
+/// - KL_joint ≥ 0, the entropy ceiling for the ELBO (mean ELBO ≤ −H);
+/// - KL_marginal ≥ 0, the entropy ceiling for log p̂ (paired difference of log q(x0) and log p̂(x0));
 /// - KL_joint − KL_marginal equals the gap (an identity of the estimators, to rounding).
 /// A run without a known density gets one failing check that says so.
 public func lesson2Checks(_ runs: [RunSummary]) -> [LessonCheck] {
@@ -38,11 +39,15 @@ public func lesson2Checks(_ runs: [RunSummary]) -> [LessonCheck] {
                 + "their paired difference, which is the gap log p̂ - ELBO, an estimate of E[KL(q(z|x0) ‖ p(z|x0))] ≥ 0. "
                 + LessonReason.both(run)))
         checks.append(LessonCheck(
-            statement: "KL_marginal ≥ 0", subject: subject, measured: "KL_marginal = \(lessonFormat(marginal))",
+            statement: "KL_joint ≥ 0 (ELBO ≤ -H)", subject: subject, measured: "KL_joint = \(lessonFormat(joint))",
+            holds: lessonAtLeastZero(joint),
+            reason: "impossible: the model's ELBO exceeds the data's own log-density on average by more than 3 s.e., which "
+                + "ELBO ≤ log p and KL(q(x0) ‖ p(x0)) ≥ 0 forbid for every model. " + impossibilityCauses))
+        checks.append(LessonCheck(
+            statement: "KL_marginal ≥ 0 (log p̂ ≤ -H)", subject: subject, measured: "KL_marginal = \(lessonFormat(marginal))",
             holds: lessonAtLeastZero(marginal),
-            reason: "the model's log p̂ exceeds the data's own log-density on average by more than 3 s.e., which KL(q(x0) ‖ p(x0)) ≥ 0 "
-                + "and log p̂ ≤ log p forbid. Likely reason: too few test examples (n = \(formatCount(e.exampleCount))) for a reliable s.e.; "
-                + "otherwise the stored log q(x0) does not belong to these data (rescaled or regenerated)."))
+            reason: "impossible: the model's log p̂ exceeds the data's own log-density on average by more than 3 s.e., which "
+                + "KL(q(x0) ‖ p(x0)) ≥ 0 and E[log p̂] ≤ log p forbid for every model. " + impossibilityCauses))
         let difference = joint.mean - marginal.mean
         let tolerance = 1e-9 * max(1, abs(joint.mean), abs(marginal.mean))
         checks.append(LessonCheck(

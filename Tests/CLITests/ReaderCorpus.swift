@@ -113,6 +113,12 @@ final class ReaderCorpusTests: XCTestCase {
              arguments: report + ["bad.h5"], expected: ["bad.h5", "/evaluation/elbo", "nan"]),
         Case(name: "report: -inf in /evaluation/iwae", setup: editArray("evaluated.h5", "bad.h5", "/evaluation/iwae", "-1,-2,-3,-4,-1,-2,-inf,-4"),
              arguments: report + ["bad.h5"], expected: ["bad.h5", "/evaluation/iwae", "-inf"]),
+        Case(name: "report: ESS below 1", setup: editArray("evaluated.h5", "bad.h5", "/evaluation/effective_sample_size", "1,2,0.5,1"),
+             arguments: report + ["bad.h5"], expected: ["bad.h5", "/evaluation/effective_sample_size", "0.5"]),
+        Case(name: "report: ESS above K_max", setup: editArray("evaluated.h5", "bad.h5", "/evaluation/effective_sample_size", "1,2,1e9,1"),
+             arguments: report + ["bad.h5"], expected: ["bad.h5", "/evaluation/effective_sample_size", "1000000000"]),
+        Case(name: "report: NaN ESS", setup: editArray("evaluated.h5", "bad.h5", "/evaluation/effective_sample_size", "1,nan,1,1"),
+             arguments: report + ["bad.h5"], expected: ["bad.h5", "/evaluation/effective_sample_size", "nan"]),
         Case(name: "report: /evaluation examples = 0", setup: editAttribute("evaluated.h5", as: "bad.h5", "examples", ["--integer", "0"], at: "/evaluation"),
              arguments: report + ["bad.h5"], expected: ["bad.h5", "examples", "/evaluation"]),
         // training attributes

@@ -24,6 +24,7 @@ final class BoundInequalitiesTests: XCTestCase {
         XCTAssertTrue(c.values.allSatisfy { $0.holds == true }, "\(c)")
         XCTAssertEqual(c[.gapNonNegative]!.tested, MeanEstimate(pairedDifferenceOf: iwae[2], minus: elbo))
         XCTAssertEqual(c[.jointAboveMarginal]!.tested, c[.gapNonNegative]!.tested, "KL_joint − KL_marginal is the gap")
+        XCTAssertEqual(c[.jointNonNegative]!.tested, MeanEstimate(pairedDifferenceOf: logQ, minus: elbo))
         XCTAssertEqual(c[.marginalNonNegative]!.tested, MeanEstimate(pairedDifferenceOf: logQ, minus: iwae[2]))
         XCTAssertNil(c[.iwaeNonDecreasing]!.tested)
         XCTAssertEqual(c[.iwaeNonDecreasing]!.sampleCounts, [1, 10, 100])
@@ -46,6 +47,26 @@ final class BoundInequalitiesTests: XCTestCase {
         let c = checks(evaluation(sampleCounts: [1], elbo: elbo, iwae: [elbo], logDensity: [-4.0, -4.2, -3.9]))
         XCTAssertEqual(c[.marginalNonNegative]!.holds, false)
         XCTAssertEqual(c[.iwaeOneMatchesELBO]!.holds, true)
+    }
+
+    /// The ELBO's entropy ceiling: a mean ELBO 0.5 nats above log q(x0) (paired s.e. ≈ 0.006) fails
+    /// KL_joint ≥ 0, and the check is one of the two whose failure is impossible for a correct
+    /// estimator. The same run 0.5 nats *below* log q(x0) passes, and without a density it is n/a.
+    func testELBOAboveEntropy_failsAndIsImpossible() {
+        let logQ = [-1.5, -0.7, -1.0, -1.8, -1.2]
+        let noise = [0.01, -0.01, 0.005, 0.0, -0.005]
+        let above = zip(logQ, noise).map { $0 + 0.5 + $1 }
+        let c = checks(evaluation(sampleCounts: [1, 10], elbo: above, iwae: [above, above.map { $0 + 0.1 }], logDensity: logQ))
+        XCTAssertEqual(c[.jointNonNegative]!.holds, false)
+        XCTAssertEqual(c[.jointNonNegative]!.tested!.mean, -0.5, accuracy: 1e-12)
+        XCTAssertTrue(BoundInequality.jointNonNegative.isImpossibleWhenViolated)
+        XCTAssertEqual(c[.gapNonNegative]!.holds, true, "the gap itself is fine: only the density is wrong")
+
+        let below = zip(logQ, noise).map { $0 - 0.5 + $1 }
+        let control = checks(evaluation(sampleCounts: [1, 10], elbo: below, iwae: [below, below.map { $0 + 0.1 }], logDensity: logQ))
+        XCTAssertEqual(control[.jointNonNegative]!.holds, true)
+        XCTAssertEqual(control[.marginalNonNegative]!.holds, true)
+        XCTAssertNil(checks(evaluation(sampleCounts: [1], elbo: below, iwae: [below], logDensity: nil))[.jointNonNegative]!.holds)
     }
 
     func testDecreasingIWAE_reportsTheWorstStepInStandardErrors() {

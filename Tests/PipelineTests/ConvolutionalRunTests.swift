@@ -106,6 +106,12 @@ final class ConvolutionalRunTests: XCTestCase {
             let evaluation = try GradientMode.withoutRecording {
                 try evaluate(run.model, data: data, sampleCounts: [1, 4, 16], logDensity: nil, batchSize: 20, elboDraws: 10, using: &generator)
             }
+            // Kish's ESS of each example's 16 weights is kept, lies in [1, 16], and survives the /evaluation record.
+            let sizes = try XCTUnwrap(evaluation.effectiveSampleSize)
+            XCTAssertEqual(sizes.count, dataset.testCount)
+            XCTAssertTrue(sizes.allSatisfy { $0 >= 1 && $0 <= 16 }, "\(sizes)")
+            let stored = try EvaluationRecord(evaluation: evaluation, seed: 3, command: "c").modelEvaluation(path: "run.h5")
+            XCTAssertEqual(stored.effectiveSampleSize, sizes)
             let checks = boundInequalityChecks(evaluation)
             for check in checks where check.inequality == .iwaeOneMatchesELBO || check.inequality == .iwaeNonDecreasing || check.inequality == .gapNonNegative {
                 XCTAssertEqual(check.holds, true, "\(configuration.kind): \(check.inequality) fails, tested \(String(describing: check.tested))")

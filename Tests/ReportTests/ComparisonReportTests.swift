@@ -194,7 +194,11 @@ final class ComparisonReportTests: XCTestCase {
 
         let markdown = try makeComparisonReport(title: "t", runs: [run, Fixtures.ddpm], reportName: "r", command: "c")[0].text
         XCTAssertTrue(markdown.contains("| VAE | **FAIL** (gap = -0.3080 ± 0.0037) |"), markdown)
-        XCTAssertTrue(markdown.contains("**3 checks failed:**"))
+        // Raising the ELBO by 0.5 nats also lifts it above the entropy ceiling -H (KL_joint was 0.38):
+        // the fourth failure, and the impossible-result block under the title.
+        XCTAssertEqual(checks.first { $0.kind == .jointNonNegative }?.outcome, .fail)
+        XCTAssertTrue(markdown.contains("**4 checks failed:**"), markdown)
+        XCTAssertTrue(markdown.contains("> **Impossible result.** VAE (KL_joint = "))
         XCTAssertTrue(markdown.contains("- **VAE** fails \"gap ≥ -3 s.e.\": log p̂ (IWAE_100) is below the ELBO by more than 3 s.e."))
         XCTAssertTrue(markdown.contains("Likely reason: too few test examples"))
         XCTAssertTrue(markdown.contains("too little training"))
@@ -210,7 +214,42 @@ final class ComparisonReportTests: XCTestCase {
         let check = reportChecks(evaluation).first { $0.kind == .marginalNonNegative }!
         XCTAssertEqual(check.outcome, .fail)
         XCTAssertEqual(check.detail, "KL_marginal = -0.8120 ± 0.0097")
-        XCTAssertTrue(check.explanation!.contains("Likely reason"))
+        XCTAssertTrue(check.explanation!.contains("Impossible result"))
+        XCTAssertTrue(check.explanation!.contains("a stored log q(x0) that does not belong to these data"))
+    }
+
+    /// The entropy ceiling, planted: the stored log q(x0) is 2 nats too low per example, as when the
+    /// data were rescaled by e per axis (D = 2) and their density was not. Both ceilings then fail on
+    /// every run, and the report says so under its title before any number; the same runs with the
+    /// true density show no such block.
+    func testPlantedDensityError_failsLoudlyUnderTheTitle() throws {
+        let clean = try makeComparisonReport(title: "T", runs: Fixtures.gmmRuns, reportName: "r", command: "c")[0].text
+        XCTAssertFalse(clean.contains("Impossible result"))
+
+        let planted = Fixtures.gmmRuns.map { run -> RunSummary in
+            var run = run
+            let e = run.evaluation
+            run.evaluation = ModelEvaluation(exampleCount: e.exampleCount, dataDimension: e.dataDimension, sampleCounts: e.sampleCounts,
+                                             elbo: e.elbo, reconstruction: e.reconstruction, layerNames: e.layerNames, layerKL: e.layerKL,
+                                             iwae: e.iwae, logDensity: e.logDensity!.map { $0 - 2 })
+            return run
+        }
+        let labels = rowLabels(planted)
+        let markdown = try makeComparisonReport(title: "T", runs: planted, reportName: "r", command: "c")[0].text
+        XCTAssertTrue(markdown.hasPrefix("# T\n\n> **Impossible result.** \(labels[0]) (KL_joint = "), markdown)
+        for (run, label) in zip(planted, labels) {
+            let checks = reportChecks(run.evaluation)
+            for kind in [BoundInequality.jointNonNegative, .marginalNonNegative] {
+                XCTAssertEqual(checks.first { $0.kind == kind }?.outcome, .fail, "\(label) \(kind)")
+                XCTAssertTrue(kind.isImpossibleWhenViolated)
+            }
+            XCTAssertTrue(markdown.contains("- **\(label)** fails \"KL_joint ≥ -3 s.e.\": Impossible result"), label)
+            XCTAssertTrue(evaluationTable(run).contains("IMPOSSIBLE: KL_marginal ≥ -3 s.e."))
+        }
+        // The checks that heavy-tailed weights can break are not called impossible.
+        for kind in [BoundInequality.gapNonNegative, .jointAboveMarginal, .iwaeNonDecreasing, .iwaeOneMatchesELBO] {
+            XCTAssertFalse(kind.isImpossibleWhenViolated)
+        }
     }
 
     func testChecks_flagIWAEDecreasingInK() {
@@ -229,7 +268,7 @@ final class ComparisonReportTests: XCTestCase {
                                              layerNames: ["z"], layerKL: [[0.5, 0.6, 0.4]], iwae: [[-1.3, -2.4, -1.8]],
                                              logDensity: nil)
         let outcomes = reportChecks(evaluation).map(\.outcome)
-        XCTAssertEqual(outcomes, [.pass, .notApplicable, .notApplicable, .notApplicable, .notApplicable])
+        XCTAssertEqual(outcomes, [.pass, .notApplicable, .notApplicable, .notApplicable, .notApplicable, .notApplicable])
     }
 
     func testEvaluationTable_listsEveryQuantity() {

@@ -7,12 +7,13 @@ import Report
 enum Fixtures {
     /// An evaluation whose ELBO is reconstruction − Σ KL, example by example.
     static func evaluation(dimension: Int, sampleCounts: [Int], reconstruction: [Double], layerNames: [String],
-                           layerKL: [[Double]], iwae: [[Double]], logDensity: [Double]?) -> ModelEvaluation {
+                           layerKL: [[Double]], iwae: [[Double]], logDensity: [Double]?,
+                           effectiveSampleSize: [Double]? = nil) -> ModelEvaluation {
         var elbo = reconstruction
         for layer in layerKL { for i in elbo.indices { elbo[i] -= layer[i] } }
         return ModelEvaluation(exampleCount: reconstruction.count, dataDimension: dimension, sampleCounts: sampleCounts,
                                elbo: elbo, reconstruction: reconstruction, layerNames: layerNames, layerKL: layerKL,
-                               iwae: iwae, logDensity: logDensity)
+                               iwae: iwae, logDensity: logDensity, effectiveSampleSize: effectiveSampleSize)
     }
 
     static func run(path: String, model: ModelKind, description: String, datasetName: String = "gmm2d",
@@ -44,7 +45,7 @@ enum Fixtures {
             iwae: [[-2.12, -1.83, -2.41, -2.02, -1.97],
                    [-1.95, -1.70, -2.25, -1.90, -1.80],
                    [-1.90, -1.66, -2.20, -1.86, -1.77]],
-            logDensity: gmmLogDensity)
+            logDensity: gmmLogDensity, effectiveSampleSize: [61.5, 80.2, 12.0, 55.0, 70.4])
         return run(path: "Runs/vae.h5", model: .vae, description: "latent 2, hidden 64×2", encoderParameters: 4612,
                    decoderParameters: 4578, latentLayers: 1, trainingSeconds: 12.34, evaluation: evaluation,
                    lossSteps: [0, 500, 1000, 1500, 2000], losses: [4.1, 2.6, 2.3, 2.2, 2.15],

@@ -14,7 +14,7 @@ final class Lesson2Tests: XCTestCase {
 
     func testLesson2_reportsThatJointBoundsMarginalWhenItDoes() throws {
         let checks = lesson2Checks(goodRuns)
-        XCTAssertEqual(checks.count, 6 * 3)
+        XCTAssertEqual(checks.count, 6 * 4)
         XCTAssertTrue(checks.allSatisfy(\.holds), checks.filter { !$0.holds }.map(\.measured).joined(separator: "; "))
         let files = try makeLesson2Report(Lesson2Input(runs: goodRuns, footer: LessonFixtures.footer))
         XCTAssertEqual(files.map(\.name), ["lesson-2.md", "lesson-2-kl.svg"])
@@ -37,10 +37,10 @@ final class Lesson2Tests: XCTestCase {
                                              reconstruction: e.reconstruction, layerNames: e.layerNames, layerKL: e.layerKL,
                                              iwae: [e.iwae[0], e.iwae[1], e.iwae[2], above], logDensity: e.logDensity)
         let failed = lesson2Checks(runs).filter { !$0.holds }
-        XCTAssertEqual(failed.map(\.statement), ["KL_marginal ≥ 0"])
+        XCTAssertEqual(failed.map(\.statement), ["KL_marginal ≥ 0 (log p̂ ≤ -H)"])
         XCTAssertEqual(failed.first?.subject, "DDPM (T = 64), checkerboard")
         let text = LessonFixtures.markdown(try makeLesson2Report(Lesson2Input(runs: runs, footer: LessonFixtures.footer)))
-        assertDoesNotHold(text, statement: "KL_marginal ≥ 0", reason: "Likely reason: too few test examples")
+        assertDoesNotHold(text, statement: "KL_marginal ≥ 0 (log p̂ ≤ -H)", reason: "Impossible: the model's log p̂ exceeds")
     }
 
     func testLesson2_saysPlainlyWhenTheGapIsNegative() throws {
