@@ -264,34 +264,8 @@ public final class DDPM: LatentVariableModel {
     // MARK: - Sampling
 
     /// Ancestral sampling: x_T ~ N(0, I), x_{t−1} ~ p_θ(x_{t−1} | x_t), then x_0 ~ p_θ(x_0 | x_1),
-    /// returned on the dataset's scale.
+    /// returned on the dataset's scale. The loop is ``ancestralChains(count:weighted:using:)``.
     public func sample(count: Int, using generator: inout RandomGenerator) -> Tensor {
-        let dimension = dataDimension
-        var current = (0..<(count * dimension)).map { _ in generator.nextNormal() }
-        var result = [Float](repeating: 0, count: count * dimension)
-        for t in stride(from: configuration.timestepCount, through: 1, by: -1) {
-            let output = predict(current, timesteps: [Int](repeating: t, count: count))
-            var next = current
-            output.withUnsafeBufferPointer { output in
-                for r in 0..<count {
-                    for d in 0..<dimension {
-                        let p = reverseStep(t, xt: current[r * dimension + d], output: output, row: r, d: d)
-                        if t > 1 {
-                            next[r * dimension + d] = p.mean + exp(0.5 * p.logVariance) * generator.nextNormal()
-                        } else if let levels = decoderLevels {
-                            let draw = p.mean + exp(0.5 * p.logVariance) * generator.nextNormal()
-                            let steps = Double(levels - 1)
-                            let k = Swift.min(Swift.max(((draw + 1) / 2 * steps).rounded(), 0), steps)
-                            let value = -1 + 2 * k / steps
-                            result[r * dimension + d] = Float(likelihood == .binary ? (value + 1) / 2 : value)
-                        } else {
-                            result[r * dimension + d] = Float(p.mean + exp(0.5 * p.logVariance) * generator.nextNormal())
-                        }
-                    }
-                }
-            }
-            current = next
-        }
-        return Tensor(shape: [count, dimension], storage: result)
+        ancestralChains(count: count, weighted: false, using: &generator).samples
     }
 }

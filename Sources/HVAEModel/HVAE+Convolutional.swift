@@ -38,8 +38,9 @@ extension HVAE {
 
     /// One top-down pass over `rows` rows. With `context` (``convolutionalContext(_:)`` rows)
     /// every zᵢ is drawn from q(zᵢ | z_{>i}, x); without, from the prior p(zᵢ | z_{>i}), and the
-    /// pass's posteriors are the priors (sampling).
-    func convolutionalPass(context: [Tensor]?, rows: Int, using generator: inout RandomGenerator) -> Pass {
+    /// pass's posteriors are the priors (sampling). With `given` latents nothing is drawn: the
+    /// pass evaluates q and p at them (docs/math.md#sandwich-bounds).
+    func convolutionalPass(context: [Tensor]?, rows: Int, given: [Tensor]? = nil, using generator: inout RandomGenerator) -> Pass {
         let plan = convolutionalPlan!, encoder = convolutionalEncoder, decoder = convolutionalDecoder
         let layers = plan.layerCount, top = plan.levels - 1
         var latents = [Tensor?](repeating: nil, count: layers)
@@ -59,7 +60,7 @@ extension HVAE {
                     let delta = encoder.posteriors[i](Tensor.concatenate([h, features], axis: 3))
                     q = gaussian(maps: priorMaps.map { $0 + delta } ?? delta, channels: s)
                 }
-                let z = q.sample(using: &generator)
+                let z = given?[i] ?? q.sample(using: &generator)
                 latents[i] = z
                 posteriors[i] = q
                 priors[i] = prior
@@ -74,19 +75,23 @@ extension HVAE {
     }
 
     /// `count` draws x ~ p(x | z₁), z ~ p(z_{1:L}) top-down, in chunks of at most
-    /// ``maximumRowsPerChunk(_:)`` images: [count, D].
-    func convolutionalSample(count: Int, using generator: inout RandomGenerator) -> Tensor {
+    /// ``maximumRowsPerChunk(_:)`` images: [count, D], with the latents z₁ … z_L that generated them.
+    func convolutionalSample(count: Int, using generator: inout RandomGenerator) -> (samples: Tensor, latents: [Tensor]) {
         GradientMode.withoutRecording {
             let perChunk = Self.maximumRowsPerChunk(.conv)
             var parts: [Tensor] = []
+            var latentParts: [[Tensor]] = []
             var start = 0
             repeat {
                 let rows = Swift.min(count - start, perChunk)
                 let pass = convolutionalPass(context: nil, rows: rows, using: &generator)
                 parts.append(likelihood.sample(decoderOutput: pass.decoderOutput, dimension: dataDimension, using: &generator))
+                latentParts.append(pass.latents)
                 start += rows
             } while start < count
-            return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, axis: 0)
+            if parts.count == 1 { return (parts[0], latentParts[0]) }
+            let latents = latentParts[0].indices.map { i in Tensor.concatenate(latentParts.map { $0[i] }, axis: 0) }
+            return (Tensor.concatenate(parts, axis: 0), latents)
         }
     }
 }

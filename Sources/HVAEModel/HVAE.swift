@@ -194,8 +194,13 @@ public final class HVAE: LatentVariableModel {
     }
 
     /// Draws z_{1:L} ~ q(· | x) given ``context(_:)`` rows (one per row of the draw) and decodes z₁.
-    public func pass(context: [Tensor], using generator: inout RandomGenerator) -> Pass {
-        if configuration.architecture == .conv { return convolutionalPass(context: context, rows: context[0].shape[0], using: &generator) }
+    /// With `latents` (z₁ … z_L, each [rows, sizeᵢ]) nothing is drawn: the pass evaluates q and p
+    /// at the given latents (the sandwich bound's generating weight, docs/math.md#sandwich-bounds).
+    public func pass(context: [Tensor], given latents: [Tensor]? = nil, using generator: inout RandomGenerator) -> Pass {
+        if configuration.architecture == .conv {
+            return convolutionalPass(context: context, rows: context[0].shape[0], given: latents, using: &generator)
+        }
+        let given = latents
         let encoder = perceptronEncoder, decoder = perceptronDecoder
         let sizes = configuration.latentSizes
         let layers = sizes.count
@@ -210,7 +215,7 @@ public final class HVAE: LatentVariableModel {
                 let parameters = i == 0 ? context[0] : encoder.posteriors[i](latents[i - 1]!)
                 let q = gaussian(parameters, size: sizes[i])
                 posteriors[i] = q
-                latents[i] = q.sample(using: &generator)
+                latents[i] = given?[i] ?? q.sample(using: &generator)
             }
             for i in 0..<(layers - 1) {
                 priors[i] = gaussian(decoder.priors[i](latents[i + 1]!), size: sizes[i])
@@ -218,7 +223,7 @@ public final class HVAE: LatentVariableModel {
         case .topDown:
             let top = gaussian(context[layers - 1], size: sizes[layers - 1])
             posteriors[layers - 1] = top
-            latents[layers - 1] = top.sample(using: &generator)
+            latents[layers - 1] = given?[layers - 1] ?? top.sample(using: &generator)
             for i in stride(from: layers - 2, through: 0, by: -1) {
                 let parent = latents[i + 1]!
                 let priorParameters = decoder.priors[i](parent)
@@ -226,7 +231,7 @@ public final class HVAE: LatentVariableModel {
                 let q = gaussian(priorParameters + delta, size: sizes[i])
                 priors[i] = gaussian(priorParameters, size: sizes[i])
                 posteriors[i] = q
-                latents[i] = q.sample(using: &generator)
+                latents[i] = given?[i] ?? q.sample(using: &generator)
             }
         }
         return Pass(latents: latents.map { $0! }, posteriors: posteriors.map { $0! }, priors: priors.map { $0! },
@@ -297,30 +302,43 @@ public final class HVAE: LatentVariableModel {
                 let end = Swift.min(total, start + perChunk)
                 let rows = (start..<end).map { $0 % batch }
                 let pass = pass(context: perExample.map { $0.gather(rows: rows) }, using: &generator)
-                var logWeights = likelihood.logProbabilityPerElement(of: x.gather(rows: rows), decoderOutput: pass.decoderOutput).rowSumsInDouble()
-                for i in 0..<latentLayerCount {
-                    let prior = pass.priors[i].logDensityPerElement(pass.latents[i]).rowSumsInDouble()
-                    let proposal = pass.posteriors[i].logDensityPerElement(pass.latents[i]).rowSumsInDouble()
-                    for r in logWeights.indices { logWeights[r] += prior[r] - proposal[r] }
-                }
-                values += logWeights
+                values += logWeights(of: pass, x: x.gather(rows: rows))
                 start = end
             }
         }
         return LogImportanceWeights(samples: samples, batch: batch, values: values)
     }
 
+    /// log p(x | z₁) + Σᵢ log p(zᵢ | zᵢ₊₁) − Σᵢ log q(zᵢ | ·) per row of `pass`, every term at the
+    /// pass's latents, summed in Double; `x` holds the pass's rows [rows, D].
+    public func logWeights(of pass: Pass, x: Tensor) -> [Double] {
+        var logWeights = likelihood.logProbabilityPerElement(of: x, decoderOutput: pass.decoderOutput).rowSumsInDouble()
+        for i in 0..<latentLayerCount {
+            let prior = pass.priors[i].logDensityPerElement(pass.latents[i]).rowSumsInDouble()
+            let proposal = pass.posteriors[i].logDensityPerElement(pass.latents[i]).rowSumsInDouble()
+            for r in logWeights.indices { logWeights[r] += prior[r] - proposal[r] }
+        }
+        return logWeights
+    }
+
     /// `count` draws x ~ p(x | z₁), z₁ ~ p(z₁ | z₂), …, z_L ~ N(0, I): [count, D].
     public func sample(count: Int, using generator: inout RandomGenerator) -> Tensor {
-        if configuration.architecture == .conv { return convolutionalSample(count: count, using: &generator) }
-        return GradientMode.withoutRecording {
+        if configuration.architecture == .conv { return convolutionalSample(count: count, using: &generator).samples }
+        return perceptronSample(count: count, using: &generator).samples
+    }
+
+    /// The MLP's ancestral draws: x [count, D] and the latents z₁ … z_L that generated it.
+    func perceptronSample(count: Int, using generator: inout RandomGenerator) -> (samples: Tensor, latents: [Tensor]) {
+        GradientMode.withoutRecording {
             let decoder = perceptronDecoder
             let sizes = configuration.latentSizes
             var z = Tensor.randomNormal(shape: [count, sizes[sizes.count - 1]], using: &generator)
+            var latents = [z]   // z_L first; z₁ … z_L once complete
             for i in stride(from: sizes.count - 2, through: 0, by: -1) {
                 z = gaussian(decoder.priors[i](z), size: sizes[i]).sample(using: &generator)
+                latents.insert(z, at: 0)
             }
-            return likelihood.sample(decoderOutput: decoder.output(z), dimension: dataDimension, using: &generator)
+            return (likelihood.sample(decoderOutput: decoder.output(z), dimension: dataDimension, using: &generator), latents)
         }
     }
 }

@@ -32,6 +32,12 @@ public protocol LatentVariableModel: Module {
     /// `count` draws from the model, [count, D].
     func sample(count: Int, using generator: inout RandomGenerator) -> Tensor
 
+    /// `count` draws from the model with the log weight log p(x₀, z*) − log q(z* | x₀) of the
+    /// latents z* that generated each (``AncestralSample``). The samples are identical, bit for
+    /// bit, to ``sample(count:using:)`` from the same generator state; the weights use no random
+    /// numbers, so the generator ends where ``sample(count:using:)`` leaves it.
+    func ancestralSample(count: Int, using generator: inout RandomGenerator) -> AncestralSample
+
     /// The marginal posterior q(z_layer | x) of latent layer `layer` (1-based; the top layer is
     /// ``latentLayerCount``) when it is a diagonal Gaussian in closed form, `nil` otherwise:
     /// the VAE's q(z | x); the DDPM's q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) for every t; the

@@ -190,17 +190,39 @@ public final class VAE: LatentVariableModel {
     /// `count` draws x ~ p(x | z), z ~ N(0, I): [count, D], decoded in chunks of at most
     /// ``maximumRowsPerChunk(_:)`` rows (each chunk draws its z, then its x).
     public func sample(count: Int, using generator: inout RandomGenerator) -> Tensor {
+        ancestralDraws(count: count, weighted: false, using: &generator).samples
+    }
+
+    /// Samples as ``sample(count:using:)`` with log w(z*) = log p(x | z*) + log N(z*; 0, I) − log q(z* | x)
+    /// at the z* that generated each x (docs/math.md#sandwich-bounds).
+    public func ancestralSample(count: Int, using generator: inout RandomGenerator) -> AncestralSample {
+        let draws = ancestralDraws(count: count, weighted: true, using: &generator)
+        return AncestralSample(samples: draws.samples, generatingLogWeights: draws.logWeights!)
+    }
+
+    /// The one sampling loop; `weighted` adds the generating weights, which draw no random numbers.
+    private func ancestralDraws(count: Int, weighted: Bool, using generator: inout RandomGenerator) -> (samples: Tensor, logWeights: [Double]?) {
         GradientMode.withoutRecording {
             let perChunk = Self.maximumRowsPerChunk(configuration.architecture)
             var parts: [Tensor] = []
+            var logWeights: [Double] = []
             var start = 0
             repeat {
                 let rows = Swift.min(count - start, perChunk)
                 let z = Tensor.randomNormal(shape: [rows, configuration.latentDimension], using: &generator)
-                parts.append(likelihood.sample(decoderOutput: decoder.decode(z), dimension: dataDimension, using: &generator))
+                let decoded = decoder.decode(z)
+                let x = likelihood.sample(decoderOutput: decoded, dimension: dataDimension, using: &generator)
+                parts.append(x)
+                if weighted {
+                    let reconstruction = likelihood.logProbabilityPerElement(of: x, decoderOutput: decoded).rowSumsInDouble()
+                    let prior = DiagonalGaussian.standard(shape: z.shape).logDensityPerElement(z).rowSumsInDouble()
+                    let proposal = posterior(x).logDensityPerElement(z).rowSumsInDouble()
+                    for r in 0..<rows { logWeights.append(reconstruction[r] + prior[r] - proposal[r]) }
+                }
                 start += rows
             } while start < count
-            return parts.count == 1 ? parts[0] : Tensor.concatenate(parts, axis: 0)
+            let samples = parts.count == 1 ? parts[0] : Tensor.concatenate(parts, axis: 0)
+            return (samples, weighted ? logWeights : nil)
         }
     }
 }
