@@ -31,10 +31,13 @@ public struct ModelEvaluation: Sendable {
     /// Kish's effective sample size of each example's K_max importance weights, in [1, K_max]
     /// (``effectiveSampleSizes(logWeights:exampleCount:)``); nil for evaluations that did not keep it.
     public let effectiveSampleSize: [Double]?
+    /// The sandwich bounds on samples drawn from the model (``SandwichBounds``), when measured
+    /// (`compare eval --sandwich N`); they concern the model's own samples, not these test examples.
+    public var sandwich: SandwichBounds?
 
     public init(exampleCount: Int, dataDimension: Int, sampleCounts: [Int], elbo: [Double], reconstruction: [Double],
                 layerNames: [String], layerKL: [[Double]], iwae: [[Double]], logDensity: [Double]?,
-                effectiveSampleSize: [Double]? = nil) {
+                effectiveSampleSize: [Double]? = nil, sandwich: SandwichBounds? = nil) {
         self.exampleCount = exampleCount
         self.dataDimension = dataDimension
         self.sampleCounts = sampleCounts
@@ -45,6 +48,7 @@ public struct ModelEvaluation: Sendable {
         self.iwae = iwae
         self.logDensity = logDensity
         self.effectiveSampleSize = effectiveSampleSize
+        self.sandwich = sandwich
     }
 
     public var maximumSampleCount: Int { sampleCounts.last! }

@@ -8,7 +8,9 @@ extension EvaluationRecord {
     /// The layout of `/evaluation`: per-example float64 arrays `elbo`, `reconstruction`,
     /// `layer_kl` [layers, n], `iwae` [len(K), n], `sample_counts` [len(K)], `log_density` (known
     /// densities), `effective_sample_size` [n] (Kish's ESS of the K_max weights; absent in
-    /// evaluations written before it existed); attributes `examples`, `seed`, `command`, `layer_names` (JSON list).
+    /// evaluations written before it existed), and with `compare eval --sandwich N`
+    /// `sandwich_sample_counts` [len(K)], `sandwich_lower` and `sandwich_upper` [len(K), N]
+    /// (IWAE_K and U_K on N model samples, docs/math.md#sandwich-bounds); attributes `examples`, `seed`, `command`, `layer_names` (JSON list).
     public init(evaluation e: ModelEvaluation, seed: UInt64, command: String) {
         var arrays = [
             NamedArray(name: "elbo", shape: [e.exampleCount], values: e.elbo),
@@ -20,6 +22,12 @@ extension EvaluationRecord {
         if let logDensity = e.logDensity { arrays.append(NamedArray(name: "log_density", shape: [e.exampleCount], values: logDensity)) }
         if let sizes = e.effectiveSampleSize {
             arrays.append(NamedArray(name: "effective_sample_size", shape: [e.exampleCount], values: sizes))
+        }
+        if let sandwich = e.sandwich {
+            let counts = sandwich.sampleCounts.count, n = sandwich.sampleSize
+            arrays.append(NamedArray(name: "sandwich_sample_counts", shape: [counts], values: sandwich.sampleCounts.map(Double.init)))
+            arrays.append(NamedArray(name: "sandwich_lower", shape: [counts, n], values: sandwich.lower.flatMap { $0 }))
+            arrays.append(NamedArray(name: "sandwich_upper", shape: [counts, n], values: sandwich.upper.flatMap { $0 }))
         }
         let names = String(decoding: (try? JSONEncoder().encode(e.layerNames)) ?? Data("[]".utf8), as: UTF8.self)
         self.init(arrays: arrays, attributes: [
@@ -53,15 +61,18 @@ extension EvaluationRecord {
         let reconstruction = try array("reconstruction").values
         let layerKL = try array("layer_kl")
         let iwae = try array("iwae")
-        let storedCounts = try array("sample_counts").values
-        var counts: [Int] = []
-        for (index, value) in storedCounts.enumerated() {
-            // A checked conversion: NaN, a fraction or 1e300 must not reach Int(_:), which traps.
-            guard value.rounded() == value, value >= 1, value <= Double(Self.maximumSampleCount), let k = Int(exactly: value) else {
-                throw PipelineError("\(path): /evaluation/sample_counts holds \(value) at index \(index); expected whole numbers K from 1 to \(Self.maximumSampleCount); \(again)")
+        func sampleCounts(_ name: String) throws -> [Int] {
+            var counts: [Int] = []
+            for (index, value) in try array(name).values.enumerated() {
+                // A checked conversion: NaN, a fraction or 1e300 must not reach Int(_:), which traps.
+                guard value.rounded() == value, value >= 1, value <= Double(Self.maximumSampleCount), let k = Int(exactly: value) else {
+                    throw PipelineError("\(path): /evaluation/\(name) holds \(value) at index \(index); expected whole numbers K from 1 to \(Self.maximumSampleCount); \(again)")
+                }
+                counts.append(k)
             }
-            counts.append(k)
+            return counts
         }
+        let counts = try sampleCounts("sample_counts")
         guard n > 0, reconstruction.count == n, layerKL.shape.count == 2, layerKL.shape[1] == n,
               iwae.shape == [counts.count, n], !counts.isEmpty else {
             throw PipelineError("\(path): /evaluation arrays have inconsistent shapes; \(again)")
@@ -87,6 +98,18 @@ extension EvaluationRecord {
             }
             return sizes.values
         }
+        var sandwich: SandwichBounds? = nil
+        if self.array(named: "sandwich_sample_counts") != nil {
+            let sandwichCounts = try sampleCounts("sandwich_sample_counts")
+            let lower = try array("sandwich_lower"), upper = try array("sandwich_upper")
+            guard !sandwichCounts.isEmpty, lower.shape.count == 2, lower.shape[0] == sandwichCounts.count, lower.shape[1] >= 1,
+                  upper.shape == lower.shape else {
+                throw PipelineError("\(path): /evaluation sandwich arrays have inconsistent shapes; \(again)")
+            }
+            let m = lower.shape[1]
+            func rows(_ a: NamedArray) -> [[Double]] { (0..<sandwichCounts.count).map { Array(a.values[($0 * m)..<(($0 + 1) * m)]) } }
+            sandwich = SandwichBounds(sampleCounts: sandwichCounts, lower: rows(lower), upper: rows(upper))
+        }
         let layers = layerKL.shape[0]
         let names: [String]
         if case .string(let json)? = attributes["layer_names"], let decoded = try? JSONDecoder().decode([String].self, from: Data(json.utf8)),
@@ -100,6 +123,6 @@ extension EvaluationRecord {
             exampleCount: n, dataDimension: dimension, sampleCounts: counts, elbo: elbo, reconstruction: reconstruction,
             layerNames: names, layerKL: (0..<layers).map { Array(layerKL.values[($0 * n)..<(($0 + 1) * n)]) },
             iwae: (0..<counts.count).map { Array(iwae.values[($0 * n)..<(($0 + 1) * n)]) },
-            logDensity: logDensity, effectiveSampleSize: effectiveSampleSize)
+            logDensity: logDensity, effectiveSampleSize: effectiveSampleSize, sandwich: sandwich)
     }
 }

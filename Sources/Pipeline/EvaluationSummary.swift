@@ -25,6 +25,13 @@ public func evaluationSummary(_ e: ModelEvaluation, model: String, path: String)
         lines.append("  rise \(pair[0]) → \(pair[1])".padding(toLength: 18, withPad: " ", startingAt: 0) + format(rise)
             + (convergence.hasConverged == false ? "  log p̂ has not converged (> 3 s.e.)" : "  converged within 3 s.e."))
     }
+    if let sandwich = e.sandwich {
+        lines.append("  sandwich on \(sandwich.sampleSize) model samples (docs/math.md#sandwich-bounds): lower IWAE_K ≤ log p ≤ upper U_K")
+        for (j, k) in sandwich.sampleCounts.enumerated() {
+            lines.append("    K = \(k)".padding(toLength: 16, withPad: " ", startingAt: 0)
+                + "lower \(format(sandwich.lowerEstimate(j)))  upper \(format(sandwich.upperEstimate(j)))  width \(format(sandwich.widthEstimate(j)))")
+        }
+    }
     for check in boundInequalityChecks(e) where check.holds == false && check.inequality.isImpossibleWhenViolated {
         let name = check.inequality == .jointNonNegative ? "ELBO" : "log p̂"
         lines.append("  IMPOSSIBLE: the mean \(name) is above the data's entropy ceiling -H by more than 3 s.e. "

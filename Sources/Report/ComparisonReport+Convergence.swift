@@ -35,8 +35,10 @@ func convergenceSection(_ runs: [RunSummary], labels: [String]) -> String {
         + "rise/(K_max/K' - 1) nats of bias are left at K_max (an asymptotic estimate that heavy-tailed weights break). "
         + "**ESS** is Kish's effective sample size (Σw)²/Σw² of each example's K_max weights: K_max when they are all equal, "
         + "1 when one weight carries log p̂.\n\n"
-    var table = MarkdownTable(headers: ["model", "K_max", "ESS median", "ESS 10th percentile", "rise", "≈ bias left", "log p̂"],
-                              alignments: [.left, .right, .right, .right, .right, .right, .left])
+    let showsSandwich = runs.contains { $0.evaluation.sandwich != nil }
+    var headers = ["model", "K_max", "ESS median", "ESS 10th percentile", "rise", "≈ bias left", "log p̂"]
+    if showsSandwich { headers.append("sandwich width on model samples") }
+    var table = MarkdownTable(headers: headers, alignments: [.left, .right, .right, .right, .right, .right, .left, .right].prefix(headers.count).map { $0 })
     var warnings: [String] = []
     for (i, run) in runs.enumerated() {
         let diagnostic = run.evaluation.convergence
@@ -48,7 +50,8 @@ func convergenceSection(_ runs: [RunSummary], labels: [String]) -> String {
         }
         let bias = diagnostic.remainingBias.map { formatFixed($0, decimals: riseDecimals ?? decimalsForBareValue($0)) } ?? "n/a"
         table.append([labels[i], formatCount(diagnostic.maximumSampleCount), ess(diagnostic.medianEffectiveSampleSize),
-                      ess(diagnostic.tenthPercentileEffectiveSampleSize), formatRise(diagnostic), bias, convergenceVerdict(diagnostic)])
+                      ess(diagnostic.tenthPercentileEffectiveSampleSize), formatRise(diagnostic), bias, convergenceVerdict(diagnostic)]
+                     + (showsSandwich ? [sandwichWidthCell(run)] : []))
         if diagnostic.hasConverged == false, let rise = diagnostic.rise, let pair = diagnostic.riseSampleCounts {
             let sigmas = hasUsableStandardError(rise) ? " (\(formatFixed(rise.mean / rise.standardError, decimals: 0)) s.e.)" : ""
             warnings.append("- **\(labels[i])**: log p̂ has not converged: IWAE_\(pair[1]) - IWAE_\(pair[0]) = \(formatEstimate(rise))\(sigmas). "

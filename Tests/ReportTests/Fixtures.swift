@@ -8,12 +8,12 @@ enum Fixtures {
     /// An evaluation whose ELBO is reconstruction − Σ KL, example by example.
     static func evaluation(dimension: Int, sampleCounts: [Int], reconstruction: [Double], layerNames: [String],
                            layerKL: [[Double]], iwae: [[Double]], logDensity: [Double]?,
-                           effectiveSampleSize: [Double]? = nil) -> ModelEvaluation {
+                           effectiveSampleSize: [Double]? = nil, sandwich: SandwichBounds? = nil) -> ModelEvaluation {
         var elbo = reconstruction
         for layer in layerKL { for i in elbo.indices { elbo[i] -= layer[i] } }
         return ModelEvaluation(exampleCount: reconstruction.count, dataDimension: dimension, sampleCounts: sampleCounts,
                                elbo: elbo, reconstruction: reconstruction, layerNames: layerNames, layerKL: layerKL,
-                               iwae: iwae, logDensity: logDensity, effectiveSampleSize: effectiveSampleSize)
+                               iwae: iwae, logDensity: logDensity, effectiveSampleSize: effectiveSampleSize, sandwich: sandwich)
     }
 
     static func run(path: String, model: ModelKind, description: String, datasetName: String = "gmm2d",
@@ -45,7 +45,11 @@ enum Fixtures {
             iwae: [[-2.12, -1.83, -2.41, -2.02, -1.97],
                    [-1.95, -1.70, -2.25, -1.90, -1.80],
                    [-1.90, -1.66, -2.20, -1.86, -1.77]],
-            logDensity: gmmLogDensity, effectiveSampleSize: [61.5, 80.2, 12.0, 55.0, 70.4])
+            logDensity: gmmLogDensity, effectiveSampleSize: [61.5, 80.2, 12.0, 55.0, 70.4],
+            // 4 model samples: U_1 = log w* is far above, IWAE_1 far below; both close in on each other by K = 100.
+            sandwich: SandwichBounds(sampleCounts: [1, 10, 100],
+                                     lower: [[-2.3, -1.9, -2.6, -2.0], [-2.05, -1.72, -2.31, -1.86], [-1.98, -1.66, -2.24, -1.80]],
+                                     upper: [[-1.2, -1.0, -1.9, -1.3], [-1.80, -1.50, -2.10, -1.66], [-1.92, -1.60, -2.19, -1.75]]))
         return run(path: "Runs/vae.h5", model: .vae, description: "latent 2, hidden 64×2", encoderParameters: 4612,
                    decoderParameters: 4578, latentLayers: 1, trainingSeconds: 12.34, evaluation: evaluation,
                    lossSteps: [0, 500, 1000, 1500, 2000], losses: [4.1, 2.6, 2.3, 2.2, 2.15],
