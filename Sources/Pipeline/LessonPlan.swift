@@ -85,6 +85,10 @@ public struct LessonPlan: Sendable {
     /// Lesson 4's sweep over T.
     var sweepT: [Int] { mode == .smoke ? [1, 4, 16] : [1, 2, 4, 16, 64, 256, 1000] }
 
+    /// Lesson 5's oracle DDPMs: T and schedules (the oracle has no training, so T = 1000 is cheap).
+    var oracleSweepT: [Int] { mode == .smoke ? [1, 4, 16] : [1, 4, 16, 64, 256, 1000] }
+    var oracleSchedules: [NoiseSchedule] { [.linear, .cosine] }
+
     /// Lesson 4's HVAE depths.
     var depths: [Int] { mode == .smoke ? [1, 2] : [1, 2, 4] }
 
@@ -106,6 +110,10 @@ public struct LessonPlan: Sendable {
                 + "n = \(formatCount(diffusionExamples)); K = \(manySamples.map(String.init).joined(separator: ", ")) in lessons 1-3 and "
                 + "K = \(sweepSamples.map(String.init).joined(separator: ", ")) for lesson 4's sweep; each example's ELBO is the mean of "
                 + "\(elboDraws) draws.",
+            "Lesson 5: the DDPM of lessons 1-3 against the oracle denoiser of gmm2d's mixture density on the same n = "
+                + "\(formatCount(diffusionExamples)) test examples, one draw of ε per example and t (seed 3); oracle DDPMs "
+                + "(fixed-small variance, no training) for T ∈ {\(oracleSweepT.map(String.init).joined(separator: ", "))} with the linear "
+                + "and the cosine schedule, ELBO from \(elboDraws) draws per example (seed 1).",
         ]
         if mode != .full {
             lines.append("This is the \(mode.rawValue) variant (`compare lesson … --\(mode.rawValue)`): shorter training and fewer samples "

@@ -1,9 +1,11 @@
 import Core
+import DDPMModel
 import DatasetMakers
 import Evaluation
 import Foundation
 import Report
 import Store
+import Tensor
 import Training
 
 /// One invocation of `compare lesson`: trains and evaluates what the lessons need (once each),
@@ -42,7 +44,8 @@ public final class LessonSession {
             case 1: (make, reproduce) = try lesson1()
             case 2: (make, reproduce) = try lesson2()
             case 3: (make, reproduce) = try lesson3()
-            default: (make, reproduce) = try lesson4()
+            case 4: (make, reproduce) = try lesson4()
+            default: (make, reproduce) = try lesson5()
             }
             let footer = LessonFooter(command: shellCommand(["lesson", String(number)] + modeFlags), mode: plan.mode.rawValue,
                                       sizes: plan.sizeLines, lessonSeconds: Date().timeIntervalSince(lessonStart),
@@ -201,6 +204,27 @@ public final class LessonSession {
         return ({ footer in
             try makeLesson3Report(Lesson3Input(runs: runs, topLatentLowerBoundTerms: lower, diffusionProfile: profile, footer: footer),
                                   reportName: "lesson-3")
+        }, [DatasetMakeRequest(maker: .gmm2d).commandLine])
+    }
+
+    func lesson5() throws -> ((LessonFooter) throws -> [ReportFile], [String]) {
+        let spec = plan.lessonDDPM("gmm2d")
+        let trained = try summary(spec)
+        let sweep = try plan.sweepT.map { try summary(plan.sweepDDPM(timesteps: $0)) }
+        let run = try LoadedRun(path: plan.path(of: spec))
+        guard let model = run.model as? DDPM else { throw PipelineError("\(run.path): lesson 5 needs a DDPM") }
+        let mixture = try GaussianMixture(densityFamily: run.dataset.metadata.densityFamily, parameters: run.dataset.densityParameters)
+        let n = trained.evaluation.exampleCount, dimension = run.dataset.dimension
+        let rows = (0..<n).map { i in (0..<dimension).map { Double(run.dataset.test[i * dimension + $0]) } }
+        say("lesson 5: the network of \(run.path) against the oracle, t = 1 … \(model.configuration.timestepCount)")
+        let profile = Lesson5Measurements.profile(of: model, mixture: mixture, data: rows, seed: 3)
+        let data = Tensor(shape: [n, dimension], storage: Array(run.dataset.test.prefix(n * dimension)))
+        let oracles = try Lesson5Measurements.oracleSweep(
+            mixture: mixture, data: data, logDensity: run.dataset.testLogDensity.map { Array($0.prefix(n)) }, timesteps: plan.oracleSweepT,
+            schedules: plan.oracleSchedules, elboDraws: plan.elboDraws, seed: 1, progress: { self.say("lesson 5: \($0)") })
+        return ({ footer in
+            try makeLesson5Report(Lesson5Input(trained: trained, profile: profile, oracleSweep: oracles, trainedSweep: sweep, footer: footer),
+                                  reportName: "lesson-5")
         }, [DatasetMakeRequest(maker: .gmm2d).commandLine])
     }
 

@@ -301,6 +301,9 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
             }
         }
     }
+    out += "- Is it the bound or the training? Lesson 5 ([lesson-5.md](lesson-5.md)) answers with an oracle denoiser, the exact "
+        + "E[ε | x_t] of the data's mixture density: a DDPM with no training error, evaluated for the same T and both schedules, "
+        + "so that its ELBO against T shows what the bound itself costs.\n"
     out += "\n"
 
     out += lessonChecksSection(checks)

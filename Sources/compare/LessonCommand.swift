@@ -1,7 +1,7 @@
 import ArgumentParser
 import Pipeline
 
-/// `compare lesson 1|2|3|4|all [--quick]`: the VAE/diffusion analogy in four measured experiments.
+/// `compare lesson 1|2|3|4|5|all [--quick]`: the VAE/diffusion analogy in five measured experiments.
 ///
 /// Each lesson trains what it needs with ordinary `compare train` command lines and evaluates
 /// with `compare eval` (both run in-process and printed, like `demo`), reusing the checkpoints
@@ -11,21 +11,22 @@ import Pipeline
 struct LessonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lesson",
-        abstract: "The VAE/diffusion analogy in four measured experiments; writes Reports/lesson-N.md.",
+        abstract: "The VAE/diffusion analogy in five measured experiments; writes Reports/lesson-N.md.",
         discussion: """
         1  maximum likelihood: ELBO ≤ IWAE_1 ≤ IWAE_10 ≤ … ≤ IWAE_1000, the gap closing with K
         2  KL(q(x_0:T) ‖ p(x_0:T)) ≥ KL(q(x0) ‖ p(x0)) ≥ 0 on known densities (gmm2d, checkerboard)
         3  the DDPM as a hierarchical VAE with a parameterless encoder, and where the analogy breaks
         4  many easy problems instead of one hard one: the DDPM over T, the HVAE over depth
-        The full `lesson all` takes 5-10 minutes on 2 shared cores; --quick about 2 minutes for all four \
+        5  the score-matching view: ε-prediction is score estimation, checked against an oracle denoiser
+        The full `lesson all` takes 5-10 minutes on 2 shared cores; --quick about 2 minutes for all five \
         (reports in Reports/quick/, runs in Runs/lessons-quick/).
         """)
 
     /// Which lessons: one number or all of them.
     enum Selection: String, CaseIterable, ExpressibleByArgument {
-        case one = "1", two = "2", three = "3", four = "4", all
+        case one = "1", two = "2", three = "3", four = "4", five = "5", all
 
-        var lessons: [Int] { self == .all ? [1, 2, 3, 4] : [Int(rawValue)!] }
+        var lessons: [Int] { self == .all ? [1, 2, 3, 4, 5] : [Int(rawValue)!] }
     }
 
     @Argument(help: "Which lesson.")
