@@ -92,8 +92,12 @@ public final class DDPM: LatentVariableModel {
     }
 
     /// ε_θ on a batch: `xt` [rows, D], one timestep per row → network output [rows, D or 2D].
+    /// A ``TimestepDenoisingNetwork`` (the oracle) is handed the timesteps themselves.
     public func network(_ xt: Tensor, timesteps: [Int]) -> Tensor {
-        denoiser.denoise(xt, embedding: timestepEmbedding(timesteps))
+        if let timestepDenoiser = denoiser as? any TimestepDenoisingNetwork {
+            return timestepDenoiser.denoise(xt, timesteps: timesteps)
+        }
+        return denoiser.denoise(xt, embedding: timestepEmbedding(timesteps))
     }
 
     /// Network outputs without recording, for rows of x_t in Double, [rows, D or 2D]: at most

@@ -34,6 +34,13 @@ public struct CorrelatedGaussian: ToyDistribution {
         choleskyFactor = Self.cholesky(covariance)
     }
 
+    /// The same density as a one-component ``GaussianMixture`` with a full covariance (for the
+    /// oracle denoiser, docs/math.md#oracle-denoiser). Refused above
+    /// ``GaussianMixture/maximumFullCovarianceDimension`` dimensions.
+    public var mixture: GaussianMixture {
+        get throws { try GaussianMixture(mean: mean, covariance: covariance) }
+    }
+
     /// Σ = L Lᵀ for a symmetric positive-definite Σ (Cholesky–Banachiewicz).
     static func cholesky(_ matrix: [[Double]]) -> [[Double]] {
         let size = matrix.count

@@ -26,6 +26,16 @@ public struct RingOfGaussians: ToyDistribution {
         }
     }
 
+    /// The same density as a ``GaussianMixture`` (for the oracle denoiser, docs/math.md#oracle-denoiser):
+    /// the parameters ``density`` stores, K equal weights and σ² I components. Throws only for
+    /// settings that are no density (no components, σ ≤ 0).
+    public var mixture: GaussianMixture {
+        get throws {
+            try GaussianMixture(means: means, standardDeviations: Array(repeating: standardDeviation, count: componentCount),
+                                weights: Array(repeating: 1 / Double(componentCount), count: componentCount))
+        }
+    }
+
     public func sample(using generator: inout RandomGenerator) -> [Double] {
         let mean = means[generator.nextInt(below: componentCount)]
         let (first, second) = generator.nextNormalPair()

@@ -1,6 +1,7 @@
 import Core
 import Evaluation
 import Foundation
+import NN
 import Store
 import Tensor
 
@@ -21,11 +22,14 @@ public struct EvaluationRequest: Equatable, Sendable {
     public var elboDraws: Int
     /// Threads of the engine's products.
     public var threads: Int
+    /// Whose noise predictions a DDPM's evaluation uses: its trained network, or the closed-form
+    /// oracle of its dataset's Gaussian-mixture density (printed only, never stored).
+    public var denoiser: EvaluationDenoiser
 
     public static let defaultSampleCounts = [1, 10, 100, 1000]
 
     public init(checkpoint: String, sampleCounts: [Int] = EvaluationRequest.defaultSampleCounts, examples: Int? = nil, seed: UInt64 = 1,
-                batchSize: Int = 50, elboDraws: Int = 10, threads: Int = 1) {
+                batchSize: Int = 50, elboDraws: Int = 10, threads: Int = 1, denoiser: EvaluationDenoiser = .network) {
         self.checkpoint = checkpoint
         self.sampleCounts = sampleCounts
         self.examples = examples
@@ -33,6 +37,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         self.batchSize = batchSize
         self.elboDraws = elboDraws
         self.threads = threads
+        self.denoiser = denoiser
     }
 
     /// The words after `compare`: options equal to the defaults are left out.
@@ -45,6 +50,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         if batchSize != defaults.batchSize { words += ["--batch-size", String(batchSize)] }
         if elboDraws != defaults.elboDraws { words += ["--elbo-draws", String(elboDraws)] }
         if threads != defaults.threads { words += ["--threads", String(threads)] }
+        if denoiser != defaults.denoiser { words += ["--denoiser", denoiser.rawValue] }
         return words
     }
 
@@ -62,11 +68,13 @@ public struct EvaluationRequest: Equatable, Sendable {
     }
 
     /// Evaluates the checkpoint, stores the result under `/evaluation` and returns the lines to
-    /// print; the checkpoint's lock is held from before it is read until it is rewritten.
+    /// print; the checkpoint's lock is held from before it is read until it is rewritten. With
+    /// the oracle denoiser nothing is stored (``runOracle(quiet:)``).
     @discardableResult
     public func run(quiet: Bool = false) throws -> String {
         try validate()
         LinearAlgebra.setThreadCount(threads)
+        if denoiser == .oracle { return try runOracle(quiet: quiet) }
         // The evaluation is rewritten into the file it evaluates: lock it before loading, so
         // that no writer replaces the parameters between the read and the rewrite.
         let claim: OutputClaim? = FileManager.default.fileExists(atPath: checkpoint)
@@ -74,24 +82,9 @@ public struct EvaluationRequest: Equatable, Sendable {
         defer { claim?.release() }
         if BaselineCheckpoint.isBaseline(at: checkpoint) { return try runBaseline() }
         let run = try LoadedRun(path: checkpoint)
-        try checkMemory(configuration: run.configuration, examples: Swift.min(examples ?? run.dataset.testCount, run.dataset.testCount))
-        let testCount = run.dataset.testCount
-        let n = Swift.min(examples ?? testCount, testCount)
-        let data = Tensor(shape: [testCount, run.dataset.dimension], storage: run.dataset.test).rows(0..<n)
-        let logDensity = run.dataset.testLogDensity.map { Array($0.prefix(n)) }
-        var generator = RandomGenerator(seed: seed)
-        let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
-        let evaluation: ModelEvaluation
         let started = Date()
         let guardedStarted = GuardCounter.total
-        do {
-            evaluation = try GradientMode.withoutRecording {
-                try evaluate(run.model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
-                             elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
-            }
-        } catch let error as EvaluationError {
-            throw PipelineError("\(checkpoint): \(error)")  // e.g. a non-finite estimate: name the checkpoint
-        }
+        let evaluation = try evaluateTestSplit(of: run, model: run.model, quiet: quiet)
         var record = EvaluationRecord(evaluation: evaluation, seed: seed, command: commandLine)
         record.attributes["elbo_draws"] = .integer(Int64(elboDraws))
         // What the evaluation cost, for reports (a DDPM's IWAE_K costs K·T network passes per example).
@@ -104,5 +97,25 @@ public struct EvaluationRequest: Equatable, Sendable {
         try Checkpoint.updateEvaluation(at: checkpoint, with: record)
         return evaluationSummary(evaluation, model: run.checkpoint.model, path: checkpoint)
             + (guarded > 0 ? "\nnote: the log-scale guards moved \(guarded) network outputs into their bounds (docs/math.md#log-scale-guards)" : "")
+    }
+
+    /// Every estimate of `model` (the run's own, or another model of the same data) on the
+    /// first ``examples`` test examples of `run`'s dataset, with the request's seed and options.
+    func evaluateTestSplit(of run: LoadedRun, model: any LatentVariableModel, quiet: Bool) throws -> ModelEvaluation {
+        let testCount = run.dataset.testCount
+        let n = Swift.min(examples ?? testCount, testCount)
+        try checkMemory(configuration: run.configuration, examples: n)
+        let data = Tensor(shape: [testCount, run.dataset.dimension], storage: run.dataset.test).rows(0..<n)
+        let logDensity = run.dataset.testLogDensity.map { Array($0.prefix(n)) }
+        var generator = RandomGenerator(seed: seed)
+        let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
+        do {
+            return try GradientMode.withoutRecording {
+                try evaluate(model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
+                             elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
+            }
+        } catch let error as EvaluationError {
+            throw PipelineError("\(checkpoint): \(error)")  // e.g. a non-finite estimate: name the checkpoint
+        }
     }
 }

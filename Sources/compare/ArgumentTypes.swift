@@ -21,6 +21,7 @@ extension DiffusionLoss: ExpressibleByArgument {}
 extension DatasetMaker: ExpressibleByArgument {}
 extension DatasetImporter: ExpressibleByArgument {}
 extension TrainingBudget.Clock: ExpressibleByArgument {}
+extension EvaluationDenoiser: ExpressibleByArgument {}
 
 extension HVAEInference: ExpressibleByArgument {
     /// `bottom-up` or `top-down` on the command line (the stored JSON keeps the case names).

@@ -2,7 +2,8 @@ import ArgumentParser
 import Pipeline
 
 /// `compare eval`: ELBO, IWAE_K, the gap and (on known densities) both KLs of a trained run,
-/// stored under `/evaluation` of its checkpoint and printed.
+/// stored under `/evaluation` of its checkpoint and printed. With `--denoiser oracle` a DDPM is
+/// evaluated with the closed-form oracle denoiser instead of its network, and only printed.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -30,9 +31,16 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Threads of the engine.")
     var threads: Int = 1
 
+    @Option(help: """
+        Noise predictor of a DDPM: its trained network, or the closed-form oracle E[ε | x_t] of its dataset's \
+        Gaussian-mixture density (continuous gmm2d or gaussian data; fixed-small variance; printed, not stored).
+        """)
+    var denoiser: EvaluationDenoiser = .network
+
     var request: EvaluationRequest {
         EvaluationRequest(checkpoint: checkpoint, sampleCounts: samples.values, examples: examples, seed: seed,
-                          batchSize: batchSize, elboDraws: elboDraws, threads: threads)
+                          batchSize: batchSize, elboDraws: elboDraws, threads: threads,
+                          denoiser: denoiser)
     }
 
     func validate() throws {
