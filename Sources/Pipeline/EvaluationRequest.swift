@@ -25,11 +25,15 @@ public struct EvaluationRequest: Equatable, Sendable {
     /// Whose noise predictions a DDPM's evaluation uses: its trained network, or the closed-form
     /// oracle of its dataset's Gaussian-mixture density (printed only, never stored).
     public var denoiser: EvaluationDenoiser
+    /// N, the model samples of the sandwich bounds (docs/math.md#sandwich-bounds), or `nil` for none.
+    /// Drawn after the test evaluation from the same generator, so the test numbers do not change.
+    public var sandwich: Int?
 
     public static let defaultSampleCounts = [1, 10, 100, 1000]
 
     public init(checkpoint: String, sampleCounts: [Int] = EvaluationRequest.defaultSampleCounts, examples: Int? = nil, seed: UInt64 = 1,
-                batchSize: Int = 50, elboDraws: Int = 10, threads: Int = 1, denoiser: EvaluationDenoiser = .network) {
+                batchSize: Int = 50, elboDraws: Int = 10, threads: Int = 1, denoiser: EvaluationDenoiser = .network,
+                sandwich: Int? = nil) {
         self.checkpoint = checkpoint
         self.sampleCounts = sampleCounts
         self.examples = examples
@@ -38,6 +42,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         self.elboDraws = elboDraws
         self.threads = threads
         self.denoiser = denoiser
+        self.sandwich = sandwich
     }
 
     /// The words after `compare`: options equal to the defaults are left out.
@@ -51,6 +56,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         if elboDraws != defaults.elboDraws { words += ["--elbo-draws", String(elboDraws)] }
         if threads != defaults.threads { words += ["--threads", String(threads)] }
         if denoiser != defaults.denoiser { words += ["--denoiser", denoiser.rawValue] }
+        if let sandwich { words += ["--sandwich", String(sandwich)] }
         return words
     }
 
@@ -64,6 +70,9 @@ public struct EvaluationRequest: Equatable, Sendable {
         guard batchSize >= 1 else { throw PipelineError("--batch-size must be at least 1, got \(batchSize)") }
         guard threads >= 1 else { throw PipelineError("--threads must be at least 1, got \(threads)") }
         guard elboDraws >= 1 else { throw PipelineError("--elbo-draws must be at least 1, got \(elboDraws)") }
+        if let sandwich, sandwich < 2 {
+            throw PipelineError("--sandwich must be at least 2 model samples (a standard error needs two), got \(sandwich)")
+        }
         try checkMemoryOfOptions()
     }
 
@@ -95,6 +104,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         let guarded = GuardCounter.total &- guardedStarted
         record.attributes["guarded_outputs"] = .integer(Int64(clamping: guarded))
         try Checkpoint.updateEvaluation(at: checkpoint, with: record)
+        reportImpossibleResults(evaluation)
         return evaluationSummary(evaluation, model: run.checkpoint.model, path: checkpoint)
             + (guarded > 0 ? "\nnote: the log-scale guards moved \(guarded) network outputs into their bounds (docs/math.md#log-scale-guards)" : "")
     }
@@ -110,12 +120,33 @@ public struct EvaluationRequest: Equatable, Sendable {
         var generator = RandomGenerator(seed: seed)
         let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
         do {
-            return try GradientMode.withoutRecording {
+            var evaluation = try GradientMode.withoutRecording {
                 try evaluate(model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
                              elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
             }
+            if let sandwich {
+                let sandwichProgress = ProgressReporter("sandwich \(run.checkpoint.model)", total: sandwich, unit: "model samples")
+                evaluation.sandwich = try evaluateSandwich(model, count: sandwich, sampleCounts: sampleCounts, batchSize: batchSize,
+                                                           using: &generator, progress: { done in if !quiet { sandwichProgress.update(done) } }).bounds
+            }
+            return evaluation
         } catch let error as EvaluationError {
             throw PipelineError("\(checkpoint): \(error)")  // e.g. a non-finite estimate: name the checkpoint
+        }
+    }
+}
+
+extension EvaluationRequest {
+    /// One line on stderr per broken entropy ceiling (docs/math.md#entropy-ceiling), besides the
+    /// summary's IMPOSSIBLE line: a result no correct estimator can give must not pass unseen in a
+    /// script that only watches stderr. The exit status stays 0: the numbers are stored and a
+    /// report shows them under the same warning.
+    func reportImpossibleResults(_ evaluation: ModelEvaluation) {
+        for check in boundInequalityChecks(evaluation) where check.holds == false && check.inequality.isImpossibleWhenViolated {
+            let name = check.inequality == .jointNonNegative ? "ELBO" : "log p̂"
+            let line = "compare eval: \(checkpoint): impossible result: the mean \(name) is above the data's entropy ceiling -H by more "
+                + "than 3 s.e.; a density is wrong (docs/math.md#entropy-ceiling)\n"
+            FileHandle.standardError.write(Data(line.utf8))
         }
     }
 }

@@ -19,7 +19,8 @@ public func evaluationSummary(_ e: ModelEvaluation, model: String, path: String)
     }
     let convergence = e.convergence
     if let median = convergence.medianEffectiveSampleSize, let tenth = convergence.tenthPercentileEffectiveSampleSize {
-        lines.append(String(format: "  ESS of K = %d   median %.1f, 10th percentile %.1f", convergence.maximumSampleCount, median, tenth))
+        lines.append("  ESS (K = \(convergence.maximumSampleCount))".padding(toLength: 18, withPad: " ", startingAt: 0)
+            + String(format: "median %.1f, 10th percentile %.1f", median, tenth))
     }
     if let rise = convergence.rise, let pair = convergence.riseSampleCounts {
         lines.append("  rise \(pair[0]) → \(pair[1])".padding(toLength: 18, withPad: " ", startingAt: 0) + format(rise)

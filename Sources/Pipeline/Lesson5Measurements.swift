@@ -58,25 +58,31 @@ enum Lesson5Measurements {
                                     oracleStartError: oracleStart)
     }
 
-    /// The oracle DDPM (``DDPMModel/DDPM/withOracleDenoiser(configuration:mixture:)``: fixed-small
-    /// variance) for every T and schedule, evaluated on `data` (ELBO with `elboDraws` draws; K = 1),
-    /// each with a generator seeded with `seed`.
+    /// The oracle DDPM (its network the ``DDPMModel/OracleDenoiser`` of `mixture`) for every T,
+    /// schedule and fixed reverse variance (the oracle predicts ε only, so the variance cannot be
+    /// learned: fixed-small β̃_t and fixed-large β_t, Ho et al.'s two choices), evaluated on `data`
+    /// (ELBO with `elboDraws` draws; K = 1), each with a generator seeded with `seed`.
     static func oracleSweep(mixture: GaussianMixture, data: Tensor, logDensity: [Double]?, timesteps: [Int], schedules: [NoiseSchedule],
-                            elboDraws: Int, seed: UInt64, progress: (String) -> Void) throws -> [OracleEvaluation] {
+                            variances: [ReverseVariance], elboDraws: Int, seed: UInt64,
+                            progress: (String) -> Void) throws -> [OracleEvaluation] {
         var results: [OracleEvaluation] = []
         for schedule in schedules {
-            for T in timesteps {
-                var configuration = DDPMConfiguration(dataDimension: data.shape[1], likelihood: .continuous)
-                configuration.timestepCount = T
-                configuration.schedule = schedule
-                let model = try DDPM.withOracleDenoiser(configuration: configuration, mixture: mixture)
-                progress("oracle DDPM, T = \(T), \(schedule.rawValue) schedule")
-                var generator = RandomGenerator(seed: seed)
-                let evaluation = try GradientMode.withoutRecording {
-                    try evaluate(model, data: data, sampleCounts: [1], logDensity: logDensity, batchSize: 50, elboDraws: elboDraws, using: &generator)
+            for variance in variances {
+                for T in timesteps {
+                    var configuration = DDPMConfiguration(dataDimension: data.shape[1], likelihood: .continuous)
+                    configuration.timestepCount = T
+                    configuration.schedule = schedule
+                    configuration.variance = variance
+                    let diffusion = GaussianDiffusion(schedule: schedule, timestepCount: T)
+                    let model = try DDPM(configuration: configuration, denoiser: OracleDenoiser(mixture: mixture, diffusion: diffusion))
+                    progress("oracle DDPM, T = \(T), \(schedule.rawValue) schedule, \(variance.rawValue) variance")
+                    var generator = RandomGenerator(seed: seed)
+                    let evaluation = try GradientMode.withoutRecording {
+                        try evaluate(model, data: data, sampleCounts: [1], logDensity: logDensity, batchSize: 50, elboDraws: elboDraws,
+                                     using: &generator)
+                    }
+                    results.append(OracleEvaluation(timesteps: T, schedule: schedule.rawValue, variance: variance.rawValue, evaluation: evaluation))
                 }
-                results.append(OracleEvaluation(timesteps: T, schedule: schedule.rawValue, variance: model.configuration.variance.rawValue,
-                                                evaluation: evaluation))
             }
         }
         return results

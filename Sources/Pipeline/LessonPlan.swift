@@ -112,7 +112,7 @@ public struct LessonPlan: Sendable {
                 + "\(elboDraws) draws.",
             "Lesson 5: the DDPM of lessons 1-3 against the oracle denoiser of gmm2d's mixture density on the same n = "
                 + "\(formatCount(diffusionExamples)) test examples, one draw of ε per example and t (seed 3); oracle DDPMs "
-                + "(fixed-small variance, no training) for T ∈ {\(oracleSweepT.map(String.init).joined(separator: ", "))} with the linear "
+                + "(no training; fixed-small and fixed-large variance) for T ∈ {\(oracleSweepT.map(String.init).joined(separator: ", "))} with the linear "
                 + "and the cosine schedule, ELBO from \(elboDraws) draws per example (seed 1).",
         ]
         if mode != .full {

@@ -221,7 +221,7 @@ public final class LessonSession {
         let data = Tensor(shape: [n, dimension], storage: Array(run.dataset.test.prefix(n * dimension)))
         let oracles = try Lesson5Measurements.oracleSweep(
             mixture: mixture, data: data, logDensity: run.dataset.testLogDensity.map { Array($0.prefix(n)) }, timesteps: plan.oracleSweepT,
-            schedules: plan.oracleSchedules, elboDraws: plan.elboDraws, seed: 1, progress: { self.say("lesson 5: \($0)") })
+            schedules: plan.oracleSchedules, variances: [.fixedSmall, .fixedLarge], elboDraws: plan.elboDraws, seed: 1, progress: { self.say("lesson 5: \($0)") })
         return ({ footer in
             try makeLesson5Report(Lesson5Input(trained: trained, profile: profile, oracleSweep: oracles, trainedSweep: sweep, footer: footer),
                                   reportName: "lesson-5")

@@ -28,6 +28,10 @@ public func evaluateSandwich(_ model: some LatentVariableModel, count: Int, samp
     while done < count {
         let rows = Swift.min(batchSize, count - done)
         let drawn = GradientMode.withoutRecording { model.ancestralSample(count: rows, using: &generator) }
+        if let bad = drawn.samples.storage.firstIndex(where: { !$0.isFinite }) {
+            throw EvaluationError.nonFinite("model sample \(done + bad / Swift.max(1, drawn.samples.shape[1])) of the sandwich is "
+                + "\(drawn.samples.storage[bad]): the model's sampler diverges, so its samples have no log-likelihood to bracket")
+        }
         samples.append(drawn.samples)
         let weights = GradientMode.withoutRecording {
             model.logImportanceWeights(drawn.samples, samples: counts.last!, using: &generator)

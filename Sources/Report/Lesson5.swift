@@ -147,19 +147,20 @@ public func lesson5Checks(_ input: Lesson5Input) -> [LessonCheck] {
     for oracle in input.oracleSweep {
         guard let joint = oracle.evaluation.jointKLEstimate else { continue }
         checks.append(LessonCheck(
-            statement: "ELBO ≤ -H", subject: "oracle DDPM (T = \(oracle.timesteps), \(oracle.schedule))",
+            statement: "ELBO ≤ -H", subject: "oracle DDPM (T = \(oracle.timesteps), \(oracle.series))",
             measured: "KL_joint = \(lessonFormat(joint))", holds: lessonAtLeastZero(joint),
             reason: "impossible: an ELBO above the data's entropy ceiling. " + impossibilityCauses))
     }
-    for schedule in orderedSchedules(input.oracleSweep) {
-        let runs = input.oracleSweep.filter { $0.schedule == schedule }.sorted { $0.timesteps < $1.timesteps }
+    for series in orderedSeries(input.oracleSweep) {
+        let runs = input.oracleSweep.filter { $0.series == series }.sorted { $0.timesteps < $1.timesteps }
         guard let one = runs.first(where: { $0.timesteps == 1 }), let last = runs.last, last.timesteps > 1 else { continue }
         let gain = MeanEstimate(pairedDifferenceOf: last.evaluation.elbo, minus: one.evaluation.elbo)
         checks.append(LessonCheck(
-            statement: "with a perfect denoiser many steps win: ELBO(T = \(last.timesteps)) > ELBO(T = 1)", subject: "oracle DDPM, \(schedule)",
+            statement: "with a perfect denoiser many steps win: ELBO(T = \(last.timesteps)) > ELBO(T = 1)", subject: "oracle DDPM, \(series)",
             measured: "difference = \(lessonFormat(gain))", holds: lessonSignificantlyPositive(gain),
-            reason: "even with the exact reverse mean, \(last.timesteps) steps do not improve on one: the Gaussian reverse steps "
-                + "with variance \(last.variance) cost more than they gain at this T."))
+            reason: "even with the exact reverse mean, \(last.timesteps) steps do not improve on one beyond 3 s.e.: Gaussian reverse steps "
+                + "with the \(last.variance) variance cost more than they gain at this T (see the table: the per-step term is "
+                + "c₁²·MMSE_t/(2σ_t²) plus a variance mismatch, large where a step is large)."))
     }
     let grid = lesson5Grid(p.timestepCount)
     for (s, t) in zip(grid, grid.dropFirst()) {
@@ -178,10 +179,15 @@ private func zipMap(_ a: [[Double]], _ b: [[Double]], _ c: [[Double]], _ f: (Dou
     a.indices.map { t in a[t].indices.map { i in f(a[t][i], b[t][i], c[t][i]) } }
 }
 
-/// The schedules of the sweep in the order they first appear.
-private func orderedSchedules(_ sweep: [OracleEvaluation]) -> [String] {
+extension OracleEvaluation {
+    /// "cosine, fixed-small": what tells the sweep's series apart.
+    public var series: String { "\(schedule), \(variance)" }
+}
+
+/// The series (schedule and variance) of the sweep in the order they first appear.
+private func orderedSeries(_ sweep: [OracleEvaluation]) -> [String] {
     var seen: [String] = []
-    for entry in sweep where !seen.contains(entry.schedule) { seen.append(entry.schedule) }
+    for entry in sweep where !seen.contains(entry.series) { seen.append(entry.series) }
     return seen
 }
 
@@ -251,15 +257,15 @@ public func makeLesson5Report(_ input: Lesson5Input, reportName: String = "lesso
         + "Lesson 4 asked whether ELBO(T = 1000) ≥ ELBO(T = 1) fails for the bound or for the training; here is the bound alone. "
         + "ELBO on the same n test examples for every T; E[log q(x0)] = -H is the ceiling"
         + (entropy.map { " (\(lessonFormat($0)))" } ?? "") + ".\n\n"
-    let schedules = orderedSchedules(input.oracleSweep)
+    let allSeries = orderedSeries(input.oracleSweep)
     let ts = Array(Set(input.oracleSweep.map(\.timesteps))).sorted()
-    var headers = ["T"] + schedules.map { "oracle ELBO, \($0)" }
-    if !input.trainedSweep.isEmpty { headers.append("trained ELBO, \(scheduleName(input.trainedSweep[0])) (lesson 4)") }
+    var headers = ["T"] + allSeries.map { "oracle, \($0)" }
+    if !input.trainedSweep.isEmpty { headers.append("trained, \(scheduleName(input.trainedSweep[0])), learned-range (lesson 4)") }
     var sweepTable = MarkdownTable(headers: headers, alignments: Array(repeating: .right, count: headers.count))
     for t in ts {
         var row = [formatCount(t)]
-        for schedule in schedules {
-            row.append(input.oracleSweep.first { $0.timesteps == t && $0.schedule == schedule }.map { lessonFormat($0.evaluation.elboEstimate) } ?? "-")
+        for series in allSeries {
+            row.append(input.oracleSweep.first { $0.timesteps == t && $0.series == series }.map { lessonFormat($0.evaluation.elboEstimate) } ?? "-")
         }
         if !input.trainedSweep.isEmpty {
             row.append(input.trainedSweep.first { $0.latentLayers == t }.map { lessonFormat($0.evaluation.elboEstimate) } ?? "-")
@@ -267,19 +273,37 @@ public func makeLesson5Report(_ input: Lesson5Input, reportName: String = "lesso
         sweepTable.append(row)
     }
     out += sweepTable.text + "\n"
-    if let variance = input.oracleSweep.first?.variance {
-        out += "The oracle's reverse variance is \(variance) (β̃_t). With the true mean, each step's term is a variance mismatch plus "
-            + "c₁²·MMSE_t/(2σ_t²) (docs/math.md#score-matching-view): it shrinks as the steps get smaller, so the bound itself "
-            + "improves with T; where the trained sweep does not, the network is what falls short.\n\n"
+    out += "With the exact mean, each step's term is c₁²·MMSE_t/(2σ_t²) plus a mismatch of variances "
+        + "(docs/math.md#score-matching-view): small steps make both small, but a large step — the first steps of a short "
+        + "linear schedule, or any step whose β_t is near 1 — leaves a large MMSE under a small variance.\n\n"
+    for series in allSeries {
+        let runs = input.oracleSweep.filter { $0.series == series }.sorted { $0.timesteps < $1.timesteps }
+        guard let best = runs.max(by: { $0.evaluation.elboEstimate.mean < $1.evaluation.elboEstimate.mean }),
+              let one = runs.first(where: { $0.timesteps == 1 }), let last = runs.last else { continue }
+        let gain = MeanEstimate(pairedDifferenceOf: last.evaluation.elbo, minus: one.evaluation.elbo)
+        out += "- Oracle, \(series): best ELBO at T = \(formatCount(best.timesteps)) (\(lessonFormat(best.evaluation.elboEstimate))); "
+            + "ELBO(T = \(formatCount(last.timesteps))) - ELBO(T = 1) = \(lessonFormat(gain))"
+            + (lessonSignificantlyPositive(gain) ? ": the bound itself improves with T.\n" : ": no significant improvement at this T.\n")
     }
+    if let trainedBest = input.trainedSweep.max(by: { $0.evaluation.elboEstimate.mean < $1.evaluation.elboEstimate.mean }),
+       let trainedLast = input.trainedSweep.max(by: { $0.latentLayers < $1.latentLayers }),
+       let oracleLast = input.oracleSweep.first(where: { $0.timesteps == trainedLast.latentLayers && $0.schedule == scheduleName(trainedLast) }) {
+        let shortfall = MeanEstimate(pairedDifferenceOf: oracleLast.evaluation.elbo, minus: trainedLast.evaluation.elbo)
+        out += "- The trained sweep's best ELBO is at T = \(formatCount(trainedBest.latentLayers)); at T = \(formatCount(trainedLast.latentLayers)) "
+            + "the oracle (\(oracleLast.series)) is above the trained network by \(lessonFormat(shortfall)) nats (paired): "
+            + "that much of lesson 4's ELBO at large T is the network's, not the bound's.\n"
+    }
+    out += "\n"
 
     // 3. Rate and distortion.
+    let oracleAtT = input.oracleSweep.first { $0.timesteps == T && $0.schedule == scheduleName(trained) && $0.variance == "fixed-small" }
+        ?? input.oracleSweep.first { $0.timesteps == T && $0.schedule == scheduleName(trained) }
     out += "## 3. Rate and distortion per timestep\n\n"
     out += "Ho et al. (2020, §4.3) read the reverse process as progressive coding: a receiver holding x_T, …, x_t has been sent "
         + "rate(t) = Σ_{j=t}^{T} L_j nats (L_0 is left out: on continuous data it is a density, not a code length) and can "
         + "reconstruct x̂0(x_t) with distortion √(E‖x0 - x̂0‖²/D). Plot: the trained DDPM (T = \(T)) and the oracle DDPM at the "
-        + "same T and schedule.\n\n"
-    let oracleAtT = input.oracleSweep.first { $0.timesteps == T && $0.schedule == scheduleName(trained) }
+        + "same T and schedule\(oracleAtT.map { " (\($0.variance) variance)" } ?? ""). Where ᾱ_t is near 0 the network's "
+        + "x̂0 = (x_t - √(1 - ᾱ_t) ε_θ)/√ᾱ_t divides its error by √ᾱ_t, so its distortion can be far above the data's spread.\n\n"
     var rdTable = MarkdownTable(headers: ["t", "rate, trained", "distortion, trained", "rate, oracle", "distortion, oracle"],
                                 alignments: Array(repeating: .right, count: 5))
     let trainedRate = cumulativeRate(trained.evaluation)
@@ -326,16 +350,16 @@ func lesson5SweepFigure(_ input: Lesson5Input, entropy: MeanEstimate?) -> Figure
     var panel = PlotPanel(title: "ELBO against T", subtitle: "oracle: exact reverse mean, no training; bars: s.e.",
                           xLabel: "T (diffusion steps)", yLabel: "nats per example", xScale: .logarithmic,
                           xAxis: PlotAxis(lower: Swift.max(0.5, (ts.min() ?? 1) / 1.6), upper: (ts.max() ?? 10) * 1.6, scale: .logarithmic))
-    for (index, schedule) in orderedSchedules(input.oracleSweep).enumerated() {
-        let runs = input.oracleSweep.filter { $0.schedule == schedule }.sorted { $0.timesteps < $1.timesteps }
+    for (index, series) in orderedSeries(input.oracleSweep).enumerated() {
+        let runs = input.oracleSweep.filter { $0.series == series }.sorted { $0.timesteps < $1.timesteps }
         panel.series.append(.errorBars(points: runs.map { (x: Double($0.timesteps), y: $0.evaluation.elboEstimate.mean) },
                                        errors: runs.map { $0.evaluation.elboEstimate.standardError }, color: seriesColor(index),
-                                       label: "oracle, \(schedule)"))
+                                       label: "oracle, \(series)"))
     }
     if !input.trainedSweep.isEmpty {
         let runs = input.trainedSweep.sorted { $0.latentLayers < $1.latentLayers }
         panel.series.append(.errorBars(points: runs.map { (x: Double($0.latentLayers), y: $0.evaluation.elboEstimate.mean) },
-                                       errors: runs.map { $0.evaluation.elboEstimate.standardError }, color: seriesColor(3),
+                                       errors: runs.map { $0.evaluation.elboEstimate.standardError }, color: seriesColor(4),
                                        label: "trained, \(scheduleName(runs[0]))"))
     }
     if let entropy { panel.series.append(.horizontalLine(y: entropy.mean, color: "#000000", label: "E[log q] = -H")) }

@@ -37,10 +37,16 @@ struct EvalCommand: ParsableCommand {
         """)
     var denoiser: EvaluationDenoiser = .network
 
+    @Option(help: """
+        Also draw N samples from the model and bracket log p(x0) on them between IWAE_K and the upper bound U_K, \
+        for every K (docs/math.md#sandwich-bounds); stored with the evaluation.
+        """)
+    var sandwich: Int?
+
     var request: EvaluationRequest {
         EvaluationRequest(checkpoint: checkpoint, sampleCounts: samples.values, examples: examples, seed: seed,
                           batchSize: batchSize, elboDraws: elboDraws, threads: threads,
-                          denoiser: denoiser)
+                          denoiser: denoiser, sandwich: sandwich)
     }
 
     func validate() throws {

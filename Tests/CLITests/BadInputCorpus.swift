@@ -342,6 +342,8 @@ enum BadInputCorpus {
             ("eval of 0 examples", ["eval", "vae.h5", "--examples", "0"], ["--examples", "0"]),
             ("eval with 0 ELBO draws", ["eval", "vae.h5", "--elbo-draws", "0"], ["--elbo-draws", "0"]),
             ("eval with batch 0", ["eval", "vae.h5", "--batch-size", "0"], ["--batch-size", "0"]),
+            ("sandwich of 1 model sample", ["eval", "vae.h5", "--sandwich", "1"], ["--sandwich", "1"]),
+            ("sandwich not a number", ["eval", "vae.h5", "--sandwich", "many"], ["--sandwich", "many"]),
             ("sample 0", ["sample", "vae.h5", "--count", "0", "--out", "s.h5"], ["--count", "0"]),
             ("sample to an unknown format", ["sample", "vae.h5", "--out", "s.txt"], ["--out s.txt", ".h5"]),
             ("PNG grid of 2-D data", ["sample", "vae.h5", "--out", "s.png"], ["--out s.png", "image data"]),

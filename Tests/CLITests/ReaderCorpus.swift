@@ -270,6 +270,24 @@ final class ReaderCorpusTests: XCTestCase {
         XCTAssertFalse(markdown.contains("± nan") || markdown.contains("± -nan"), markdown)
     }
 
+    /// `eval --sandwich N` through the binary: the test numbers are those of the same evaluation
+    /// without it (the sandwich draws after them), the bounds are stored, and the report shows
+    /// them in its sandwich section.
+    func testEvalWithSandwich_storesTheBoundsAndKeepsTheTestNumbers() throws {
+        let folder = try caseFolder()
+        defer { folder.remove() }
+        let plain = try assertSucceeds(["eval", "vae.h5", "--examples", "6", "--samples", "1,4"], in: folder, updating: ["vae.h5"])
+        let sandwiched = try assertSucceeds(["eval", "vae.h5", "--examples", "6", "--samples", "1,4", "--sandwich", "8"], in: folder,
+                                            updating: ["vae.h5"])
+        let testLines = { (text: String) in text.split(separator: "\n").filter { $0.contains("ELBO") || $0.contains("IWAE_") } }
+        XCTAssertEqual(testLines(plain), testLines(sandwiched).filter { !$0.contains("lower") })
+        XCTAssertTrue(sandwiched.contains("sandwich on 8 model samples"), sandwiched)
+        _ = try assertSucceeds(["report", "vae.h5", "--out", "s.md"], in: folder)
+        let markdown = try String(contentsOfFile: folder.path("s.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("## Sandwich bounds on model samples"), markdown)
+        XCTAssertTrue(markdown.contains("| VAE | 8 | 4 |"), markdown)
+    }
+
     /// Trained with `--dataset data.h5` in one folder, evaluated from a subfolder: the stored
     /// relative path is resolved against the checkpoint's folder, not the working folder.
     func testEvalFromAnotherFolder_findsTheDatasetBesideTheCheckpoint() throws {

@@ -75,7 +75,7 @@ final class Lesson5Tests: XCTestCase {
     /// An oracle ELBO above -H (a density error): the ceiling fails.
     func testPlantedELBOAboveEntropy_failsTheCeiling() throws {
         let text = F.markdown(try makeLesson5Report(input(oracles: oracles(kl: { $0 == 4 ? -0.5 : 2.0 }))))
-        assertDoesNotHold(text, statement: "ELBO ≤ -H", reason: "impossible")
+        assertDoesNotHold(text, statement: "ELBO ≤ -H", reason: "Impossible: an ELBO above the data's entropy ceiling")
     }
 
     /// The oracle's MMSE falling with t, and many steps not helping: both claims fail.
