@@ -16,12 +16,16 @@ public struct DemoRequest: Equatable, Sendable {
     public var examples: Int
     /// The K values of IWAE_K.
     public var sampleCounts: [Int]
+    /// Model samples of each evaluation's sandwich bounds (docs/math.md#sandwich-bounds).
+    public var sandwichSamples: Int
 
-    public init(out: String = "Reports/demo.md", steps: Int = 6000, examples: Int = 300, sampleCounts: [Int] = [1, 10, 100]) {
+    public init(out: String = "Reports/demo.md", steps: Int = 6000, examples: Int = 300, sampleCounts: [Int] = [1, 10, 100],
+                sandwichSamples: Int = 300) {
         self.out = out
         self.steps = steps
         self.examples = examples
         self.sampleCounts = sampleCounts
+        self.sandwichSamples = sandwichSamples
     }
 
     public static let dataset = "Datasets/gmm2d.h5"
@@ -39,7 +43,9 @@ public struct DemoRequest: Equatable, Sendable {
 
     /// The evaluation of each trained run.
     public var evaluationRequests: [EvaluationRequest] {
-        trainRequests.map { EvaluationRequest(checkpoint: $0.out!, sampleCounts: sampleCounts, examples: examples, seed: 1) }
+        trainRequests.map {
+            EvaluationRequest(checkpoint: $0.out!, sampleCounts: sampleCounts, examples: examples, seed: 1, sandwich: sandwichSamples)
+        }
     }
 
     public var reportRequest: ReportRequest {
@@ -49,7 +55,7 @@ public struct DemoRequest: Equatable, Sendable {
     public func validate() throws {
         guard steps >= 1 else { throw PipelineError("--steps must be at least 1, got \(steps)") }
         guard examples >= 1 else { throw PipelineError("--examples must be at least 1, got \(examples)") }
-        try EvaluationRequest(checkpoint: "", sampleCounts: sampleCounts).validate()
+        try EvaluationRequest(checkpoint: "", sampleCounts: sampleCounts, sandwich: sandwichSamples).validate()
     }
 
     /// Runs every step, announcing each with its command line through `log`.

@@ -19,7 +19,12 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "The K values of IWAE_K, comma-separated.", transform: IntList.parser("--samples"))
     var samples = IntList([1, 10, 100])
 
-    var request: DemoRequest { DemoRequest(out: out, steps: steps, examples: examples, sampleCounts: samples.values) }
+    @Option(name: .customLong("sandwich"), help: "Model samples of each model's sandwich bounds (docs/math.md#sandwich-bounds).")
+    var sandwichSamples: Int = 300
+
+    var request: DemoRequest {
+        DemoRequest(out: out, steps: steps, examples: examples, sampleCounts: samples.values, sandwichSamples: sandwichSamples)
+    }
 
     func validate() throws {
         do { try request.validate() } catch { throw ValidationError(error) }

@@ -66,5 +66,6 @@ final class RequestTests: XCTestCase {
         XCTAssertEqual(demo.trainRequests.map { $0.settings.warmupSteps }, [1000, 1000, nil], "warm-up for learned encoders only")
         XCTAssertEqual(demo.evaluationRequests.map(\.checkpoint), demo.reportRequest.runs)
         XCTAssertEqual(Set(demo.evaluationRequests.map(\.sampleCounts)), [[1, 10]])
+        XCTAssertEqual(Set(demo.evaluationRequests.map(\.sandwich)), [300], "the report's sandwich table needs every model's bounds")
     }
 }
