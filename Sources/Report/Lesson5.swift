@@ -227,7 +227,7 @@ public func makeLesson5Report(_ input: Lesson5Input, reportName: String = "lesso
 
     // 1. The learned score against the exact one.
     out += "## 1. How good is the learned score?\n\n"
-    out += "The network of \(scheduleLabel(trained)) (lessons 1-3) against the oracle, on the same draws "
+    out += "The network of lessons 1-3's \(scheduleLabel(trained)) against the oracle, on the same draws "
         + "(x0, ε, x_t) for every t; n = \(formatCount(p.networkLoss[0].count)) test examples, one draw per example and t. "
         + "ρ(t) = √(E‖ε_θ - ε̂*‖² / E‖ε̂*‖²) is the learned score's relative error (plot).\n\n"
     var table = MarkdownTable(headers: ["t", "ρ(t)", "L_simple,θ(t)", "L_simple,*(t) = C(t)", "‖ε_θ - ε̂*‖² (ESM)", "DSM - ESM - C"],
