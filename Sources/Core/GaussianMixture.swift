@@ -87,6 +87,10 @@ public struct GaussianMixture: Sendable, Equatable {
         guard standardDeviations.count == means.count else {
             throw InvalidParameters("Gaussian mixture: \(means.count) means but \(standardDeviations.count) standard deviations")
         }
+        // σ_k itself must be positive: its square would hide a negative one.
+        if let k = standardDeviations.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+            throw InvalidParameters("Gaussian mixture: component \(k) has standard deviation \(standardDeviations[k]); expected positive and finite")
+        }
         try self.init(weights: weights, means: means, covariances: standardDeviations.map { .isotropic(variance: $0 * $0) })
     }
 

@@ -100,7 +100,31 @@ private func baselineConfig(_ name: String, _ json: String) -> (ScratchFolder) t
 
 enum BadInputCorpus {
     static let cases: [BadInputCase] = damagedFiles + schemaViolations + checkpoints + gzipAndIDX + impossibleOptions + outputFolders + reports
-        + baselines
+        + baselines + oracleDenoiser
+
+    // MARK: `compare eval --denoiser oracle` where there is no Gaussian-mixture DDPM
+
+    /// A DDPM trained 2 steps (T = 10) on `dataset`, written to `out`.
+    private static func ddpm(on dataset: String, out: String) -> (ScratchFolder) throws -> Void {
+        { folder in try runCompareSucceeding(train(["--timesteps", "10"], model: "ddpm", dataset: dataset, out: out), in: folder) }
+    }
+
+    static let oracleDenoiser: [BadInputCase] = [
+        BadInputCase(name: "oracle denoiser of a VAE", category: "oracle",
+                     arguments: ["eval", "vae.h5", "--denoiser", "oracle"], expected: ["--denoiser oracle", "vae.h5", "vae model", "DDPM"]),
+        BadInputCase(name: "oracle denoiser of a baseline", category: "oracle",
+                     arguments: ["eval", "baseline.h5", "--denoiser", "oracle"], expected: ["--denoiser oracle", "baseline.h5", "baseline"]),
+        BadInputCase(name: "oracle denoiser on the checkerboard", category: "oracle",
+                     setup: { folder in
+                         try runCompareSucceeding(["datasets", "make", "checkerboard", "--train", "64", "--test", "16", "--out", "board.h5"], in: folder)
+                         try ddpm(on: "board.h5", out: "board-ddpm.h5")(folder)
+                     },
+                     arguments: ["eval", "board-ddpm.h5", "--denoiser", "oracle"], expected: ["--denoiser oracle", "board-ddpm.h5", "uniform-on-squares"]),
+        BadInputCase(name: "oracle denoiser on discrete data", category: "oracle", setup: ddpm(on: "discrete.h5", out: "discrete-ddpm.h5"),
+                     arguments: ["eval", "discrete-ddpm.h5", "--denoiser", "oracle"], expected: ["--denoiser oracle", "discrete-ddpm.h5", "discrete data"]),
+        BadInputCase(name: "unknown denoiser", category: "oracle",
+                     arguments: ["eval", "vae.h5", "--denoiser", "perfect"], expected: ["--denoiser", "perfect", "network", "oracle"]),
+    ]
 
     // MARK: truncated, zero-length and random-byte files
 
