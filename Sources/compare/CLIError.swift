@@ -23,10 +23,23 @@ import ArgumentParser
 import Foundation
 
 /// The single line printed for `error` (without the `Error: ` prefix).
+///
+/// Newlines are folded into "; ". swift-argument-parser lists the values of an enum with more
+/// than a few cases one per line ("Please provide one of the following:" then "- a", "- b", …);
+/// that list is folded into its short form, "Please provide one of 'a', 'b' or 'c'.", as the
+/// parser writes it for short lists, so every bad value reads alike however many values exist.
 func oneLineMessage(for error: Error) -> String {
     let text = String(describing: error)
-    let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-    let joined = lines.filter { !$0.isEmpty }.joined(separator: "; ")
+    var lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    if let header = lines.firstIndex(where: { $0.hasSuffix("one of the following:") }) {
+        let items = lines[(header + 1)...].prefix { $0.hasPrefix("- ") }.map { "'\($0.dropFirst(2))'" }
+        if !items.isEmpty {
+            let list = items.count == 1 ? items[0] : items.dropLast().joined(separator: ", ") + " or " + items.last!
+            let sentence = lines[header].replacingOccurrences(of: "one of the following:", with: "one of \(list).")
+            lines.replaceSubrange(header...(header + items.count), with: [sentence])
+        }
+    }
+    let joined = lines.joined(separator: "; ")
     return joined.isEmpty ? "\(type(of: error))" : joined
 }
 

@@ -4,7 +4,7 @@ import XCTest
 /// `compare lesson all --smoke`: the real binary runs every lesson end to end (datasets made,
 /// models trained, evaluated, reports written) at seconds-long sizes, in a fresh folder.
 final class LessonSmokeTests: XCTestCase {
-    func testLessonAllSmoke_writesFourReportsWithTheirChecksAndReusesRuns() throws {
+    func testLessonAllSmoke_writesFiveReportsWithTheirChecksAndReusesRuns() throws {
         let manager = FileManager.default
         let folder = manager.temporaryDirectory.appendingPathComponent("compare-lesson-smoke-\(UUID().uuidString)")
         try manager.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -21,6 +21,7 @@ final class LessonSmokeTests: XCTestCase {
             (2, "# Lesson 2 — An upper bound on KL(q(x0) ‖ p(x0))", ["lesson-2-kl.svg"]),
             (3, "# Lesson 3 — A DDPM is a hierarchical VAE with a parameterless encoder", ["lesson-3-information.svg", "lesson-3-kl.svg"]),
             (4, "# Lesson 4 — Many easy problems instead of one hard one", ["lesson-4-sweep.svg", "lesson-4-terms.svg", "lesson-4-samples.svg"]),
+            (5, "# Lesson 5 — The score-matching view", ["lesson-5-score.svg", "lesson-5-elbo.svg", "lesson-5-rate-distortion.svg"]),
         ]
         for lesson in expected {
             let url = reports.appendingPathComponent("lesson-\(lesson.number).md")
@@ -56,7 +57,7 @@ final class LessonSmokeTests: XCTestCase {
     }
 
     func testLesson_refusesAnUnknownLessonInOneLine() throws {
-        assertOneLineFailure(try runCompare(["lesson", "5"]), mentioning: ["'5'", "<lesson>", "'1', '2', '3', '4' or 'all'"])
+        assertOneLineFailure(try runCompare(["lesson", "6"]), mentioning: ["'6'", "<lesson>", "'1', '2', '3', '4', '5' or 'all'"])
         assertOneLineFailure(try runCompare(["lesson", "1", "--quick", "--smoke"]), mentioning: ["--quick", "--smoke"])
     }
 }
