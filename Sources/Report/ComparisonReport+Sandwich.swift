@@ -23,15 +23,26 @@ func sandwichSection(_ runs: [RunSummary], labels: [String]) -> String {
         + "(paired) bounds how far either estimate is from log p(x0) on the model's samples. These are the model's samples, "
         + "not the test examples above: the width says how well the estimator works for this model, not how well the model "
         + "fits the data.\n\n"
-    var table = MarkdownTable(headers: ["model", "N", "K", "lower: IWAE_K", "upper: U_K", "width U_K - IWAE_K"],
-                              alignments: [.left, .right, .right, .right, .right, .right])
+    var table = MarkdownTable(headers: ["model", "N", "K", "lower: IWAE_K", "upper: U_K", "width U_K - IWAE_K", "median width"],
+                              alignments: [.left, .right, .right, .right, .right, .right, .right])
     var warnings: [String] = []
     for i in measured {
         let sandwich = runs[i].evaluation.sandwich!
         for (j, k) in sandwich.sampleCounts.enumerated() {
+            let widths = zip(sandwich.upper[j], sandwich.lower[j]).map { $0 - $1 }
+            let median = percentile(widths, 0.5)
             table.append([labels[i], formatCount(sandwich.sampleSize), formatCount(k), formatEstimate(sandwich.lowerEstimate(j)),
-                          formatEstimate(sandwich.upperEstimate(j)), formatEstimate(sandwich.widthEstimate(j))])
+                          formatEstimate(sandwich.upperEstimate(j)), formatEstimate(sandwich.widthEstimate(j)),
+                          formatFixed(median, decimals: decimalsForBareValue(median))])
             let width = sandwich.widthEstimate(j)
+            // A mean width far above the median: a few samples carry it, where q proposes latents the
+            // decoder rejects (log weights of -10⁹ and below); say so once per run, at the largest K.
+            if j == sandwich.sampleCounts.count - 1, width.mean > 10 * Swift.max(median, 1e-3) {
+                warnings.append("- **\(labels[i])**: at K = \(k) the mean width (\(formatEstimate(width))) is far above the median "
+                    + "(\(formatFixed(median, decimals: decimalsForBareValue(median)))): a few of the model's samples carry it, samples on "
+                    + "which the encoder proposes latents that the decoder rejects, so IWAE_K is unreliable there while U_K, built on the "
+                    + "exact latents, is not. The estimator is good for typical samples and poor for the model's outliers.")
+            }
             if !width.isNonNegative(withinStandardErrors: ReportCheck.standardErrors) {
                 warnings.append("- **\(labels[i])**: at K = \(k) the upper bound is below the lower one by more than 3 s.e. "
                     + "(width \(formatEstimate(width))), which cannot happen in expectation: the importance weights are too heavy-tailed "
