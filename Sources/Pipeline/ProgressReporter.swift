@@ -31,7 +31,8 @@ public final class ProgressReporter {
         let now = Date()
         let elapsed = now.timeIntervalSince(started)
         let rate = elapsed > 0 ? Double(done - initial) / elapsed : 0
-        let remaining = rate > 0 ? Double(total - done) / rate : 0
+        // No rate yet (the first report, or the first after a resume): the ETA is unknown, not 0:00.
+        let remaining = rate > 0 ? Double(total - done) / rate : (done >= total ? 0 : Double.infinity)
         let fraction = Double(done) / Double(total)
         if isTerminal {
             guard now.timeIntervalSince(lastDraw) > 0.1 || done == total else { return }
