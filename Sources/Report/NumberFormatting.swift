@@ -59,6 +59,14 @@ public func formatEstimate(mean: Double, standardError: Double) -> String {
     guard mean.isFinite else { return formatNonFinite(mean) }
     // A standard error at rounding-noise level (a constant paired difference) counts as zero.
     let negligible = abs(standardError) <= 1e-10 * max(1, abs(mean))
+    // A standard error of 10⁵ or more (a diverged estimate, a few astronomically bad weights):
+    // scientific notation, where rounding to the s.e.'s place would print a row of zeros.
+    if !negligible, standardError.isFinite, abs(standardError) >= 1e5 {
+        func scientific(_ value: Double, _ digits: Int) -> String {
+            String(format: "%.\(digits)e", value).replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e+", with: "e")
+        }
+        return "\(scientific(mean, 2)) ± \(scientific(abs(standardError), 1))"
+    }
     if !negligible, let decimals = decimalsForStandardError(standardError) {
         return "\(formatFixed(mean, decimals: decimals)) ± \(formatFixed(abs(standardError), decimals: decimals))"
     }

@@ -20,6 +20,14 @@ final class NumberFormattingTests: XCTestCase {
         XCTAssertEqual(formatEstimate(mean: -1234.5, standardError: 123.4), "-1230 ± 120")
     }
 
+    /// A standard error of 10⁵ or more switches to scientific notation (the HVAE's sandwich on its
+    /// own outlying samples gave -1,040,000,000 ± 470,000,000 in fixed notation).
+    func testFormatEstimate_hugeStandardErrorIsScientific() {
+        XCTAssertEqual(formatEstimate(mean: -1.04e9, standardError: 4.7e8), "-1.04e9 ± 4.7e8")
+        XCTAssertEqual(formatEstimate(mean: 123456, standardError: 99999), "120000 ± 100000", "below 10⁵: fixed, rounded to the s.e.")
+        XCTAssertEqual(formatEstimate(mean: 2.5e6, standardError: 1.2e5), "2.50e6 ± 1.2e5")
+    }
+
     func testFormatEstimate_usesASCIIMinusAndNoNegativeZero() {
         XCTAssertEqual(formatEstimate(mean: -0.0001, standardError: 0.01), "0.000 ± 0.010")
         XCTAssertFalse(formatEstimate(mean: -5, standardError: 0.5).contains("\u{2212}"))
