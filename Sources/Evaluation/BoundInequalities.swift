@@ -24,10 +24,15 @@ public enum BoundInequality: CaseIterable, Sendable {
     /// the tolerance means a density is wrong (a dropped normalising term, a Jacobian of a rescaling,
     /// a stored log q(x₀) that does not belong to the data), not that the model is good. The other
     /// inequalities can also fail from heavy-tailed weights that the standard error understates.
-    public var isImpossibleWhenViolated: Bool {
+    public var isImpossibleWhenViolated: Bool { ceiledEstimate != nil }
+
+    /// For an entropy ceiling, the estimate it bounds ("ELBO" or "log p̂") and the KL it tests it on;
+    /// nil for the other inequalities.
+    public var ceiledEstimate: (estimate: String, kl: String)? {
         switch self {
-        case .jointNonNegative, .marginalNonNegative: return true
-        case .gapNonNegative, .jointAboveMarginal, .iwaeNonDecreasing, .iwaeOneMatchesELBO: return false
+        case .jointNonNegative: return ("ELBO", "KL_joint")
+        case .marginalNonNegative: return ("log p̂", "KL_marginal")
+        case .gapNonNegative, .jointAboveMarginal, .iwaeNonDecreasing, .iwaeOneMatchesELBO: return nil
         }
     }
 }

@@ -77,20 +77,13 @@ public func reportChecks(_ evaluation: ModelEvaluation) -> [ReportCheck] {
                 detail: "KL_joint - KL_marginal = \(formatEstimate(check.tested!))",
                 explanation: holds ? nil : "KL_joint (\(formatEstimate(known.joint))) is below KL_marginal (\(formatEstimate(known.marginal))) by more than 3 s.e. "
                     + "of their paired difference, which is the gap: the same failure as the gap check, with the same likely reason.")
-        case .jointNonNegative:
-            let joint = check.tested!
+        case .jointNonNegative, .marginalNonNegative:
+            let ceiled = check.inequality.ceiledEstimate!, kl = check.tested!
             return ReportCheck(
-                kind: .jointNonNegative, outcome: outcome, detail: "KL_joint = \(formatEstimate(joint))",
-                explanation: holds ? nil : "Impossible result: KL_joint = \(formatEstimate(joint)) is below 0 by more than 3 s.e., "
-                    + "so the mean ELBO is above the data's entropy ceiling -H. No model can do that (ELBO ≤ log p(x0), and "
-                    + "E[log p(x0)] ≤ -H for every model). " + impossibilityCauses)
-        case .marginalNonNegative:
-            let marginal = check.tested!
-            return ReportCheck(
-                kind: .marginalNonNegative, outcome: outcome, detail: "KL_marginal = \(formatEstimate(marginal))",
-                explanation: holds ? nil : "Impossible result: KL_marginal = \(formatEstimate(marginal)) is below 0 by more than 3 s.e., "
-                    + "so the mean log p̂ is above the data's entropy ceiling -H. No model can do that (E[IWAE_K] ≤ log p(x0), "
-                    + "and E[log p(x0)] ≤ -H because KL(q ‖ p) ≥ 0). " + impossibilityCauses)
+                kind: check.inequality, outcome: outcome, detail: "\(ceiled.kl) = \(formatEstimate(kl))",
+                explanation: holds ? nil : "Impossible result: \(ceiled.kl) = \(formatEstimate(kl)) is below 0 by more than 3 s.e., "
+                    + "so the mean \(ceiled.estimate) is above the data's entropy ceiling -H. No model can do that (the ELBO and E[IWAE_K] "
+                    + "never exceed log p(x0) in expectation, and E[log p(x0)] ≤ -H because KL(q ‖ p) ≥ 0). " + impossibilityCauses)
         case .iwaeNonDecreasing:
             if holds {
                 let list = check.sampleCounts.map(String.init).joined(separator: ", ")
