@@ -97,7 +97,7 @@ public final class Adam {
     /// ``update()`` through the given kernels (``AdamUpdate``; to compare them).
     @discardableResult
     public func update(kernels: ComputeKernels) -> Double {
-        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
+        precondition(kernels.isAvailable, "this CPU cannot run the \(kernels) kernels")
         let clippingNorm = maximumGradientNorm == nil ? nil : gradientNorm()
         var scale: Float = 1
         if let maximum = maximumGradientNorm, let norm = clippingNorm, norm > Double(maximum) {

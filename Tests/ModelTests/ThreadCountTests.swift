@@ -7,11 +7,13 @@ import Tensor
 import VAEModel
 import XCTest
 
-/// With the AVX2 kernels the engine computes every value in an order fixed by the sizes alone
+/// With the AVX2 or AVX-512 kernels the engine computes every value in an order fixed by the sizes alone
 /// — products sum each element in depth blocks fixed by k, reductions run in row or column
 /// order, element-wise work does not depend on who does it — so training gives the same bits
 /// on 1, 2 or 3 threads. (With the portable kernels OpenBLAS's rounding follows the blocks it
-/// is handed, and only reproducibility for a given thread count holds.)
+/// is handed, and only reproducibility for a given thread count holds.) The AVX-512 kernels
+/// compute every value as the AVX2 ones do (their products differ only in register tile), so
+/// training also gives the same bits under either.
 ///
 /// The models are large enough that every product and element-wise loop is split — the DDPM's
 /// products into blocks of rows (batch 512 against width 128), the VAE's and HVAE's into blocks
@@ -40,8 +42,8 @@ final class ThreadCountTests: XCTestCase {
         return (0..<count).map { _ in Tensor.randomUniform(shape: [rows, columns], low: low, high: high, using: &generator) }
     }
 
-    func testTraining_sameBitsOnOneTwoAndThreeThreads() throws {
-        try XCTSkipUnless(ComputeKernels.current == .avx2, "the portable kernels round per thread count")
+    /// The DDPM, the VAE and the HVAE, each with its fixed batches: (name, make, batches).
+    func modelRuns() -> [(String, (inout RandomGenerator) throws -> any LatentVariableModel, [Tensor])] {
         var ddpmConfiguration = DDPMConfiguration(dataDimension: 16, likelihood: .continuous)
         ddpmConfiguration.hiddenSizes = [128, 128]
         ddpmConfiguration.timestepCount = 100
@@ -59,7 +61,13 @@ final class ThreadCountTests: XCTestCase {
                 Tensor(shape: x.shape, storage: x.storage.map { $0 < 0.5 ? 0 : 1 })
             }),
         ]
-        for (name, make, data) in runs {
+        return runs
+    }
+
+    func testTraining_sameBitsOnOneTwoAndThreeThreads() throws {
+        try XCTSkipUnless([.avx2, .avx512].contains(ComputeKernels.current),
+                          "kernels \(ComputeKernels.current): only the AVX2 and AVX-512 ones are checked here (the portable ones round per thread count)")
+        for (name, make, data) in modelRuns() {
             var results: [([String: [Float]], Float)] = []
             for threads in [1, 2, 3] {
                 var generator = RandomGenerator(seed: 2)
@@ -71,6 +79,27 @@ final class ThreadCountTests: XCTestCase {
                 XCTAssertEqual(results[index].1, results[0].1, "\(name): loss, \(index + 1) threads vs 1")
                 XCTAssertEqual(results[index].0, results[0].0, "\(name): parameters, \(index + 1) threads vs 1")
             }
+        }
+    }
+
+    /// Six steps of each model under the AVX-512 kernels and under the AVX2 ones, on 2 threads:
+    /// the same loss and parameters to the bit. (A checkpoint written under one resumes under
+    /// the other as if nothing had changed.)
+    func testTraining_sameBitsUnderAVX2AndAVX512Kernels() throws {
+        try XCTSkipUnless(ComputeKernels.avx512Available, "this CPU has no AVX-512F (or its operating system does not save the ZMM registers)")
+        let previous = ComputeKernels.current
+        defer { ComputeKernels.select(previous) }
+        for (name, make, data) in modelRuns() {
+            var results: [([String: [Float]], Float)] = []
+            for kernels in [ComputeKernels.avx2, .avx512] {
+                ComputeKernels.select(kernels)
+                var generator = RandomGenerator(seed: 2)
+                let model = try make(&generator)
+                results.append(train(model, batches: data, steps: 6, threads: 2))
+            }
+            XCTAssertTrue(results[0].1.isFinite, name)
+            XCTAssertEqual(results[1].1.bitPattern, results[0].1.bitPattern, "\(name): loss, AVX-512 vs AVX2")
+            XCTAssertEqual(results[1].0, results[0].0, "\(name): parameters, AVX-512 vs AVX2")
         }
     }
 }

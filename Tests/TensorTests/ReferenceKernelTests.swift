@@ -135,10 +135,28 @@ final class ReferenceKernelTests: XCTestCase {
 
     // MARK: - Training steps
 
+    func testTrainingSteps_sameBitsUnderReferenceAndAVX2Kernels() throws {
+        try XCTSkipUnless(ComputeKernels.avx2Available, "this CPU has no AVX2 + FMA")
+        let expected = trainingRun(kernels: .avx2, threads: 1)
+        for threads in [1, 2, 3] {
+            let result = trainingRun(kernels: .reference, threads: threads)
+            assertSameBits(result.losses, expected.losses, "losses, \(threads) threads")
+            for (index, (actual, wanted)) in zip(result.parameters, expected.parameters).enumerated() {
+                assertSameBits(actual, wanted, "parameter \(index), \(threads) threads")
+            }
+        }
+        // The portable kernels round otherwise: the comparison can tell kernels apart.
+        let portable = trainingRun(kernels: .portable, threads: 1)
+        XCTAssertNotEqual(portable.parameters[0], expected.parameters[0], "portable kernels give other bits")
+    }
+}
+
+extension XCTestCase {
     /// Parameters and losses after three steps of a three-layer network through Tensor's API —
     /// fused affine layers with every activation in their epilogue, a plain product, the
     /// backward pass (products with transposes and accumulation, column sums), and Adam's
-    /// update — with every operation on the kernels ``ComputeKernels/select(_:)`` chose.
+    /// update — with every operation on the kernels ``ComputeKernels/select(_:)`` chose. (Shared
+    /// by ReferenceKernelTests and AVX512KernelTests.)
     func trainingRun(kernels: ComputeKernels, threads: Int) -> (losses: [Float], parameters: [[Float]]) {
         var data = TestData(seed: 953)
         // Sizes at which the forward products and the weight gradients are split over threads.
@@ -171,7 +189,7 @@ final class ReferenceKernelTests: XCTestCase {
                     guard let gradient = p.gradient else { continue }
                     var (m, v) = moments[index]
                     p.withMutableStorage { w in
-                        _ = Self.adamUpdate(gradient, &m, &v, w, scale: 1, stepSize: stepSize, rootCorrection2: rootCorrection2,
+                        _ = ReferenceKernelTests.adamUpdate(gradient, &m, &v, w, scale: 1, stepSize: stepSize, rootCorrection2: rootCorrection2,
                                             sumOfSquares: true, kernels: .current)
                     }
                     moments[index] = (m, v)
@@ -180,20 +198,5 @@ final class ReferenceKernelTests: XCTestCase {
             }
             return (losses, parameters.map(\.storage))
         }
-    }
-
-    func testTrainingSteps_sameBitsUnderReferenceAndAVX2Kernels() throws {
-        try XCTSkipUnless(ComputeKernels.avx2Available, "this CPU has no AVX2 + FMA")
-        let expected = trainingRun(kernels: .avx2, threads: 1)
-        for threads in [1, 2, 3] {
-            let result = trainingRun(kernels: .reference, threads: threads)
-            assertSameBits(result.losses, expected.losses, "losses, \(threads) threads")
-            for (index, (actual, wanted)) in zip(result.parameters, expected.parameters).enumerated() {
-                assertSameBits(actual, wanted, "parameter \(index), \(threads) threads")
-            }
-        }
-        // The portable kernels round otherwise: the comparison can tell kernels apart.
-        let portable = trainingRun(kernels: .portable, threads: 1)
-        XCTAssertNotEqual(portable.parameters[0], expected.parameters[0], "portable kernels give other bits")
     }
 }

@@ -32,7 +32,7 @@ public enum PointwiseActivation: String, Sendable, CaseIterable {
     }
 
     /// ``evaluate(_:into:slopes:count:kernels:)`` on the calling thread: through the AVX2
-    /// kernel of `_TensorKernels` (``ComputeKernels/avx2``), its portable C twin
+    /// kernel of `_TensorKernels` (``ComputeKernels/avx2`` and ``ComputeKernels/avx512``), its portable C twin
     /// (``ComputeKernels/reference``, the same bits) or the Swift loops below.
     func evaluateSerially(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, slopes: UnsafeMutablePointer<Float>?,
                           count: Int, kernels: ComputeKernels = .current) {
@@ -51,7 +51,7 @@ public enum PointwiseActivation: String, Sendable, CaseIterable {
 
     /// f(x) and f′(x) of every element, computed by the given kernels (to compare the two).
     public func valuesAndSlopes(_ x: [Float], kernels: ComputeKernels) -> (values: [Float], slopes: [Float]) {
-        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
+        precondition(kernels.isAvailable, "this CPU cannot run the \(kernels) kernels")
         let count = x.count
         var values = [Float](repeating: 0, count: count), slopes = values
         x.withUnsafeBufferPointer { x in

@@ -83,7 +83,7 @@ extension Tensor {
                 let width = blocks == 1 ? columns : blockWidth
                 Parallel.forEach(blocks) { block in
                     let first = block * width, count = Swift.min(width, columns - first)
-                    if kernels == .avx2 {
+                    if kernels.usesAVX2Loops {
                         tk_column_sums(v + first, rows, count, columns, t + first)
                         return
                     }

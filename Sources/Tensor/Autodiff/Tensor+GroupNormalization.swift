@@ -54,8 +54,8 @@ extension Tensor {
         var inverseDeviations = [Float](repeating: 0, count: n * groups)
         let perExample = pixels * c
         let concurrent = x.count >= 2 * Parallel.minimumChunk
-        // The AVX2 build of the loops, or (reference and portable kernels) the baseline one: the same bits.
-        let vector: Int32 = ComputeKernels.current == .avx2 ? 1 : 0
+        // The AVX2 build of the loops (avx2 and avx512 kernels), or (reference and portable) the baseline one: the same bits.
+        let vector: Int32 = ComputeKernels.current.usesAVX2Loops ? 1 : 0
         x.storage.withUnsafeBufferPointer { xs in
             values.withUnsafeMutableBufferPointer { ys in
                 means.withUnsafeMutableBufferPointer { mu in

@@ -8,7 +8,7 @@ import _TensorKernels
 ///   m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,  w ← w − stepSize · m / (√v / rootCorrection2 + ε),
 /// where stepSize = lr / (1 − β₁ˢ) and rootCorrection2 = √(1 − β₂ˢ) fold in the bias corrections.
 ///
-/// ``ComputeKernels/avx2`` runs `tk_adam_update` (eight lanes, fused multiply–adds),
+/// ``ComputeKernels/avx2`` and ``ComputeKernels/avx512`` run `tk_adam_update` (eight lanes, fused multiply–adds),
 /// ``ComputeKernels/reference`` its portable C twin (the same bits on any CPU), and
 /// ``ComputeKernels/portable`` the Swift loop below (four lanes, no fused multiply–add).
 public enum AdamUpdate {
@@ -21,9 +21,9 @@ public enum AdamUpdate {
         scale: Float, beta1: Float, beta2: Float, stepSize: Float, rootCorrection2: Float, epsilon: Float,
         sumOfSquares: Bool, kernels: ComputeKernels = .current
     ) -> Double {
-        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
+        precondition(kernels.isAvailable, "this CPU cannot run the \(kernels) kernels")
         switch kernels {
-        case .avx2:
+        case .avx2, .avx512:
             return tk_adam_update(count, gradient, m, v, w, scale, beta1, beta2, stepSize, rootCorrection2, epsilon,
                                   sumOfSquares ? 1 : 0)
         case .reference:

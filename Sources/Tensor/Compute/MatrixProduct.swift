@@ -9,7 +9,10 @@ import _TensorKernels
 /// BLIS (Goto & van de Geijn 2008; Van Zee & van de Geijn 2015): op(B) is packed once into
 /// panels of 16 columns (all threads packing), then blocks of rows of C are computed by
 /// whichever thread is free, each packing its rows of op(A) into panels of 6 rows, one block
-/// of depth at a time, and running the 6 × 16 micro-kernel of `_TensorKernels` over them. The
+/// of depth at a time, and running the 6 × 16 micro-kernel of `_TensorKernels` over them. (On
+/// CPUs with AVX-512F, ``ComputeKernels/avx512``, the same blocking runs a 12 × 32 micro-kernel
+/// on panels of 12 rows and 32 columns: every tile size below is that of the kernel that runs,
+/// ``PackedKernel``.) The
 /// threads share the packed B — where splitting a product into separate sgemm calls would pack
 /// it once per call — and nothing waits on anything but the packing of B. A C wider than tall
 /// on several threads swaps the roles: op(A) is packed once and blocks of columns of C pack
@@ -19,20 +22,17 @@ import _TensorKernels
 /// alone, so results do not depend on the thread count.
 ///
 /// With the ``ComputeKernels/reference`` kernels the same blocking runs the portable C packing
-/// and micro-kernel of `Reference.c` (the same bits as the AVX2 kernel, on any CPU). With the
+/// and micro-kernel of `Reference.c` (the same bits as the AVX2 kernel, on any CPU). The AVX-512
+/// kernel gives those bits too: whatever the tile, each element of C takes one fused
+/// multiply–add per depth in depth order, in the same blocks of depth, then one addition. With the
 /// ``ComputeKernels/portable`` kernels it is OpenBLAS's `cblas_sgemm`, large products split
 /// into blocks of rows (or columns) over the threads.
 public enum MatrixProduct {
     /// Depth of one packed block: a block of 144 rows of A (144 × 256 floats, 144 KiB) stays in
-    /// a core's L2 cache, a 16-column panel of B (16 KiB) in L1.
+    /// a core's L2 cache, a 16-column panel of B (16 KiB) in L1. The same for every packed
+    /// kernel: the blocks of depth decide which partial sums are added to C, so kernels that
+    /// are to give the same bits must share them.
     static let maximumDepthBlock = 256
-    /// Rows of C per block at most.
-    static let maximumRowBlock = 144
-    /// Columns of C per block at most, when blocks of columns are shared out (a block of 256
-    /// columns of B, 256 KiB, in L2).
-    static let maximumColumnBlock = 256
-    static let tileRows = Int(TK_GEMM_MR)
-    static let tileColumns = Int(TK_GEMM_NR)
 
     /// C (m × n, leading dimension n) = op(A) op(B) (+ `bias[j]` on every column j), or with
     /// `accumulate` C += op(A) op(B). op(A) is m × k, op(B) is k × n; A is stored row-major with
@@ -49,7 +49,7 @@ public enum MatrixProduct {
         kernels: ComputeKernels = .current,
         epilogue: ((_ rows: Range<Int>, _ columns: Range<Int>) -> Void)? = nil
     ) {
-        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
+        precondition(kernels.isAvailable, "this CPU cannot run the \(kernels) kernels")
         if m == 0 || n == 0 { return }
         if k == 0 {
             if !accumulate {
@@ -61,15 +61,19 @@ public enum MatrixProduct {
             return
         }
         MultiplyAddCounter.add(m * n * k)
-        // The packed kernel computes whole 6 × 16 tiles: its work is that of the padded product.
-        let work = kernels != .portable ? roundUp(m, to: tileRows) * roundUp(n, to: tileColumns) * k : m * n * k
+        let packed: PackedKernel? = switch kernels {
+        case .avx512: .avx512
+        case .avx2: .avx2
+        case .reference: .reference
+        case .portable: nil
+        }
+        // A packed kernel computes whole tiles (6 × 16, or 12 × 32 for AVX-512): its work is
+        // that of the product padded to its tile.
+        let work = packed.map { roundUp(m, to: $0.tileRows) * roundUp(n, to: $0.tileColumns) * k } ?? m * n * k
         let threads = work >= LinearAlgebra.parallelProductThreshold ? LinearAlgebra.threadCount : 1
-        switch kernels {
-        case .avx2:
-            packedProduct(.avx2, m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
-        case .reference:
-            packedProduct(.reference, m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
-        case .portable:
+        if let packed {
+            packedProduct(packed, m: m, n: n, k: k, a, lda, transposeA, b, ldb, transposeB, c, accumulate, bias, threads, epilogue)
+        } else {
             if let bias, !accumulate {
                 for i in 0..<m { (c + i * n).update(from: bias, count: n) }
             }
@@ -81,17 +85,46 @@ public enum MatrixProduct {
 
     // MARK: - Packed kernel
 
-    /// The three C functions of a packed product: the AVX2 ones, or their portable references
-    /// (the same layouts and the same sums). Called through pointers once per block, not per tile.
+    /// The three C functions of a packed product — the AVX-512 ones, the AVX2 ones, or the
+    /// AVX2 ones' portable references (the same layouts and the same sums) — with their register
+    /// tile and the block sizes derived from it. Called through pointers once per block, not per tile.
     struct PackedKernel {
         let packA: @convention(c) (UnsafePointer<Float>?, Int, Int32, Int, Int, Int, Int, UnsafeMutablePointer<Float>?) -> Void
         let packB: @convention(c) (UnsafePointer<Float>?, Int, Int32, Int, Int, Int, Int, UnsafeMutablePointer<Float>?) -> Void
         let block: @convention(c) (Int, Int, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
                                    Int, Int32, UnsafePointer<Float>?) -> Void
+        /// Rows of the register tile: op(A) is packed in panels of this many rows, and every
+        /// block of rows of C but the last is a multiple of it.
+        let tileRows: Int
+        /// Columns of the register tile: op(B) is packed in panels of this many columns.
+        let tileColumns: Int
+        /// Rows of C per block at most, a multiple of ``tileRows``: the block's packed rows of
+        /// A, maximumRowBlock × 256 floats, stay in a core's L2 cache.
+        let maximumRowBlock: Int
+        /// Columns of C per block at most when blocks of columns are shared out, a multiple of
+        /// ``tileColumns``: the block's packed columns of B, 256 × maximumColumnBlock floats, stay in L2.
+        let maximumColumnBlock: Int
 
-        static let avx2 = PackedKernel(packA: tk_gemm_pack_a, packB: tk_gemm_pack_b, block: tk_gemm_block)
+        /// The 6 × 16 kernel (MatrixProduct.c). Blocks of 144 rows (24 tiles; 144 KiB of A in
+        /// L2, one 16 KiB panel of B in L1 against them) and of 256 columns (256 KiB of B in L2).
+        static let avx2 = PackedKernel(packA: tk_gemm_pack_a, packB: tk_gemm_pack_b, block: tk_gemm_block,
+                                       tileRows: Int(TK_GEMM_MR), tileColumns: Int(TK_GEMM_NR),
+                                       maximumRowBlock: 144, maximumColumnBlock: 256)
+        /// The AVX2 kernel's portable twin, with its tile and blocks.
         static let reference = PackedKernel(packA: tk_gemm_pack_a_reference, packB: tk_gemm_pack_b_reference,
-                                            block: tk_gemm_block_reference)
+                                            block: tk_gemm_block_reference,
+                                            tileRows: Int(TK_GEMM_MR), tileColumns: Int(TK_GEMM_NR),
+                                            maximumRowBlock: 144, maximumColumnBlock: 256)
+        /// The 12 × 32 kernel (MatrixProductAVX512.c). Blocks of 144 rows are 12 tiles: 144 KiB
+        /// of packed A in L2, of which the kernel keeps one 12-row panel (12 KiB) in L1 while it
+        /// sweeps up to 256 columns of B (8 panels of 32 KiB, 256 KiB, from L2 — 1 MiB on
+        /// Skylake-X and Zen 4). Blocks of 256 columns are 8 panels. The row block stays at 144,
+        /// a multiple of both tiles, so that the two kernels cut C alike. (Chosen by the cache
+        /// sizes, not yet by measurement.)
+        static let avx512 = PackedKernel(packA: tk_gemm_pack_a_avx512, packB: tk_gemm_pack_b_avx512,
+                                         block: tk_gemm_block_avx512,
+                                         tileRows: Int(TK_GEMM_MR_AVX512), tileColumns: Int(TK_GEMM_NR_AVX512),
+                                         maximumRowBlock: 144, maximumColumnBlock: 256)
     }
 
     private static func packedProduct(
@@ -106,7 +139,8 @@ public enum MatrixProduct {
             return
         }
         let depth = DepthBlocks(k: k)
-        // op(B), packed once into panels of 16 columns, shared by every block of rows.
+        let tileRows = kernel.tileRows, tileColumns = kernel.tileColumns
+        // op(B), packed once into panels of 16 (32) columns, shared by every block of rows.
         let packedB = packShared(extent: n, tile: tileColumns, depth: depth, threads: threads) { d, first, count, into in
             kernel.packB(b, ldb, transposeB ? 1 : 0, depth[d].lowerBound, depth[d].count, first, count, into)
         }
@@ -115,7 +149,7 @@ public enum MatrixProduct {
         // Blocks of rows of C, of decreasing size (``guidedBlocks``); when there are fewer blocks
         // than threads, columns are split too.
         let rowStarts = guidedBlocks(tiles: (m + tileRows - 1) / tileRows, tileSize: tileRows, extent: m,
-                                     largest: maximumRowBlock / tileRows, threads: threads)
+                                     largest: kernel.maximumRowBlock / tileRows, threads: threads)
         let rowBlocks = rowStarts.count - 1
         let rowBlock = (0..<rowBlocks).map { rowStarts[$0 + 1] - rowStarts[$0] }.max() ?? 0
         let columnBlocks = rowBlocks < threads ? Swift.min(panels, (2 * threads + rowBlocks - 1) / rowBlocks) : 1
@@ -152,13 +186,14 @@ public enum MatrixProduct {
         _ epilogue: ((Range<Int>, Range<Int>) -> Void)?
     ) {
         let depth = DepthBlocks(k: k)
-        // op(A), packed once into panels of 6 rows, shared by every block of columns.
+        let tileRows = kernel.tileRows, tileColumns = kernel.tileColumns
+        // op(A), packed once into panels of 6 (12) rows, shared by every block of columns.
         let packedA = packShared(extent: m, tile: tileRows, depth: depth, threads: threads) { d, first, count, into in
             kernel.packA(a, lda, transposeA ? 1 : 0, first, count, depth[d].lowerBound, depth[d].count, into)
         }
 
         let columnStarts = guidedBlocks(tiles: (n + tileColumns - 1) / tileColumns, tileSize: tileColumns, extent: n,
-                                        largest: maximumColumnBlock / tileColumns, threads: threads)
+                                        largest: kernel.maximumColumnBlock / tileColumns, threads: threads)
         let widest = (0..<(columnStarts.count - 1)).map { columnStarts[$0 + 1] - columnStarts[$0] }.max() ?? 0
         let scratchB = roundUp(widest, to: tileColumns) * depth.size
         Parallel.forEach(columnStarts.count - 1) { item in
@@ -209,8 +244,8 @@ public enum MatrixProduct {
         }
     }
 
-    /// Packs the operand that every block of C shares — op(B) in panels of 16 columns, or op(A)
-    /// in panels of 6 rows (`tile`; `extent` columns or rows) — into this thread's scratch slot
+    /// Packs the operand that every block of C shares — op(B) in panels of the kernel's tile
+    /// columns, or op(A) in panels of its tile rows (`tile`; `extent` columns or rows) — into this thread's scratch slot
     /// 0, in pieces of whole panels for each block of depth, shared out over the threads.
     /// `pack(d, first, count, into)` packs `count` columns (rows) from `first` of depth block d.
     private static func packShared(

@@ -17,7 +17,7 @@ extension RandomGenerator {
 
     /// ``fillNormal(_:)`` through the given kernels (to compare the two).
     public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, kernels: ComputeKernels) {
-        precondition(kernels.isAvailable, "this CPU cannot run the AVX2 kernels")
+        precondition(kernels.isAvailable, "this CPU cannot run the \(kernels) kernels")
         let count = buffer.count
         let pairs = (count + 1) / 2
         guard let output = buffer.baseAddress, pairs > 0 else { return }
@@ -33,7 +33,7 @@ extension RandomGenerator {
                 Parallel.forEachChunk(size, minimumChunk: Self.normalChunk) { range in
                     let start = 2 * (base + range.lowerBound)
                     let written = Swift.min(count - start, 2 * range.count)
-                    if kernels == .avx2 {
+                    if kernels.usesAVX2Loops {
                         tk_box_muller(u + 2 * range.lowerBound, range.count, output + start, written)
                         return
                     }

@@ -19,6 +19,11 @@ extern "C" {
 /// 1 when this CPU (and the operating system) executes AVX2 and FMA instructions, else 0.
 int tk_cpu_has_avx2_fma(void);
 
+/// 1 when this CPU executes AVX-512F instructions and the operating system saves their state
+/// (the opmask and all 32 ZMM registers: XCR0 bits 5–7, with the SSE and AVX bits 1–2), else 0.
+/// The `_avx512` functions must only be called when it returns 1.
+int tk_cpu_has_avx512f(void);
+
 /// Tells the CPU that the caller is spinning (x86 `pause`), so a waiting loop costs less.
 static inline void tk_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -74,6 +79,25 @@ void tk_gemm_pack_b(const float *b, long ldb, int transpose, long depth, long de
 /// its initial value once, so a result does not depend on how C is cut into blocks.
 void tk_gemm_block(long rows, long columns, long depthCount, const float *packedA,
                    const float *packedB, float *c, long ldc, int accumulate, const float *bias);
+
+/// Rows of the AVX-512 register tile: `tk_gemm_block_avx512` computes TK_GEMM_MR_AVX512 ×
+/// TK_GEMM_NR_AVX512 blocks of C (24 accumulators of 16 lanes; MatrixProductAVX512.c says why).
+#define TK_GEMM_MR_AVX512 12
+/// Columns of the AVX-512 register tile (two 16-lane registers).
+#define TK_GEMM_NR_AVX512 32
+
+/// `tk_gemm_pack_a`, `tk_gemm_pack_b` and `tk_gemm_block` for CPUs with AVX-512F (and AVX2 +
+/// FMA), on the TK_GEMM_MR_AVX512 × TK_GEMM_NR_AVX512 tile: panels of 12 rows of op(A) and of
+/// 32 columns of op(B), laid out as above with the other widths (a packed B 64-byte aligned),
+/// and the same contract for the block. Each element is still summed from +0 in depth order
+/// with one fused multiply–add per depth, then C + sum or sum + bias: the same bits as
+/// `tk_gemm_block` and `tk_gemm_block_reference`, though the tiles differ.
+void tk_gemm_pack_a_avx512(const float *a, long lda, int transpose, long row, long rows,
+                           long depth, long depthCount, float *packed);
+void tk_gemm_pack_b_avx512(const float *b, long ldb, int transpose, long depth, long depthCount,
+                           long column, long columns, float *packed);
+void tk_gemm_block_avx512(long rows, long columns, long depthCount, const float *packedA,
+                          const float *packedB, float *c, long ldc, int accumulate, const float *bias);
 
 /// `tk_gemm_pack_a`, `tk_gemm_pack_b` and `tk_gemm_block` in portable C, on any CPU: the same
 /// packed layouts, and in C the same bits — each element of a tile starts at +0 and takes one
