@@ -16,6 +16,11 @@ public struct Figure {
     // Layout constants (pixels).
     private static let figureTitleHeight = 34.0
     private static let marginLeft = 64.0, marginRight = 16.0, marginBottom = 46.0
+    private static let legendRowHeight = 14.0, legendEntryGap = 12.0
+
+    /// The horizontal space of one legend entry: its 14-pixel mark, a 4-pixel space, the label and a gap
+    /// before the next entry.
+    static func legendEntryWidth(_ label: String) -> Double { 18 + Double(label.count) * 6 + legendEntryGap }
 
     /// The SVG text of the figure.
     public var svg: String {
@@ -44,8 +49,17 @@ public struct Figure {
         let legend = panel.legend
         if !legend.isEmpty {
             headerBottom += 16
-            var x = left + Figure.marginLeft
+            // Entries run left to right and wrap to a new row at the panel's right margin, so that six
+            // models' labels stay inside their own panel (they once ran into the next panel and past
+            // the figure's edge). Label widths are estimated at 6 pixels per character.
+            let rowLeft = left + Figure.marginLeft, rowRight = left + panelWidth - Figure.marginRight
+            var x = rowLeft
             for entry in legend {
+                let entryWidth = Figure.legendEntryWidth(entry.label)
+                if x > rowLeft, x + entryWidth - Figure.legendEntryGap > rowRight {
+                    headerBottom += Figure.legendRowHeight
+                    x = rowLeft
+                }
                 switch entry.mark {
                 case .box: document.rectangle(x1: x, y1: headerBottom - 9, x2: x + 14, y2: headerBottom + 1, fill: entry.color)
                 case .dot: document.circle(cx: x + 7, cy: headerBottom - 4, r: 3.5, fill: entry.color)
@@ -53,7 +67,7 @@ public struct Figure {
                     document.line(x1: x, y1: headerBottom - 4, x2: x + 14, y2: headerBottom - 4, stroke: entry.color, width: 2, dash: dash)
                 }
                 document.text(entry.label, x: x + 18, y: headerBottom, size: 10.5)
-                x += 30 + Double(entry.label.count) * 6
+                x += entryWidth
             }
         }
         let plotLeft = left + Figure.marginLeft, plotRight = left + panelWidth - Figure.marginRight

@@ -99,6 +99,43 @@ final class SVGTests: XCTestCase {
         XCTAssertTrue(svg.contains("clip-path=\"url(#panel1)\""))
     }
 
+    /// Six models' legend entries in each of two panels: every label starts and (at the layout's estimate of
+    /// 6 pixels per character) ends inside its own panel, and the entries wrap to a second row rather than
+    /// running into the next panel or past the figure's edge, as they once did in the Fashion-MNIST reports.
+    func testLegend_wrapsInsideItsOwnPanel() throws {
+        let labels = ["VAE (conv)", "HVAE (conv)", "DDPM (conv)", "VAE (MLP)", "HVAE (MLP)", "DDPM (MLP)"]
+        var panel = PlotPanel(title: "loss", xLabel: "step", yLabel: "loss")
+        panel.series = labels.enumerated().map { index, label in
+            .line(points: [(0, Double(index)), (1, Double(index) + 1)], color: "#000", label: label)
+        }
+        let figure = Figure(title: "Training curves", panels: [panel, panel])
+        let svg = figure.svg
+        assertValidSVG(svg, "legend")
+        let pattern = try NSRegularExpression(pattern: #"<text x="([0-9.]+)" y="([0-9.]+)"[^>]*>([^<]*)</text>"#)
+        let range = NSRange(svg.startIndex..., in: svg)
+        var placed: [(label: String, x: Double, y: Double)] = []
+        for match in pattern.matches(in: svg, range: range) {
+            let field = { (i: Int) in String(svg[Range(match.range(at: i), in: svg)!]) }
+            if labels.contains(field(3)) { placed.append((field(3), Double(field(1))!, Double(field(2))!)) }
+        }
+        XCTAssertEqual(placed.count, 2 * labels.count)
+        for (index, entry) in placed.enumerated() {
+            let panelLeft = Double(index / labels.count) * figure.panelWidth
+            let panelRight = panelLeft + figure.panelWidth
+            XCTAssertGreaterThanOrEqual(entry.x, panelLeft, entry.label)
+            XCTAssertLessThanOrEqual(entry.x + Double(entry.label.count) * 6, panelRight, "\(entry.label) at x = \(entry.x) runs past its panel")
+        }
+        let rows = Set(placed.prefix(labels.count).map(\.y))
+        XCTAssertGreaterThan(rows.count, 1, "six labels do not fit one row of a 380-pixel panel")
+        // Entries on one row do not overlap.
+        for row in rows {
+            let onRow = placed.prefix(labels.count).filter { $0.y == row }.sorted { $0.x < $1.x }
+            for (a, b) in zip(onRow, onRow.dropFirst()) {
+                XCTAssertLessThanOrEqual(a.x + Double(a.label.count) * 6, b.x - 18, "\(a.label) overlaps \(b.label)")
+            }
+        }
+    }
+
     func testEscapeXML_escapesSpecialCharactersAndDropsControls() {
         XCTAssertEqual(escapeXML("a<b & \"c\" 'd'>\u{1}"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
     }
