@@ -32,6 +32,7 @@ let package = Package(
         .systemLibrary(name: "_CPNG"),
         .target(name: "_TensorKernels"),
         .target(name: "Core"),
+        .target(name: "Distributed"),
         .target(name: "Tensor", dependencies: ["Core", "_CBLAS", "_TensorKernels"]),
         .target(name: "NN", dependencies: ["Core", "Tensor"]),
         .target(name: "VAEModel", dependencies: ["Core", "NN", "Tensor"]),
