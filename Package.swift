@@ -8,6 +8,7 @@ import PackageDescription
 //   compare (parsing and printing only)
 //     → Pipeline (requests: train, evaluate, sample, report, datasets, demo, lessons) · Benchmarks
 //       → Training · Report · Store · DatasetMakers
+//         (Training shares a step's shards over a Distributed communicator: one process, or MPI)
 //         → VAEModel · HVAEModel · DDPMModel · Evaluation (pure Double estimators)
 //           → NN → Tensor → _TensorKernels, _CBLAS
 //             → Core (ModelKind, Likelihood: the words every layer shares)
@@ -41,12 +42,13 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Core"]),
         .target(name: "DatasetMakers", dependencies: ["Core"]),
         .target(name: "Store", dependencies: ["Core", "_CHDF5"]),
-        .target(name: "Training", dependencies: ["Core", "NN", "Tensor", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation", "Store"]),
+        .target(name: "Training", dependencies: ["Core", "Distributed", "NN", "Tensor", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation",
+                                                 "Store"]),
         .target(name: "Report", dependencies: ["Core", "Evaluation", "_CPNG"]),
         .target(
             name: "Pipeline",
-            dependencies: ["Core", "Tensor", "NN", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation", "DatasetMakers", "Store",
-                           "Training", "Report"]),
+            dependencies: ["Core", "Distributed", "Tensor", "NN", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation", "DatasetMakers",
+                           "Store", "Training", "Report"]),
         .target(name: "Benchmarks", dependencies: ["Core", "Tensor", "NN", "VAEModel", "DDPMModel", "Evaluation"]),
         .executableTarget(
             name: "compare",
@@ -54,7 +56,7 @@ let package = Package(
                 "Core", "NN", "DDPMModel", "HVAEModel", "DatasetMakers", "Training", "Pipeline", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "CompareTestSupport", dependencies: ["Core", "Store"]),
+        .target(name: "CompareTestSupport", dependencies: ["Core", "Distributed", "Store"]),
         .executableTarget(
             name: "CompareFixtures",
             dependencies: ["Core", "Store", "Training", "Pipeline", "CompareTestSupport",
@@ -65,10 +67,10 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Core", "NN", "Tensor", "VAEModel", "HVAEModel", "DDPMModel", "Evaluation",
                                                        "Pipeline", "DatasetMakers"],
                     exclude: ["Golden"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel",
+        .testTarget(name: "TrainingTests", dependencies: ["CompareTestSupport", "Core", "Distributed", "Training", "Store", "DatasetMakers", "NN", "Tensor", "DDPMModel",
                                                           "VAEModel", "HVAEModel", "Evaluation"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Core", "DDPMModel", "DatasetMakers", "Pipeline", "Training", "Store", "Evaluation",
-                                                          "Tensor"]),
+        .testTarget(name: "PipelineTests", dependencies: ["CompareTestSupport", "Core", "DDPMModel", "Distributed", "DatasetMakers", "HVAEModel", "NN", "Pipeline",
+                                                          "Training", "Store", "Evaluation", "Tensor"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Core", "Evaluation"]),
         .testTarget(name: "ReportTests", dependencies: ["Core", "Report", "Evaluation", "_CPNG"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: [], exclude: ["Golden"]),

@@ -3,7 +3,8 @@
 
 1. The table "Where each formula lives" of docs/math.md: every file exists and every symbol in
    the row (the name before the first '(' or '.', after a leading type) occurs in that file.
-2. Every `docs/math.md#anchor` link in Sources/ and docs/ names a heading of docs/math.md.
+2. Every `docs/NAME.md#anchor` link in Sources/, Tests/, docs/ and the README names a heading of
+   that document.
 3. Every path `Sources/…`, `Tests/…`, `scripts/…` or `docs/…` quoted in README.md or docs/*.md exists.
 4. Nothing in README.md, docs, scripts, Sources or Tests points outside the repository (to the
    `shared` folder beside a developer's checkout, which a user's clone does not have).
@@ -57,13 +58,20 @@ else:
             if not re.search(r"\b" + re.escape(last) + r"\b", source):
                 problems.append(f"docs/math.md: '{formula}': `{symbol}` not found in {path}")
 
-# 2. Links into docs/math.md from code and docs.
-for path in glob.glob(os.path.join(ROOT, "Sources/**/*.swift"), recursive=True) + glob.glob(os.path.join(ROOT, "docs/*.md")) \
-        + [os.path.join(ROOT, "README.md")]:
+# 2. Links into docs/NAME.md#anchor from code, tests and docs: the file exists and has that heading.
+doc_anchors = {}
+for doc in glob.glob(os.path.join(ROOT, "docs/*.md")):
+    doc_anchors[os.path.basename(doc)] = {anchor(h) for h in re.findall(r"^#+\s+(.*)$", read(os.path.relpath(doc, ROOT)), flags=re.M)}
+for path in glob.glob(os.path.join(ROOT, "Sources/**/*.swift"), recursive=True) + glob.glob(os.path.join(ROOT, "Tests/**/*.swift"), recursive=True) \
+        + glob.glob(os.path.join(ROOT, "docs/*.md")) + [os.path.join(ROOT, "README.md")]:
     text = open(path, encoding="utf-8").read()
-    for target in re.findall(r"math\.md#([\w\-]+)", text):
-        if target not in anchors:
-            problems.append(f"{os.path.relpath(path, ROOT)}: link to docs/math.md#{target}, which is no heading")
+    for prefix, name, target in re.findall(r"(docs/)?\b([a-z][\w\-]*\.md)#([\w\-]+)", text):
+        if name not in doc_anchors:
+            if prefix:
+                problems.append(f"{os.path.relpath(path, ROOT)}: link to docs/{name}#{target}, but docs/{name} does not exist")
+            continue  # a link into another repository's document, or a report
+        if target not in doc_anchors[name]:
+            problems.append(f"{os.path.relpath(path, ROOT)}: link to docs/{name}#{target}, which is no heading")
 
 # 3. Paths quoted in the README and the docs.
 for path in [os.path.join(ROOT, "README.md")] + glob.glob(os.path.join(ROOT, "docs/*.md")):

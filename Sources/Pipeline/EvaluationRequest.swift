@@ -1,4 +1,5 @@
 import Core
+import Distributed
 import Evaluation
 import Foundation
 import NN
@@ -28,12 +29,16 @@ public struct EvaluationRequest: Equatable, Sendable {
     /// N, the model samples of the sandwich bounds (docs/math.md#sandwich-bounds), or `nil` for none.
     /// Drawn after the test evaluation from the same generator, so the test numbers do not change.
     public var sandwich: Int?
+    /// How the draws are laid out: one stream through the batches, or one per batch (which
+    /// `mpirun` needs; docs/scaling.md#sharded-evaluation).
+    public var streams: EvaluationStreams
 
     public static let defaultSampleCounts = [1, 10, 100, 1000]
 
     public init(checkpoint: String, sampleCounts: [Int] = EvaluationRequest.defaultSampleCounts, examples: Int? = nil, seed: UInt64 = 1,
                 batchSize: Int = 50, elboDraws: Int = 10, threads: Int = 1, denoiser: EvaluationDenoiser = .network,
-                sandwich: Int? = nil) {
+                sandwich: Int? = nil, streams: EvaluationStreams = .sequential) {
+        self.streams = streams
         self.checkpoint = checkpoint
         self.sampleCounts = sampleCounts
         self.examples = examples
@@ -57,6 +62,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         if threads != defaults.threads { words += ["--threads", String(threads)] }
         if denoiser != defaults.denoiser { words += ["--denoiser", denoiser.rawValue] }
         if let sandwich { words += ["--sandwich", String(sandwich)] }
+        if streams != defaults.streams { words += ["--streams", streams.rawValue] }
         return words
     }
 
@@ -79,23 +85,41 @@ public struct EvaluationRequest: Equatable, Sendable {
     /// Evaluates the checkpoint, stores the result under `/evaluation` and returns the lines to
     /// print; the checkpoint's lock is held from before it is read until it is rewritten. With
     /// the oracle denoiser nothing is stored (``runOracle(quiet:)``).
+    ///
+    /// With several processes (`mpirun`, ``EvaluationStreams/perBatch`` only), every process reads
+    /// the checkpoint and computes its share of the batches; rank 0 alone holds the lock, writes
+    /// the result and returns the lines to print (the others return ""). An error on any process
+    /// must end the whole job: the caller passes it to ``Communicator/abort(_:status:)``.
     @discardableResult
-    public func run(quiet: Bool = false) throws -> String {
+    public func run(quiet: Bool = false, communicator: any Communicator = SingleProcessCommunicator()) throws -> String {
         try validate()
+        guard communicator.size == 1 || streams == .perBatch else {
+            throw PipelineError("--streams sequential draws every batch from one stream, which \(communicator.size) processes cannot share: "
+                + "add --streams per-batch (the same option gives the same numbers without mpirun)")
+        }
+        guard communicator.size == 1 || denoiser == .network else {
+            throw PipelineError("--denoiser oracle runs on one process; start it without mpirun")
+        }
         LinearAlgebra.setThreadCount(threads)
         if denoiser == .oracle { return try runOracle(quiet: quiet) }
         // The evaluation is rewritten into the file it evaluates: lock it before loading, so
         // that no writer replaces the parameters between the read and the rewrite.
-        let claim: OutputClaim? = FileManager.default.fileExists(atPath: checkpoint)
+        let claim: OutputClaim? = communicator.isRoot && FileManager.default.fileExists(atPath: checkpoint)
             ? try claimOutput(checkpoint, option: nil, kind: .checkpoint, rule: .update("\(checkpoint): no such file")) : nil
         defer { claim?.release() }
-        if BaselineCheckpoint.isBaseline(at: checkpoint) { return try runBaseline() }
+        if BaselineCheckpoint.isBaseline(at: checkpoint) {
+            guard communicator.size == 1 else { throw PipelineError("\(checkpoint): a baseline's exact log-likelihood needs no mpirun; evaluate it on one process") }
+            return try runBaseline()
+        }
         let run = try LoadedRun(path: checkpoint)
         let started = Date()
         let guardedStarted = GuardCounter.total
-        let evaluation = try evaluateTestSplit(of: run, model: run.model, quiet: quiet)
+        let evaluation = try evaluateTestSplit(of: run, model: run.model, quiet: quiet || !communicator.isRoot, communicator: communicator)
+        guard communicator.isRoot else { return "" }
         var record = EvaluationRecord(evaluation: evaluation, seed: seed, command: commandLine)
         record.attributes["elbo_draws"] = .integer(Int64(elboDraws))
+        record.attributes["random_streams"] = .string(streams.rawValue)
+        record.attributes["processes"] = .integer(Int64(communicator.size))
         // What the evaluation cost, for reports (a DDPM's IWAE_K costs K·T network passes per example).
         record.attributes["seconds"] = .double(Date().timeIntervalSince(started))
         record.attributes["threads"] = .integer(Int64(threads))
@@ -111,7 +135,8 @@ public struct EvaluationRequest: Equatable, Sendable {
 
     /// Every estimate of `model` (the run's own, or another model of the same data) on the
     /// first ``examples`` test examples of `run`'s dataset, with the request's seed and options.
-    func evaluateTestSplit(of run: LoadedRun, model: any LatentVariableModel, quiet: Bool) throws -> ModelEvaluation {
+    func evaluateTestSplit(of run: LoadedRun, model: any LatentVariableModel, quiet: Bool,
+                           communicator: any Communicator = SingleProcessCommunicator()) throws -> ModelEvaluation {
         let testCount = run.dataset.testCount
         let n = Swift.min(examples ?? testCount, testCount)
         try checkMemory(configuration: run.configuration, examples: n)
@@ -121,10 +146,20 @@ public struct EvaluationRequest: Equatable, Sendable {
         let progress = ProgressReporter("eval \(run.checkpoint.model)", total: n, unit: "examples")
         do {
             var evaluation = try GradientMode.withoutRecording {
-                try evaluate(model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
-                             elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
+                switch streams {
+                case .sequential:
+                    return try evaluate(model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
+                                        elboDraws: elboDraws, using: &generator, progress: { done in if !quiet { progress.update(done) } })
+                case .perBatch:
+                    // The sandwich continues from the stream after the last batch's.
+                    generator = RandomGenerator(seed: seed, stream: [UInt64((n + batchSize - 1) / batchSize)])
+                    return try evaluate(model, data: data, sampleCounts: sampleCounts, logDensity: logDensity, batchSize: batchSize,
+                                        elboDraws: elboDraws, seed: seed, communicator: communicator,
+                                        progress: { done in if !quiet { progress.update(done) } })
+                }
             }
-            if let sandwich {
+            // Every process holds the same evaluation; rank 0 alone, which writes it, draws the sandwich.
+            if let sandwich, communicator.isRoot {
                 let sandwichProgress = ProgressReporter("sandwich \(run.checkpoint.model)", total: sandwich, unit: "model samples")
                 evaluation.sandwich = try evaluateSandwich(model, count: sandwich, sampleCounts: sampleCounts, batchSize: batchSize,
                                                            using: &generator, progress: { done in if !quiet { sandwichProgress.update(done) } }).bounds

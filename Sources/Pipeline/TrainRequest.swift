@@ -1,5 +1,6 @@
 import Core
 import DDPMModel
+import Distributed
 import Foundation
 import Store
 import Tensor
@@ -91,8 +92,14 @@ public struct TrainRequest: Equatable, Sendable {
     /// Trains (or resumes) the run and writes its checkpoints, holding the lock of its
     /// checkpoint file throughout. Ctrl-C, SIGTERM and SIGHUP write a checkpoint and end the run
     /// through ``TrainingInterrupted`` (the command exits with 128 + the signal).
+    ///
+    /// With several processes (`mpirun`), every process reads the dataset (and the checkpoint it
+    /// resumes) and computes its share of each step; the first (rank 0) alone claims `--out`,
+    /// writes the checkpoints and prints. An error on any process must end the whole job: the
+    /// caller passes it to ``Communicator/abort(_:status:)``.
     @discardableResult
-    public func run(quiet: Bool = false) throws -> TrainingRun {
+    public func run(quiet: Bool = false, communicator: any Communicator = SingleProcessCommunicator()) throws -> TrainingRun {
+        let quiet = quiet || !communicator.isRoot
         try validate()
         let data = try readInIsolation(dataset) { try DatasetFile.read(dataset) }
         guard let likelihood = data.metadata.modelLikelihood else {
@@ -108,12 +115,12 @@ public struct TrainRequest: Equatable, Sendable {
         let outPath = outputPath(datasetName: data.metadata.name)
         LinearAlgebra.setThreadCount(threads)
         // One check of --out before any work; the lock is held until the run ends.
-        let claim = try claimOutput(
+        let claim = communicator.isRoot ? try claimOutput(
             outPath, option: "--out", kind: .checkpoint,
             rule: resume ? .update("--resume: \(outPath) does not exist; start the run without --resume")
                 : overwrite ? .replace : .refuse("\(outPath) exists: add --resume to continue that run, or --overwrite to start over"),
-            inputs: [dataset])
-        defer { claim.release() }
+            inputs: [dataset]) : nil
+        defer { claim?.release() }
         let hash = try SHA256.hexDigest(ofFileAt: data.path)
         let run: TrainingRun
         if resume {
@@ -131,7 +138,8 @@ public struct TrainRequest: Equatable, Sendable {
                 configuration = .ddpm(fresh)
             }
             do {
-                run = try TrainingRun(resuming: checkpoint, configuration: configuration, options: training, dataset: data, datasetHash: hash)
+                run = try TrainingRun(resuming: checkpoint, configuration: configuration, options: training, dataset: data, datasetHash: hash,
+                                      communicator: communicator)
             } catch TrainingError.mismatch(let message) {
                 throw PipelineError("--resume \(outPath): \(message)")  // name the checkpoint that does not fit
             }
@@ -148,7 +156,8 @@ public struct TrainRequest: Equatable, Sendable {
                 return run
             }
         } else {
-            run = try TrainingRun(configuration: configuration, options: training, dataset: data, datasetHash: hash)
+            run = try TrainingRun(configuration: configuration, options: training, dataset: data, datasetHash: hash,
+                                  communicator: communicator)
             run.command = commandLine
             run.budget = budget
         }
@@ -158,7 +167,7 @@ public struct TrainRequest: Equatable, Sendable {
                                                      startingAt: Int(run.budgetClockSeconds)) }
             ?? ProgressReporter("train \(configuration.kind.rawValue)", total: training.steps, startingAt: run.step)
         let finished = try run.train(
-            checkpoint: { run in try run.checkpoint().write(to: outPath) },
+            checkpoint: { run in if communicator.isRoot { try run.checkpoint().write(to: outPath) } },
             progress: { run in
                 guard !quiet else { return }
                 let loss = run.losses.last.map { String(format: "loss %.4f", $0) } ?? ""
@@ -225,5 +234,6 @@ func trainingArguments(_ options: TrainingOptions, defaults: TrainingOptions) ->
     add("--evaluation-examples", String(options.evaluationExamples), options.evaluationExamples == defaults.evaluationExamples)
     add("--log-every", String(options.logEvery), options.logEvery == defaults.logEvery)
     add("--clip", options.maximumGradientNorm.map { "\($0)" } ?? "0", options.maximumGradientNorm == defaults.maximumGradientNorm)
+    add("--shards", String(options.shardCount), options.shardCount == defaults.shardCount)
     return words
 }

@@ -21,10 +21,18 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var evaluationExamples: Int
     /// Clip the global gradient norm to this value; `nil` for no clipping.
     public var maximumGradientNorm: Float?
+    /// The shards M each batch is split into (`--shards`, docs/scaling.md). With 1, every draw of
+    /// a step comes from the run's one generator, in order. With M > 1 (a power of two dividing the
+    /// batch size), shard k of step s holds batch positions k·B/M ..< (k+1)·B/M, draws from its own
+    /// stream (seed, s, k), and the shards' gradients are summed in ``GradientTree`` order: the same
+    /// bits whether one process computes every shard or N processes (N a power of two, N ≤ M) share
+    /// them.
+    public var shardCount: Int
 
     public init(steps: Int = 5000, batchSize: Int = 256, learningRate: Float = 1e-3, seed: UInt64 = 0,
                 checkpointEvery: Int = 1000, logEvery: Int = 50, evaluateEvery: Int = 1000,
-                evaluationExamples: Int = 256, maximumGradientNorm: Float? = 10) {
+                evaluationExamples: Int = 256, maximumGradientNorm: Float? = 10, shardCount: Int = 1) {
+        self.shardCount = shardCount
         self.steps = steps
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -50,6 +58,33 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         guard evaluateEvery >= 0 else { throw fail("--evaluate-every must be 0 or more, got \(evaluateEvery)") }
         guard evaluationExamples >= 1 else { throw fail("--evaluation-examples must be at least 1, got \(evaluationExamples)") }
         if let norm = maximumGradientNorm, !(norm > 0) { throw fail("--clip must be positive, got \(norm)") }
+        guard GradientTree.isPowerOfTwo(shardCount) else {
+            throw fail("--shards must be a power of two (1, 2, 4, 8, …), got \(shardCount)")
+        }
+        guard batchSize % shardCount == 0 else {
+            throw fail("--shards \(shardCount) does not divide --batch-size \(batchSize): every shard holds the same number of examples")
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case steps, batchSize, learningRate, seed, checkpointEvery, logEvery, evaluateEvery, evaluationExamples
+        case maximumGradientNorm, shardCount
+    }
+
+    /// Decodes the options a checkpoint stores; those written before `shardCount` existed trained
+    /// with one shard.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try container.decode(Int.self, forKey: .steps)
+        batchSize = try container.decode(Int.self, forKey: .batchSize)
+        learningRate = try container.decode(Float.self, forKey: .learningRate)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        checkpointEvery = try container.decode(Int.self, forKey: .checkpointEvery)
+        logEvery = try container.decode(Int.self, forKey: .logEvery)
+        evaluateEvery = try container.decode(Int.self, forKey: .evaluateEvery)
+        evaluationExamples = try container.decode(Int.self, forKey: .evaluationExamples)
+        maximumGradientNorm = try container.decodeIfPresent(Float.self, forKey: .maximumGradientNorm)
+        shardCount = try container.decodeIfPresent(Int.self, forKey: .shardCount) ?? 1
     }
 }
 

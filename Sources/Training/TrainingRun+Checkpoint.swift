@@ -1,4 +1,5 @@
 import Core
+import Distributed
 import Foundation
 import NN
 import Store
@@ -60,7 +61,7 @@ extension TrainingRun {
     /// step count, which may grow), the same dataset bytes, then parameters, Adam, the
     /// generator, the step and the log.
     public convenience init(resuming checkpoint: Checkpoint, configuration: ModelConfiguration, options: TrainingOptions,
-                            dataset: LoadedDataset, datasetHash: String) throws {
+                            dataset: LoadedDataset, datasetHash: String, communicator: any Communicator = SingleProcessCommunicator()) throws {
         guard checkpoint.model == configuration.kind.rawValue else {
             throw TrainingError.mismatch("the checkpoint holds a '\(checkpoint.model)' model, not '\(configuration.kind)'")
         }
@@ -79,7 +80,7 @@ extension TrainingRun {
                 throw TrainingError.mismatch("the training options differ from those the checkpoint was written with (\(json)); resume with the same command line")
             }
         }
-        try self.init(configuration: configuration, options: options, dataset: dataset, datasetHash: datasetHash)
+        try self.init(configuration: configuration, options: options, dataset: dataset, datasetHash: datasetHash, communicator: communicator)
         try restore(from: checkpoint)
     }
 

@@ -1,4 +1,5 @@
 import Core
+import Distributed
 import Evaluation
 import Foundation
 import NN
@@ -12,6 +13,11 @@ import Tensor
 /// The data order is a function of the seed and the step alone: epoch e visits the training
 /// examples in the order of a permutation drawn from a generator seeded by (seed, e), in
 /// ⌊N/B⌋ batches of B (the remainder is skipped that epoch).
+///
+/// With ``TrainingOptions/shardCount`` M > 1 a step is computed shard by shard (each with its own
+/// random stream) and the shards' gradients are added in ``GradientTree`` order; the
+/// ``communicator``'s processes then share the shards, and every process takes the same Adam
+/// update from the same summed gradient (docs/scaling.md).
 public final class TrainingRun {
     public let configuration: ModelConfiguration
     public private(set) var options: TrainingOptions
@@ -23,6 +29,8 @@ public final class TrainingRun {
     public private(set) var step: Int = 0
     public let datasetPath: String
     public let datasetHash: String
+    /// The processes that share each step's shards (one process unless started by `mpirun`).
+    public let communicator: any Communicator
     /// Wall-clock seconds of the optimizer steps, over all sessions of the run (not part of the
     /// history, which must be identical across resumes). The test-ELBO evaluations are in
     /// ``monitoringSeconds``; writing checkpoints is in neither.
@@ -66,9 +74,12 @@ public final class TrainingRun {
 
     /// A fresh run: weights drawn from `RandomGenerator(seed: options.seed)`, which then
     /// continues as the training stream.
-    public init(configuration: ModelConfiguration, options: TrainingOptions, dataset: LoadedDataset, datasetHash: String) throws {
+    public init(configuration: ModelConfiguration, options: TrainingOptions, dataset: LoadedDataset, datasetHash: String,
+                communicator: any Communicator = SingleProcessCommunicator()) throws {
         try configuration.validate()
         try options.validate(trainingExamples: dataset.trainCount)
+        try Self.validate(processCount: communicator.size, shardCount: options.shardCount)
+        self.communicator = communicator
         self.configuration = configuration
         self.options = options
         var generator = RandomGenerator(seed: options.seed)
@@ -86,8 +97,9 @@ public final class TrainingRun {
         }
     }
 
-    /// Indices of the training examples in the batch of step `step` (1-based).
-    func batchIndices(step: Int) -> [Int] {
+    /// Indices of the training examples in the batch of step `step` (1-based): the epoch's
+    /// permutation (seeded by the run's seed and the epoch) cut into consecutive batches.
+    public func batchIndices(step: Int) -> [Int] {
         let n = trainingData.shape[0], b = options.batchSize
         let batchesPerEpoch = n / b
         let epoch = (step - 1) / batchesPerEpoch
@@ -110,11 +122,17 @@ public final class TrainingRun {
     /// stops, no checkpoint of that state is ever written.
     public func trainStep() throws {
         let next = step + 1
-        let batch = trainingData.gather(rows: batchIndices(step: next))
-        let loss = model.trainingLoss(batch, step: next, using: &generator)
-        let value = Double(loss.scalar)
-        guard value.isFinite else { return try skipStep(next, what: "loss (\(value))") }
-        loss.backward()
+        let value: Double
+        if options.shardCount == 1 {
+            let batch = trainingData.gather(rows: batchIndices(step: next))
+            let loss = model.trainingLoss(batch, step: next, using: &generator)
+            value = Double(loss.scalar)
+            guard value.isFinite else { return try skipStep(next, what: "loss (\(value))") }
+            loss.backward()
+        } else {
+            value = try shardedGradient(step: next)
+            guard value.isFinite else { return try skipStep(next, what: "loss (\(value))") }
+        }
         let norm = optimizer.gradientNorm()
         guard norm.isFinite else { return try skipStep(next, what: "gradient norm (\(norm))") }
         consecutiveSkippedSteps = 0
@@ -126,6 +144,80 @@ public final class TrainingRun {
         pendingLossSum += value
         pendingLossCount += 1
         if step % options.logEvery == 0 || step == options.steps { flushLoss() }
+    }
+
+    /// Processes and shards that fit together: one process needs no shards; N > 1 processes need
+    /// N a power of two and at least N shards, so that each holds one whole subtree of the
+    /// ``GradientTree``.
+    static func validate(processCount: Int, shardCount: Int) throws {
+        guard processCount > 1 else { return }
+        guard GradientTree.isPowerOfTwo(processCount) else {
+            throw TrainingError.invalidOption("\(processCount) processes: data-parallel training needs 1, 2, 4, 8, … processes (mpirun -np)")
+        }
+        guard shardCount >= processCount else {
+            throw TrainingError.invalidOption("--shards \(shardCount) is fewer than the \(processCount) processes: give --shards \(processCount) or more "
+                + "(a power of two dividing --batch-size), the same for every process count the run will use")
+        }
+    }
+
+    /// Forms step `step`'s gradient from its shards and leaves it in the parameters' gradients,
+    /// scaled by 1/M so that it is the gradient of the batch mean; returns the batch's mean loss
+    /// (NaN or infinite when a shard's is). This process computes the shards of its rank's
+    /// subtree; the subtree sums and the shards' losses are gathered in rank order.
+    public func shardedGradient(step: Int) throws -> Double {
+        let indices = batchIndices(step: step)
+        let shardCount = options.shardCount, shardSize = indices.count / shardCount
+        let shardsPerProcess = shardCount / communicator.size
+        let parameters = model.namedParameters.map(\.tensor)
+        let parameterCount = parameters.reduce(0) { $0 + $1.count }
+        var leaves: [[Float]] = []
+        var shardLosses: [Float] = []
+        // A parameter no shard's graph reaches keeps no gradient, as on the one-shard path (Adam
+        // leaves such a parameter and its moments alone). Which parameters a graph reaches is a
+        // matter of the model's structure, the same for every shard and every process.
+        var reached = [Bool](repeating: false, count: parameters.count)
+        let first = communicator.rank * shardsPerProcess
+        for shard in first ..< first + shardsPerProcess {
+            var shardGenerator = RandomGenerator(seed: options.seed, stream: [UInt64(step), UInt64(shard)])
+            let rows = Array(indices[(shard * shardSize) ..< ((shard + 1) * shardSize)])
+            let loss = model.trainingLoss(trainingData.gather(rows: rows), step: step, using: &shardGenerator)
+            shardLosses.append(loss.scalar)
+            loss.backward()
+            var leaf: [Float] = []
+            leaf.reserveCapacity(parameterCount)
+            for (index, parameter) in parameters.enumerated() {
+                if let gradient = parameter.gradient {
+                    leaf += gradient
+                    reached[index] = true
+                } else {
+                    leaf += repeatElement(0, count: parameter.count)
+                }
+            }
+            leaves.append(leaf)
+            model.zeroGradients()
+        }
+        var local = GradientTree.sum(leaves)
+        local += shardLosses
+        let gathered = try communicator.allGather(local)
+        let width = parameterCount + shardsPerProcess
+        guard gathered.count == width * communicator.size else {
+            throw TrainingError.mismatch("the processes gathered \(gathered.count) values for step \(step), expected \(width * communicator.size)")
+        }
+        var total = communicator.size == 1 ? Array(local[0 ..< parameterCount])
+            : GradientTree.sum((0 ..< communicator.size).map { Array(gathered[($0 * width) ..< ($0 * width + parameterCount)]) })
+        // 1/M is a power of two: the scaling is exact.
+        let scale = 1 / Float(shardCount)
+        for i in total.indices { total[i] *= scale }
+        var offset = 0
+        for (index, parameter) in parameters.enumerated() {
+            if reached[index] { parameter.replaceGradient(Array(total[offset ..< (offset + parameter.count)])) }
+            offset += parameter.count
+        }
+        var lossSum = 0.0
+        for rank in 0 ..< communicator.size {
+            for shard in 0 ..< shardsPerProcess { lossSum += Double(gathered[rank * width + parameterCount + shard]) }
+        }
+        return lossSum / Double(shardCount)
     }
 
     /// Skips step `next` (see ``trainStep()``), or throws when too many were skipped in a row.
@@ -185,11 +277,20 @@ public final class TrainingRun {
             let multiplyAddsStarted = MultiplyAddCounter.total
             let guardedStarted = GuardCounter.total
             try trainStep()
-            trainingMultiplyAdds += Double(MultiplyAddCounter.total &- multiplyAddsStarted)
-            guardedOutputs += Double(GuardCounter.total &- guardedStarted)
+            var stepMultiplyAdds = Double(MultiplyAddCounter.total &- multiplyAddsStarted)
+            var stepGuardedOutputs = Double(GuardCounter.total &- guardedStarted)
             trainingCPUSeconds += TrainingBudget.processCPUSeconds() - cpuStarted
             trainingSeconds += Date().timeIntervalSince(started)
-            if budgetSpent && step < options.steps {
+            // Every process must stop at the same step: a budget spent or a stop asked for on any
+            // of them stops them all.
+            var spent = budgetSpent, stopRequested = shouldStop()
+            if communicator.size > 1 {
+                (spent, stopRequested, stepMultiplyAdds, stepGuardedOutputs) = try combineAcrossProcesses(
+                    budgetSpent: spent, stopRequested: stopRequested, multiplyAdds: stepMultiplyAdds, guardedOutputs: stepGuardedOutputs)
+            }
+            trainingMultiplyAdds += stepMultiplyAdds
+            guardedOutputs += stepGuardedOutputs
+            if spent && step < options.steps {
                 // The budget ends the run here, as `--steps` equal to this step would have.
                 options.steps = step
                 flushLoss()
@@ -205,13 +306,33 @@ public final class TrainingRun {
                 try checkFiniteState()
                 try checkpoint(self)
             }
-            if shouldStop() && step < options.steps {
+            if stopRequested && step < options.steps {
                 try checkFiniteState()
                 try checkpoint(self)
                 return false
             }
         }
         return true
+    }
+
+    /// One small gather per step when there are several processes: the stop flags, each true when
+    /// it is true on any process (so that all stop at the same step), and the step's multiply–adds
+    /// and guarded outputs summed over the processes, in rank order (each counted only its shards).
+    private func combineAcrossProcesses(budgetSpent: Bool, stopRequested: Bool, multiplyAdds: Double, guardedOutputs: Double)
+        throws -> (Bool, Bool, Double, Double) {
+        let fields = 4
+        let values = try communicator.allGatherVariable([budgetSpent ? 1 : 0, stopRequested ? 1 : 0, multiplyAdds, guardedOutputs])
+        guard values.count == fields * communicator.size else {
+            throw TrainingError.mismatch("the processes gathered \(values.count) step counters, expected \(fields * communicator.size)")
+        }
+        var spent = false, stop = false, totalMultiplyAdds = 0.0, totalGuarded = 0.0
+        for rank in 0 ..< communicator.size {
+            spent = spent || values[fields * rank] != 0
+            stop = stop || values[fields * rank + 1] != 0
+            totalMultiplyAdds += values[fields * rank + 2]
+            totalGuarded += values[fields * rank + 3]
+        }
+        return (spent, stop, totalMultiplyAdds, totalGuarded)
     }
 
     /// Whether the session's ``budget`` is used up.

@@ -22,6 +22,7 @@ extension DatasetMaker: ExpressibleByArgument {}
 extension DatasetImporter: ExpressibleByArgument {}
 extension TrainingBudget.Clock: ExpressibleByArgument {}
 extension EvaluationDenoiser: ExpressibleByArgument {}
+extension EvaluationStreams: ExpressibleByArgument {}
 
 extension HVAEInference: ExpressibleByArgument {
     /// `bottom-up` or `top-down` on the command line (the stored JSON keeps the case names).

@@ -43,10 +43,15 @@ struct EvalCommand: ParsableCommand {
         """)
     var sandwich: Int?
 
+    @Option(help: """
+        Random streams: one through the batches in order (sequential, as every earlier evaluation), or one per batch (per-batch: needed to share the batches over `mpirun -np N` processes, which then write the same numbers as one).
+        """)
+    var streams: EvaluationStreams = .sequential
+
     var request: EvaluationRequest {
         EvaluationRequest(checkpoint: checkpoint, sampleCounts: samples.values, examples: examples, seed: seed,
                           batchSize: batchSize, elboDraws: elboDraws, threads: threads,
-                          denoiser: denoiser, sandwich: sandwich)
+                          denoiser: denoiser, sandwich: sandwich, streams: streams)
     }
 
     func validate() throws {

@@ -101,6 +101,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Clip the global gradient norm (0: no clipping).")
     var clip: Float = defaults.maximumGradientNorm ?? 0
 
+    @Option(help: "Split each batch into this many shards, each with its own random stream (1, 2, 4, …, dividing --batch-size): the same bits whether one process or `mpirun -np N` (N ≤ shards) computes them.")
+    var shards: Int = defaults.shardCount
+
     @Option(help: "Threads of the engine (1 or more).")
     var threads: Int = 1
 
@@ -112,6 +115,6 @@ struct RunOptions: ParsableArguments {
     func trainingOptions(limited: Bool) -> TrainingOptions {
         TrainingOptions(steps: steps ?? (limited ? Self.defaults.steps : TrainingOptions.unlimitedSteps), batchSize: batchSize, learningRate: lr, seed: seed, checkpointEvery: checkpointEvery,
                         logEvery: logEvery, evaluateEvery: evaluateEvery, evaluationExamples: evaluationExamples,
-                        maximumGradientNorm: clip == 0 ? nil : clip)
+                        maximumGradientNorm: clip == 0 ? nil : clip, shardCount: shards)
     }
 }

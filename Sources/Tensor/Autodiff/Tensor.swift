@@ -98,6 +98,13 @@ public final class Tensor {
 
     /// Forgets the accumulated gradient.
     public func zeroGradient() { gradient = nil }
+
+    /// Replaces the accumulated gradient with `values` (same layout as ``storage``): data-parallel
+    /// training forms a step's gradient outside the graph, from the gradients of its shards.
+    public func replaceGradient(_ values: [Float]) {
+        precondition(values.count == storage.count, "a gradient of \(values.count) values for a tensor of shape \(shape)")
+        gradient = values
+    }
 }
 
 extension Tensor {
