@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "compare",
             dependencies: [
-                "Core", "NN", "DDPMModel", "HVAEModel", "DatasetMakers", "Training", "Pipeline", "Benchmarks",
+                "Core", "Distributed", "NN", "DDPMModel", "HVAEModel", "DatasetMakers", "Training", "Pipeline", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CompareTestSupport", dependencies: ["Core", "Distributed", "Store"]),

@@ -7,7 +7,11 @@ except the root attributes that measure time (`training_seconds`, `training_cpu_
 them) and `dataset_absolute` (where the dataset lay: the two runs train in two
 folders). Prints each difference; exits 1 if there is any.
 
-Usage: compare_checkpoints.py A.h5 B.h5
+Usage: compare_checkpoints.py A.h5 B.h5 [--ignore OBJECT:ATTRIBUTE ...]
+
+--ignore skips one more attribute, e.g. `/evaluation:seconds` when an evaluation made by several
+processes (scripts/mpi-runs-test.sh) is compared with one process's: its wall-clock time and
+process count are the only attributes allowed to differ.
 """
 import sys
 
@@ -43,7 +47,18 @@ def describe(path):
 
 
 def main():
-    a, b = sys.argv[1], sys.argv[2]
+    arguments = sys.argv[1:]
+    ignored = set(ALLOWED)
+    while "--ignore" in arguments:
+        index = arguments.index("--ignore")
+        if index + 1 >= len(arguments) or ":" not in arguments[index + 1]:
+            sys.exit("compare_checkpoints.py: --ignore needs OBJECT:ATTRIBUTE, e.g. /evaluation:seconds")
+        obj, attribute = arguments[index + 1].rsplit(":", 1)
+        ignored.add((obj, attribute))
+        del arguments[index:index + 2]
+    if len(arguments) != 2:
+        sys.exit("usage: compare_checkpoints.py A.h5 B.h5 [--ignore OBJECT:ATTRIBUTE ...]")
+    a, b = arguments
     objects_a, attributes_a = describe(a)
     objects_b, attributes_b = describe(b)
     differences = []
@@ -56,7 +71,7 @@ def main():
             differences.append(f"{key}: {kind_a} {shape_a} vs {kind_b} {shape_b}" +
                                (" (same type and shape, different values)" if (kind_a, shape_a) == (kind_b, shape_b) else ""))
     for key in sorted(set(attributes_a) | set(attributes_b)):
-        if key in ALLOWED:
+        if key in ignored:
             continue
         if key not in attributes_a or key not in attributes_b:
             differences.append(f"attribute {key[1]} of {key[0]}: only in {a if key in attributes_a else b}")
@@ -69,7 +84,7 @@ def main():
         print(f"checkpoints differ in {len(differences)} places")
         sys.exit(1)
     print(f"checkpoints equal: {len(objects_a)} objects and {len(attributes_a)} attributes compared "
-          f"(timings excepted)")
+          f"(timings{' and ' + str(len(ignored) - len(ALLOWED)) + ' named attributes' if len(ignored) > len(ALLOWED) else ''} excepted)")
 
 
 if __name__ == "__main__":

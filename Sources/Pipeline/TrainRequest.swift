@@ -161,6 +161,7 @@ public struct TrainRequest: Equatable, Sendable {
             run.command = commandLine
             run.budget = budget
         }
+        let startingStep = run.step
         catchInterrupts()
         // With a budget, progress is the budget's clock against the budget (the steps are unknown).
         let progress = budget.map { ProgressReporter("train \(configuration.kind.rawValue)", total: Int($0.seconds.rounded(.up)), unit: "budget s",
@@ -184,6 +185,11 @@ public struct TrainRequest: Equatable, Sendable {
             print("wrote \(outPath): \(configuration.kind.rawValue), \(run.step) steps, test ELBO \(elbo) nats on "
                 + "\(Swift.min(training.evaluationExamples, data.testCount)) test examples, \(String(format: "%.1f", run.trainingSeconds)) s"
                 + (budget != nil && run.budgetSpent ? " (the --time-budget ended the run)" : ""))
+            if communicator.size > 1 {
+                let steps = Double(Swift.max(1, run.step - startingStep))
+                print("note: \(communicator.size) processes; rank 0 spent \(String(format: "%.2f", run.communicationSeconds)) s in collectives "
+                    + "(waits for the others included) and sent and received \(String(format: "%.1f", run.communicatedBytes / steps / 1024)) KiB per step")
+            }
             if run.skippedSteps > 0 {
                 print("note: \(run.skippedSteps) steps were skipped because their loss or gradient was not finite")
             }

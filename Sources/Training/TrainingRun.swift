@@ -46,6 +46,13 @@ public final class TrainingRun {
     /// over all sessions (``GuardCounter``; docs/math.md#log-scale-guards): 0 when the run
     /// trained the unguarded model bit for bit.
     public private(set) var guardedOutputs: Double = 0
+    /// Wall-clock seconds this process spent in the communicator's collectives during this
+    /// session's optimizer steps (waiting for the other processes included); 0 on one process.
+    /// Not stored: a measure of the job, not of the run (docs/scaling.md#cost-per-step).
+    public private(set) var communicationSeconds: Double = 0
+    /// Bytes this process sent and received in those collectives this session, as payload
+    /// (what the transport adds is not counted).
+    public private(set) var communicatedBytes: Double = 0
     /// Steps skipped because their loss or gradient was not finite, over all sessions: each used
     /// its batch and its draws but left the parameters and Adam's moments as they were.
     public private(set) var skippedSteps = 0
@@ -198,7 +205,12 @@ public final class TrainingRun {
         }
         var local = GradientTree.sum(leaves)
         local += shardLosses
+        let communicationStarted = Date()
         let gathered = try communicator.allGather(local)
+        if communicator.size > 1 {
+            communicationSeconds += Date().timeIntervalSince(communicationStarted)
+            communicatedBytes += Double(MemoryLayout<Float>.size * local.count * (1 + communicator.size))
+        }
         let width = parameterCount + shardsPerProcess
         guard gathered.count == width * communicator.size else {
             throw TrainingError.mismatch("the processes gathered \(gathered.count) values for step \(step), expected \(width * communicator.size)")
@@ -321,7 +333,11 @@ public final class TrainingRun {
     private func combineAcrossProcesses(budgetSpent: Bool, stopRequested: Bool, multiplyAdds: Double, guardedOutputs: Double)
         throws -> (Bool, Bool, Double, Double) {
         let fields = 4
+        let communicationStarted = Date()
         let values = try communicator.allGatherVariable([budgetSpent ? 1 : 0, stopRequested ? 1 : 0, multiplyAdds, guardedOutputs])
+        communicationSeconds += Date().timeIntervalSince(communicationStarted)
+        // The counts' gather (one Int32 each) and the values (four Doubles each).
+        communicatedBytes += Double((MemoryLayout<Int32>.size + fields * MemoryLayout<Double>.size) * (1 + communicator.size))
         guard values.count == fields * communicator.size else {
             throw TrainingError.mismatch("the processes gathered \(values.count) step counters, expected \(fields * communicator.size)")
         }

@@ -20,6 +20,7 @@
 //     nothing is left behind on failure.
 
 import ArgumentParser
+import Distributed
 import Foundation
 
 /// The single line printed for `error` (without the `Error: ` prefix).
@@ -61,6 +62,28 @@ func failOnError<T>(_ body: () throws -> T) throws -> T {
     } catch {
         printErrorLine(oneLineMessage(for: error))
         throw ExitCode.failure
+    }
+}
+
+/// Runs `body` with this job's communicator: one process, or every rank of `mpirun -np N`
+/// (``JobEnvironment``). With one process an error is reported as by ``failOnError(_:)``.
+/// With several, an error on any rank ends the whole job through
+/// ``Communicator/abort(_:status:)``: one line `Error: rank R of N: …` and a non-zero exit of
+/// `mpirun`, where returning would leave the other ranks waiting in their next collective.
+func failOnErrorInJob<T>(_ body: (any Communicator) throws -> T) throws -> T {
+    let communicator = try failOnError { try JobEnvironment.communicator() }
+    defer { JobEnvironment.finish(communicator) }
+    guard communicator.size > 1 else { return try failOnError { try body(communicator) } }
+    do {
+        return try body(communicator)
+    } catch let exit as ExitCode {
+        throw exit  // a clean stop every rank agreed on (an interrupt after the same step)
+    } catch {
+        // An error that every rank meets at once (a bad option, a non-finite loss, which every
+        // rank sees in the gathered losses) should be told once: rank 0 aborts at once, and the
+        // others give its abort a moment to end them before telling their own.
+        if !communicator.isRoot { Thread.sleep(forTimeInterval: 1) }
+        communicator.abort(oneLineMessage(for: error), status: 1)
     }
 }
 

@@ -59,6 +59,9 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        try failOnError { print(try request.run()) }
+        try failOnErrorInJob { communicator in
+            let summary = try request.run(communicator: communicator)
+            if communicator.isRoot { print(summary) }
+        }
     }
 }

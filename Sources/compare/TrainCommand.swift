@@ -60,9 +60,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try failOnError {
-            do { try request.run() } catch let interrupted as TrainingInterrupted {
-                FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+        try failOnErrorInJob { communicator in
+            do { try request.run(communicator: communicator) } catch let interrupted as TrainingInterrupted {
+                if communicator.isRoot { FileHandle.standardError.write(Data("\(interrupted)\n".utf8)) }
                 throw ExitCode(128 + interrupted.signal)  // 130 SIGINT, 143 SIGTERM, 129 SIGHUP
             }
         }

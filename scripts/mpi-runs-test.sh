@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The promises of docs/scaling.md for `compare train` and `compare eval` under mpirun:
+#
+#   scripts/mpi-runs-test.sh        # uses $COMPARE_BIN, else the newest .build/{release,debug}/compare
+#
+# 1. Training with --shards 4 on 2 and 4 processes (4 oversubscribed on this 2-core machine)
+#    writes the checkpoint of one process without mpirun, bit for bit, for the DDPM, the VAE and
+#    the HVAE (scripts/compare_checkpoints.py: every group, dataset and attribute but the timings).
+# 2. Resuming from 2 processes to 1 and back to 2 equals the straight run.
+# 3. `compare eval --streams per-batch` on 2, 3 and 4 processes writes the /evaluation of one
+#    process (only its wall-clock seconds and its process count may differ).
+# 4. Failures end the job in bounded time with one line naming the rank: a bad input on rank 1
+#    alone (mpirun's MPMD form gives rank 1 another --dataset), a bad option on every rank, a
+#    sequential evaluation on 2 processes, and a rank killed with SIGKILL mid-run. The checkpoint
+#    left behind is whole or absent, never half-written.
+#
+# Skips (exit 0, one line) when Open MPI's mpirun is not installed: `make deps` installs it.
+# Uses the h5py virtual environment of scripts/interop.sh (.venv-interop), creating it if needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+if ! command -v mpirun >/dev/null 2>&1; then
+    echo "mpi-runs-test: SKIPPED: no mpirun (apt-get install openmpi-bin libopenmpi-dev, or make deps)"
+    exit 0
+fi
+
+venv="${INTEROP_VENV:-.venv-interop}"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" || { echo "mpi-runs-test: cannot create $venv (Debian: apt-get install python3-venv)" >&2; exit 1; }
+fi
+if ! "$venv/bin/python" -c "import h5py, numpy" 2>/dev/null; then
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check h5py numpy \
+        || { echo "mpi-runs-test: pip could not install h5py and numpy into $venv" >&2; exit 1; }
+fi
+python="$root/$venv/bin/python"
+
+source scripts/compare-binary.sh
+binary="$(compare_binary)"
+[ -n "$binary" ] && [ -x "$binary" ] || { echo "mpi-runs-test: no compare binary (build it or set COMPARE_BIN)" >&2; exit 1; }
+
+# As root, Open MPI wants --allow-run-as-root; more ranks than cores want --oversubscribe.
+# scripts/mpi-flags.sh holds the flags this container needs (shared with scripts/mpi-test.sh).
+source scripts/mpi-flags.sh
+mpi=(mpirun "${MPI_FLAGS[@]}")
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+started=$(date +%s)
+fail() { echo "mpi-runs-test: FAIL: $*" >&2; exit 1; }
+same() { "$python" "$root/scripts/compare_checkpoints.py" "$@" >"$work/diff.txt" || { cat "$work/diff.txt" >&2; return 1; }; }
+
+"$binary" datasets make gmm2d --train 512 --test 64 --out data.h5 >/dev/null
+
+# --- 1. the same bits on 1, 2 and 4 processes ---
+# Everything but --steps and --shards, which the cases below vary.
+base=(--dataset data.h5 --batch-size 32 --hidden 16 --checkpoint-every 8 --evaluate-every 12 --evaluation-examples 32
+      --log-every 4 --seed 5 --threads 1)
+common=("${base[@]}" --steps 24 --shards 4)
+for model in ddpm vae hvae; do
+    extra=()
+    [ "$model" = ddpm ] && extra=(--timesteps 20)
+    "$binary" train --model "$model" "${common[@]}" "${extra[@]}" --out "one-$model.h5" >/dev/null
+    for processes in 2 4; do
+        timeout 300 "${mpi[@]}" -np "$processes" "$binary" train --model "$model" "${common[@]}" "${extra[@]}" \
+            --out "np$processes-$model.h5" >"out-$processes-$model.txt" 2>&1 \
+            || { cat "out-$processes-$model.txt" >&2; fail "$model: mpirun -np $processes compare train failed"; }
+        same "one-$model.h5" "np$processes-$model.h5" || fail "$model: -np $processes differs from one process"
+    done
+    echo "mpi-runs-test: $model: -np 2 and -np 4 (--shards 4) equal one process bit for bit"
+done
+
+# --- 2. resume on another process count: 2 → 1 → 2 ---
+"${mpi[@]}" -np 2 "$binary" train --model ddpm "${base[@]}" --shards 4 --timesteps 20 --steps 8 --out resumed.h5 >/dev/null 2>&1 \
+    || fail "resume: the first leg on 2 processes failed"
+"$binary" train --model ddpm "${base[@]}" --shards 4 --timesteps 20 --steps 16 --resume --out resumed.h5 >/dev/null \
+    || fail "resume: the second leg on 1 process failed"
+"${mpi[@]}" -np 2 "$binary" train --model ddpm "${base[@]}" --shards 4 --timesteps 20 --steps 24 --resume --out resumed.h5 >/dev/null 2>&1 \
+    || fail "resume: the third leg on 2 processes failed"
+same one-ddpm.h5 resumed.h5 || fail "resume 2 → 1 → 2 processes differs from the straight run"
+echo "mpi-runs-test: ddpm: resumed 2 → 1 → 2 processes equals the straight run"
+
+# --- 3. sharded evaluation ---
+eval_args=(--streams per-batch --samples 1,4,16 --examples 64 --batch-size 16 --seed 3 --threads 1 --sandwich 8)
+cp one-vae.h5 eval-1.h5
+"$binary" eval eval-1.h5 "${eval_args[@]}" >eval-1.txt
+for processes in 2 3 4; do
+    cp one-vae.h5 "eval-$processes.h5"
+    timeout 300 "${mpi[@]}" -np "$processes" "$binary" eval "eval-$processes.h5" "${eval_args[@]}" >"eval-$processes.txt" 2>&1 \
+        || { cat "eval-$processes.txt" >&2; fail "mpirun -np $processes compare eval failed"; }
+    same eval-1.h5 "eval-$processes.h5" --ignore /evaluation:seconds --ignore /evaluation:processes \
+        || fail "the /evaluation of -np $processes differs from one process's"
+    # The summary is printed once, by rank 0, and says what one process says.
+    diff <(grep -v "^note\|seconds" eval-1.txt) <(grep -v "^note\|seconds" "eval-$processes.txt") >/dev/null \
+        || fail "-np $processes printed another summary than one process"
+done
+echo "mpi-runs-test: eval --streams per-batch: -np 2, 3 and 4 write one process's /evaluation"
+
+# --- 4. failures: one line naming the rank, in bounded time, nothing half-written ---
+# Runs a failing job under `timeout`; sets $status and $elapsed, and the job's stderr in $1.
+run_failing() {
+    local log="$1"; shift
+    local t0; t0=$(date +%s)
+    set +e
+    timeout 60 "$@" >/dev/null 2>"$log"
+    status=$?
+    set -e
+    elapsed=$(( $(date +%s) - t0 ))
+    [ "$status" -ne 124 ] || fail "$(head -c 300 "$log"): the job hung (killed by timeout after 60 s)"
+    [ "$status" -ne 0 ] || fail "a failing job exited 0"
+}
+errors_of() { grep -c "^Error: " "$1" || true; }
+
+# 4a. Bad input on rank 1 only: MPMD, rank 1's dataset does not exist.
+run_failing bad-rank.txt "${mpi[@]}" -np 1 "$binary" train --model vae "${common[@]}" --out bad.h5 \
+    : -np 1 "$binary" train --model vae "${common[@]/data.h5/missing.h5}" --out bad.h5
+grep -q "^Error: rank 1 of 2: .*missing.h5" bad-rank.txt || { cat bad-rank.txt >&2; fail "bad input on rank 1: no line naming rank 1 and missing.h5"; }
+[ "$(errors_of bad-rank.txt)" -eq 1 ] || { cat bad-rank.txt >&2; fail "bad input on rank 1: more than one Error line"; }
+[ ! -e bad.h5 ] || "$binary" eval bad.h5 --examples 1 --samples 1 >/dev/null 2>&1 || fail "bad input on rank 1 left a broken bad.h5"
+echo "mpi-runs-test: bad input on rank 1 ended the job in ${elapsed} s (exit $status): $(grep '^Error:' bad-rank.txt)"
+
+# 4b. A bad option on every rank: told once.
+run_failing bad-option.txt "${mpi[@]}" -np 2 "$binary" train --model vae "${base[@]}" --steps 24 --shards 1 --out option.h5
+grep -q "^Error: rank 0 of 2: .*--shards 1" bad-option.txt || { cat bad-option.txt >&2; fail "a bad option on every rank: no line from rank 0 naming --shards"; }
+[ "$(errors_of bad-option.txt)" -eq 1 ] || { cat bad-option.txt >&2; fail "a bad option on every rank was told more than once"; }
+[ ! -e option.h5 ] || fail "a refused run left option.h5"
+echo "mpi-runs-test: a bad option on every rank ended the job in ${elapsed} s (exit $status): $(grep '^Error:' bad-option.txt)"
+
+# 4c. A sequential evaluation cannot be shared.
+cp one-vae.h5 sequential.h5
+run_failing sequential.txt "${mpi[@]}" -np 2 "$binary" eval sequential.h5 --examples 16 --samples 1
+grep -q "^Error: rank 0 of 2: .*--streams per-batch" sequential.txt || { cat sequential.txt >&2; fail "a sequential eval on 2 processes: no line naming --streams per-batch"; }
+same one-vae.h5 sequential.h5 || fail "a refused evaluation changed the checkpoint"
+echo "mpi-runs-test: a sequential eval on 2 processes was refused in ${elapsed} s"
+
+# 4d. A rank killed mid-run: the job ends, the checkpoint stays whole.
+long=(--model vae --dataset data.h5 --steps 200000 --batch-size 32 --shards 2 --hidden 16 --checkpoint-every 50
+      --evaluate-every 0 --log-every 50 --seed 5 --threads 1 --out killed.h5)
+t0=$(date +%s)
+set +e
+timeout 120 "${mpi[@]}" -np 2 "$binary" train "${long[@]}" >/dev/null 2>killed.txt &
+job=$!
+set -e
+for _ in $(seq 1 100); do [ -e killed.h5 ] && break; sleep 0.2; done
+[ -e killed.h5 ] || fail "the long run wrote no checkpoint within 20 s"
+sleep 1
+ranks=$(pgrep -f "$binary train --model vae --dataset data.h5 --steps 200000" | sort -n)
+victim=$(echo "$ranks" | tail -1)
+[ -n "$victim" ] || fail "no rank process found to kill"
+kill -9 "$victim"
+set +e
+wait "$job"
+status=$?
+set -e
+elapsed=$(( $(date +%s) - t0 ))
+[ "$status" -ne 124 ] || fail "a killed rank left the job hanging (timeout after 120 s)"
+[ "$status" -ne 0 ] || fail "a job with a killed rank exited 0"
+"$binary" eval killed.h5 --examples 8 --samples 1 >/dev/null 2>&1 || fail "the checkpoint of the killed job is not whole"
+ls ./*.tmp* >/dev/null 2>&1 && fail "a temporary file was left behind"
+echo "mpi-runs-test: a rank killed mid-run ended the job (exit $status, ${elapsed} s from start); its checkpoint is whole"
+
+echo "mpi-runs-test: passed in $(( $(date +%s) - started )) s"
