@@ -33,7 +33,8 @@ let package = Package(
         .systemLibrary(name: "_CPNG"),
         .target(name: "_TensorKernels"),
         .target(name: "Core"),
-        .target(name: "Distributed"),
+        .target(name: "_CMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "Distributed", dependencies: ["_CMPI"]),
         .target(name: "Tensor", dependencies: ["Core", "_CBLAS", "_TensorKernels"]),
         .target(name: "NN", dependencies: ["Core", "Tensor"]),
         .target(name: "VAEModel", dependencies: ["Core", "NN", "Tensor"]),
@@ -59,7 +60,7 @@ let package = Package(
         .target(name: "CompareTestSupport", dependencies: ["Core", "Distributed", "Store"]),
         .executableTarget(
             name: "CompareFixtures",
-            dependencies: ["Core", "Store", "Training", "Pipeline", "CompareTestSupport",
+            dependencies: ["Core", "Store", "Training", "Pipeline", "CompareTestSupport", "Distributed",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "TensorTests", dependencies: ["Core", "Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Tensor"]),
@@ -73,6 +74,7 @@ let package = Package(
                                                           "Training", "Store", "Evaluation", "Tensor"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Core", "Evaluation"]),
         .testTarget(name: "ReportTests", dependencies: ["Core", "Report", "Evaluation", "_CPNG"], exclude: ["Golden"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed"]),
         .testTarget(name: "CLITests", dependencies: [], exclude: ["Golden"]),
     ]
 )

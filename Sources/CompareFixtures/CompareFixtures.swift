@@ -11,7 +11,7 @@ struct CompareFixtures: ParsableCommand {
         commandName: "compare-fixtures",
         abstract: "Write and read test fixtures for compare's tests.",
         subcommands: [ExampleCheckpointCommand.self, InvalidDatasetCommand.self, ReadCheckpointCommand.self,
-                      EditAttributeCommand.self, EditArrayCommand.self, EditCheckpointCommand.self])
+                      EditAttributeCommand.self, EditArrayCommand.self, EditCheckpointCommand.self, CommunicatorSelfTestCommand.self])
 }
 
 /// A fixture command's failure, printed as one line.

@@ -1,0 +1,37 @@
+import Foundation
+
+/// How this process was started, and the communicator that goes with it.
+///
+/// The transport is chosen at run time, from the environment, rather than at build time: a
+/// process that `mpirun` started (it sets `OMPI_COMM_WORLD_SIZE` and `OMPI_COMM_WORLD_RANK`;
+/// PMIx launchers such as `srun --mpi=pmix` set `PMIX_RANK`) gets an ``MPICommunicator``, which
+/// loads Open MPI with `dlopen`; any other process gets a ``SingleProcessCommunicator`` and never
+/// touches MPI. So one binary serves both, and a machine without Open MPI (CI, a laptop) builds
+/// and runs everything; only a job actually launched by `mpirun` needs the library, and if it is
+/// missing there, the error says so in one line instead of the binary failing to start.
+public enum JobEnvironment {
+    /// The variables whose presence means an MPI launcher started this process.
+    public static let launcherVariables = ["OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"]
+
+    /// Whether this process was started by `mpirun` (or another PMIx launcher).
+    public static var isUnderMPI: Bool { isUnderMPI(environment: ProcessInfo.processInfo.environment) }
+
+    /// Whether `environment` is that of a process started by an MPI launcher.
+    public static func isUnderMPI(environment: [String: String]) -> Bool {
+        launcherVariables.contains { environment[$0] != nil }
+    }
+
+    /// An ``MPICommunicator`` under an MPI launcher (throwing ``MPIError`` when Open MPI cannot
+    /// be loaded or initialized), else a ``SingleProcessCommunicator``.
+    public static func communicator(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> any Communicator {
+        isUnderMPI(environment: environment) ? try MPICommunicator() : SingleProcessCommunicator()
+    }
+
+    /// Ends the job's MPI, if it uses MPI (see ``MPICommunicator/finalize()``); nothing for a
+    /// single process. Call before a normal exit.
+    public static func finish(_ communicator: any Communicator) throws {
+        if let mpi = communicator as? MPICommunicator { try mpi.finalize() }
+    }
+}
