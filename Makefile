@@ -6,7 +6,10 @@
 SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/compare
-DEBIAN_PACKAGES := libopenblas-dev libhdf5-dev pkg-config zlib1g-dev libpng-dev dataset-fashion-mnist python3-sklearn python3-venv
+# openmpi-bin and libopenmpi-dev: `mpirun` and the libmpi.so.40 that compare loads at run time under it
+# (docs/scaling.md); building needs neither.
+DEBIAN_PACKAGES := libopenblas-dev libhdf5-dev pkg-config zlib1g-dev libpng-dev dataset-fashion-mnist python3-sklearn python3-venv \
+                   openmpi-bin libopenmpi-dev
 
 .PHONY: demo test deps build unit-tests script-tests clean
 
@@ -42,6 +45,8 @@ script-tests:
 	COMPARE_BIN=$(BIN) bash scripts/kill-resume-test.sh
 	COMPARE_BIN=$(BIN) bash scripts/fuzz-readers.sh
 	COMPARE_BIN=$(BIN) bash scripts/conv-runs-test.sh
+	COMPARE_BIN=$(BIN) bash scripts/mpi-test.sh
+	COMPARE_BIN=$(BIN) bash scripts/mpi-runs-test.sh
 	python3 scripts/check_docs.py
 	python3 scripts/check_imports.py
 

@@ -52,50 +52,59 @@ fail() { echo "mpi-runs-test: FAIL: $*" >&2; exit 1; }
 same() { "$python" "$root/scripts/compare_checkpoints.py" "$@" >"$work/diff.txt" || { cat "$work/diff.txt" >&2; return 1; }; }
 
 "$binary" datasets make gmm2d --train 512 --test 64 --out data.h5 >/dev/null
+# Each way of running works in a folder of its own under the same file names: the command line
+# is stored in the checkpoint and must be the same for the files to be equal.
+for folder in one np2 np4 resumed eval1 eval2 eval3 eval4; do mkdir "$folder"; cp data.h5 "$folder/"; done
 
 # --- 1. the same bits on 1, 2 and 4 processes ---
 # Everything but --steps and --shards, which the cases below vary.
-base=(--dataset data.h5 --batch-size 32 --hidden 16 --checkpoint-every 8 --evaluate-every 12 --evaluation-examples 32
+base=(--dataset data.h5 --batch-size 32 --hidden 16 --checkpoint-every 8 --evaluate-every 8 --evaluation-examples 32
       --log-every 4 --seed 5 --threads 1)
 common=("${base[@]}" --steps 24 --shards 4)
 for model in ddpm vae hvae; do
     extra=()
     [ "$model" = ddpm ] && extra=(--timesteps 20)
-    "$binary" train --model "$model" "${common[@]}" "${extra[@]}" --out "one-$model.h5" >/dev/null
+    (cd one && "$binary" train --model "$model" "${common[@]}" "${extra[@]}" --out "$model.h5" >/dev/null 2>&1) \
+        || fail "$model: compare train --shards 4 failed"
     for processes in 2 4; do
-        timeout 300 "${mpi[@]}" -np "$processes" "$binary" train --model "$model" "${common[@]}" "${extra[@]}" \
-            --out "np$processes-$model.h5" >"out-$processes-$model.txt" 2>&1 \
-            || { cat "out-$processes-$model.txt" >&2; fail "$model: mpirun -np $processes compare train failed"; }
-        same "one-$model.h5" "np$processes-$model.h5" || fail "$model: -np $processes differs from one process"
+        (cd "np$processes" && timeout 300 "${mpi[@]}" -np "$processes" "$binary" train --model "$model" "${common[@]}" "${extra[@]}" \
+            --out "$model.h5" >"out-$model.txt" 2>&1) \
+            || { cat "np$processes/out-$model.txt" >&2; fail "$model: mpirun -np $processes compare train failed"; }
+        same "one/$model.h5" "np$processes/$model.h5" || fail "$model: -np $processes differs from one process"
     done
     echo "mpi-runs-test: $model: -np 2 and -np 4 (--shards 4) equal one process bit for bit"
 done
 
 # --- 2. resume on another process count: 2 → 1 → 2 ---
-"${mpi[@]}" -np 2 "$binary" train --model ddpm "${base[@]}" --shards 4 --timesteps 20 --steps 8 --out resumed.h5 >/dev/null 2>&1 \
+# The straight run to compare with is one/ddpm.h5; the stored command line is the last leg's. The
+# legs end at steps 8 and 16, where the straight run also evaluates (--evaluate-every 8): a run
+# evaluates at its last step, so legs ending elsewhere would add points to the test-ELBO log.
+cd resumed
+"${mpi[@]}" -np 2 "$binary" train --model ddpm "${base[@]}" --timesteps 20 --steps 8 --shards 4 --out ddpm.h5 >/dev/null 2>&1 \
     || fail "resume: the first leg on 2 processes failed"
-"$binary" train --model ddpm "${base[@]}" --shards 4 --timesteps 20 --steps 16 --resume --out resumed.h5 >/dev/null \
+"$binary" train --model ddpm "${base[@]}" --timesteps 20 --steps 16 --shards 4 --resume --out ddpm.h5 >/dev/null 2>&1 \
     || fail "resume: the second leg on 1 process failed"
-"${mpi[@]}" -np 2 "$binary" train --model ddpm "${base[@]}" --shards 4 --timesteps 20 --steps 24 --resume --out resumed.h5 >/dev/null 2>&1 \
+"${mpi[@]}" -np 2 "$binary" train --model ddpm "${base[@]}" --timesteps 20 --steps 24 --shards 4 --resume --out ddpm.h5 >/dev/null 2>&1 \
     || fail "resume: the third leg on 2 processes failed"
-same one-ddpm.h5 resumed.h5 || fail "resume 2 → 1 → 2 processes differs from the straight run"
+cd ..
+same one/ddpm.h5 resumed/ddpm.h5 --ignore /:command || fail "resume 2 → 1 → 2 processes differs from the straight run"
 echo "mpi-runs-test: ddpm: resumed 2 → 1 → 2 processes equals the straight run"
 
 # --- 3. sharded evaluation ---
 eval_args=(--streams per-batch --samples 1,4,16 --examples 64 --batch-size 16 --seed 3 --threads 1 --sandwich 8)
-cp one-vae.h5 eval-1.h5
-"$binary" eval eval-1.h5 "${eval_args[@]}" >eval-1.txt
+cp one/vae.h5 eval1/run.h5
+(cd eval1 && "$binary" eval run.h5 "${eval_args[@]}" >summary.txt 2>/dev/null) || fail "compare eval --streams per-batch failed"
 for processes in 2 3 4; do
-    cp one-vae.h5 "eval-$processes.h5"
-    timeout 300 "${mpi[@]}" -np "$processes" "$binary" eval "eval-$processes.h5" "${eval_args[@]}" >"eval-$processes.txt" 2>&1 \
-        || { cat "eval-$processes.txt" >&2; fail "mpirun -np $processes compare eval failed"; }
-    same eval-1.h5 "eval-$processes.h5" --ignore /evaluation:seconds --ignore /evaluation:processes \
+    cp one/vae.h5 "eval$processes/run.h5"
+    (cd "eval$processes" && timeout 300 "${mpi[@]}" -np "$processes" "$binary" eval run.h5 "${eval_args[@]}" >summary.txt 2>err.txt) \
+        || { cat "eval$processes/err.txt" >&2; fail "mpirun -np $processes compare eval failed"; }
+    same eval1/run.h5 "eval$processes/run.h5" --ignore /evaluation:seconds --ignore /evaluation:processes \
         || fail "the /evaluation of -np $processes differs from one process's"
     # The summary is printed once, by rank 0, and says what one process says.
-    diff <(grep -v "^note\|seconds" eval-1.txt) <(grep -v "^note\|seconds" "eval-$processes.txt") >/dev/null \
-        || fail "-np $processes printed another summary than one process"
+    diff eval1/summary.txt "eval$processes/summary.txt" >/dev/null \
+        || { diff eval1/summary.txt "eval$processes/summary.txt" >&2; fail "-np $processes printed another summary than one process"; }
 done
-echo "mpi-runs-test: eval --streams per-batch: -np 2, 3 and 4 write one process's /evaluation"
+echo "mpi-runs-test: eval --streams per-batch: -np 2, 3 and 4 write one process's /evaluation and print its summary"
 
 # --- 4. failures: one line naming the rank, in bounded time, nothing half-written ---
 # Runs a failing job under `timeout`; sets $status and $elapsed, and the job's stderr in $1.
@@ -128,10 +137,10 @@ grep -q "^Error: rank 0 of 2: .*--shards 1" bad-option.txt || { cat bad-option.t
 echo "mpi-runs-test: a bad option on every rank ended the job in ${elapsed} s (exit $status): $(grep '^Error:' bad-option.txt)"
 
 # 4c. A sequential evaluation cannot be shared.
-cp one-vae.h5 sequential.h5
+cp one/vae.h5 sequential.h5
 run_failing sequential.txt "${mpi[@]}" -np 2 "$binary" eval sequential.h5 --examples 16 --samples 1
 grep -q "^Error: rank 0 of 2: .*--streams per-batch" sequential.txt || { cat sequential.txt >&2; fail "a sequential eval on 2 processes: no line naming --streams per-batch"; }
-same one-vae.h5 sequential.h5 || fail "a refused evaluation changed the checkpoint"
+same one/vae.h5 sequential.h5 || fail "a refused evaluation changed the checkpoint"
 echo "mpi-runs-test: a sequential eval on 2 processes was refused in ${elapsed} s"
 
 # 4d. A rank killed mid-run: the job ends, the checkpoint stays whole.

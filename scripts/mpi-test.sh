@@ -75,7 +75,5 @@ if [ "$failures" -ne 0 ]; then
 fi
 echo "mpi-test: collectives agree with 1, 2 and 4 processes; a failed or killed rank ends the job"
 
-# Checks below run only when the transport itself passed; they use "${mpirun[@]}", run, fail
-# and $failures as above, and must end with the same `exit 1` when $failures is non-zero.
-
-# --- training and evaluation bit-identity (added by main) ---
+# Training and evaluation under mpirun (the same bits as one process, resume on another process
+# count, failures of compare itself) are scripts/mpi-runs-test.sh's.

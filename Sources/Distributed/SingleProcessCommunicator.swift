@@ -14,8 +14,10 @@ public final class SingleProcessCommunicator: Communicator {
     public func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8] { bytes }
     public func barrier() throws {}
 
+    /// Writes `Error: message` on standard error, as `compare`'s one-line errors and
+    /// ``MPICommunicator`` do, and exits with `status` (1 for 0).
     public func abort(_ message: String, status: Int32) -> Never {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        FileHandle.standardError.write(Data(("Error: " + message + "\n").utf8))
         exit(status == 0 ? 1 : status)
     }
 }

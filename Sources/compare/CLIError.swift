@@ -72,7 +72,7 @@ func failOnError<T>(_ body: () throws -> T) throws -> T {
 /// `mpirun`, where returning would leave the other ranks waiting in their next collective.
 func failOnErrorInJob<T>(_ body: (any Communicator) throws -> T) throws -> T {
     let communicator = try failOnError { try JobEnvironment.communicator() }
-    defer { JobEnvironment.finish(communicator) }
+    defer { try? JobEnvironment.finish(communicator) }
     guard communicator.size > 1 else { return try failOnError { try body(communicator) } }
     do {
         return try body(communicator)
