@@ -143,6 +143,16 @@ grep -q "^Error: rank 0 of 2: .*--streams per-batch" sequential.txt || { cat seq
 same one/vae.h5 sequential.h5 || fail "a refused evaluation changed the checkpoint"
 echo "mpi-runs-test: a sequential eval on 2 processes was refused in ${elapsed} s"
 
+# 4c'. A non-finite loss (a learning rate of 1e30): every rank sees it in the gathered losses,
+# so it is told once, by rank 0, naming the step; the last good checkpoint stays whole.
+run_failing nonfinite.txt "${mpi[@]}" -np 2 "$binary" train --model vae --dataset data.h5 --steps 50 --batch-size 16 --hidden 8 \
+    --shards 2 --lr 1e30 --clip 0 --checkpoint-every 1 --evaluate-every 0 --threads 1 --out diverged.h5
+grep -q "^Error: rank 0 of 2: .*not finite" nonfinite.txt || { cat nonfinite.txt >&2; fail "a non-finite loss: no line from rank 0 saying 'not finite'"; }
+[ "$(errors_of nonfinite.txt)" -eq 1 ] || { cat nonfinite.txt >&2; fail "a non-finite loss was told more than once"; }
+[ -e diverged.h5 ] && { "$python" -c "import h5py, sys; h5py.File(sys.argv[1], 'r')['parameters']" diverged.h5 \
+    || fail "the diverged job's last checkpoint does not read"; }
+echo "mpi-runs-test: a non-finite loss on 2 processes ended the job in ${elapsed} s: $(grep '^Error:' nonfinite.txt)"
+
 # 4d. A rank killed mid-run: the job ends, the checkpoint stays whole.
 long=(--model vae --dataset data.h5 --steps 200000 --batch-size 32 --shards 2 --hidden 16 --checkpoint-every 50
       --evaluate-every 0 --log-every 50 --seed 5 --threads 1 --out killed.h5)

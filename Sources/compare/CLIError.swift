@@ -81,8 +81,11 @@ func failOnErrorInJob<T>(_ body: (any Communicator) throws -> T) throws -> T {
     } catch {
         // An error that every rank meets at once (a bad option, a non-finite loss, which every
         // rank sees in the gathered losses) should be told once: rank 0 aborts at once, and the
-        // others give its abort a moment to end them before telling their own.
-        if !communicator.isRoot { Thread.sleep(forTimeInterval: 1) }
+        // others give its abort time to end them before telling their own. Open MPI took over a
+        // second to kill the other rank of a 2-process job on this 2-core machine
+        // (scripts/mpi-runs-test.sh, the non-finite case); an error of one other rank alone
+        // ends the job that much later.
+        if !communicator.isRoot { Thread.sleep(forTimeInterval: 5) }
         communicator.abort(oneLineMessage(for: error), status: 1)
     }
 }
