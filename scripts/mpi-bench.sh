@@ -46,7 +46,7 @@ ddpm=(--model ddpm --architecture conv --base-channels 16 --residual-blocks 1 --
 measure() {
     local name="$1" steps="$2" batch="$3"; shift 3
     local log="$work/$name.txt"
-    "$@" --dataset "$work/fm.h5" --steps "$steps" --shards 2 --evaluate-every 0 --checkpoint-every 0 --log-every "$steps" \
+    "$@" --dataset "$work/fm.h5" --steps "$steps" --shards 2 --evaluate-every 0 --evaluation-examples 2 --checkpoint-every 0 --log-every "$steps" \
         --out "$work/$name.h5" --overwrite >"$log" 2>&1 || { cat "$log" >&2; echo "mpi-bench: $name failed" >&2; exit 1; }
     local seconds
     seconds=$(sed -n 's/^wrote .* steps, test ELBO .* examples, \([0-9.]*\) s.*/\1/p' "$log")

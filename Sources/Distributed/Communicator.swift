@@ -29,6 +29,15 @@ public protocol Communicator: AnyObject {
     /// Root's `bytes` on every rank (the other ranks' arguments are ignored).
     func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8]
 
+    /// The element-wise sum of every rank's `values`, on every rank, grouped as the balanced
+    /// binary tree over the ranks in index order: with four ranks, (v₀ + v₁) + (v₂ + v₃). The
+    /// grouping is part of the contract, so that the bits do not depend on the transport; `size`
+    /// must be a power of two and every rank passes the same count. The default gathers every
+    /// rank's values and adds them level by level (``treeSumOfGathered(_:rankCount:)``);
+    /// ``MPICommunicator`` exchanges partial sums by recursive doubling instead, log₂ N messages
+    /// of one vector each rather than N (docs/scaling.md#cost-per-step).
+    func treeSum(_ values: [Float]) throws -> [Float]
+
     /// Returns when every rank has called it.
     func barrier() throws
 
@@ -40,4 +49,28 @@ public protocol Communicator: AnyObject {
 extension Communicator {
     /// Whether this rank is the one that writes files and prints (rank 0).
     public var isRoot: Bool { rank == 0 }
+}
+
+extension Communicator {
+    public func treeSum(_ values: [Float]) throws -> [Float] {
+        Self.treeSumOfGathered(try allGather(values), rankCount: size)
+    }
+
+    /// The tree sum of ``treeSum(_:)`` of `gathered`, the ranks' vectors concatenated in rank
+    /// order: level by level, rank r's partial sum taking partner r + d's (d = 1, 2, 4, …) with
+    /// the lower rank's operand first, as the recursive doubling of ``MPICommunicator`` does.
+    public static func treeSumOfGathered(_ gathered: [Float], rankCount: Int) -> [Float] {
+        precondition(rankCount > 0 && rankCount & (rankCount - 1) == 0, "the tree sum needs a power-of-two rank count")
+        let width = gathered.count / rankCount
+        var partial = (0 ..< rankCount).map { Array(gathered[($0 * width) ..< (($0 + 1) * width)]) }
+        var distance = 1
+        while distance < rankCount {
+            for rank in stride(from: 0, to: rankCount, by: 2 * distance) {
+                let right = partial[rank + distance]
+                for i in 0 ..< width { partial[rank][i] = partial[rank][i] + right[i] }
+            }
+            distance *= 2
+        }
+        return partial[0]
+    }
 }

@@ -117,6 +117,37 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return received
     }
 
+    /// Recursive doubling: at distance d = 1, 2, 4, …, rank r swaps its partial sum with rank
+    /// r XOR d and adds the two with the lower rank's operand first. After log₂ N exchanges
+    /// every rank holds the balanced tree's sum, added in the order of the protocol's default
+    /// (the same bits, tested by scripts/mpi-runs-test.sh against one process).
+    public func treeSum(_ values: [Float]) throws -> [Float] {
+        guard size > 1 else { return values }
+        guard size & (size - 1) == 0 else {
+            throw MPIError.invalidArgument("the tree sum needs a power-of-two number of processes, not \(size)")
+        }
+        let count = try Self.int32Count(values.count, "MPI_Sendrecv")
+        var partial = values
+        var received = [Float](repeating: 0, count: values.count)
+        var distance = 1
+        while distance < size {
+            let partner = rank ^ distance
+            try partial.withUnsafeBufferPointer { send in
+                try received.withUnsafeMutableBufferPointer { receive in
+                    try MPIError.check(cmpi_sendrecv_float(send.baseAddress, count, Int32(partner), receive.baseAddress),
+                                       "MPI_Sendrecv (tree sum with rank \(partner))")
+                }
+            }
+            if rank & distance == 0 {
+                for i in partial.indices { partial[i] = partial[i] + received[i] }
+            } else {
+                for i in partial.indices { partial[i] = received[i] + partial[i] }
+            }
+            distance *= 2
+        }
+        return partial
+    }
+
     public func barrier() throws {
         try MPIError.check(cmpi_barrier(), "MPI_Barrier")
     }

@@ -203,20 +203,26 @@ public final class TrainingRun {
             leaves.append(leaf)
             model.zeroGradients()
         }
-        var local = GradientTree.sum(leaves)
-        local += shardLosses
-        let communicationStarted = Date()
-        let gathered = try communicator.allGather(local)
-        if communicator.size > 1 {
+        let subtree = GradientTree.sum(leaves)
+        var total: [Float]
+        var losses: [Float]
+        if communicator.size == 1 {
+            total = subtree
+            losses = shardLosses
+        } else {
+            // The top log₂ N levels of the tree, over the processes' subtree sums in rank order,
+            // then every shard's loss in shard order.
+            let communicationStarted = Date()
+            total = try communicator.treeSum(subtree)
+            losses = try communicator.allGather(shardLosses)
             communicationSeconds += Date().timeIntervalSince(communicationStarted)
-            communicatedBytes += Double(MemoryLayout<Float>.size * local.count * (1 + communicator.size))
+            let levels = Double(communicator.size.trailingZeroBitCount)
+            communicatedBytes += Double(MemoryLayout<Float>.size) * (2 * levels * Double(parameterCount) + Double(shardsPerProcess + shardCount))
         }
-        let width = parameterCount + shardsPerProcess
-        guard gathered.count == width * communicator.size else {
-            throw TrainingError.mismatch("the processes gathered \(gathered.count) values for step \(step), expected \(width * communicator.size)")
+        guard total.count == parameterCount, losses.count == shardCount else {
+            throw TrainingError.mismatch("the processes combined \(total.count) gradient values and \(losses.count) losses for step \(step), "
+                + "expected \(parameterCount) and \(shardCount)")
         }
-        var total = communicator.size == 1 ? Array(local[0 ..< parameterCount])
-            : GradientTree.sum((0 ..< communicator.size).map { Array(gathered[($0 * width) ..< ($0 * width + parameterCount)]) })
         // 1/M is a power of two: the scaling is exact.
         let scale = 1 / Float(shardCount)
         for i in total.indices { total[i] *= scale }
@@ -226,9 +232,7 @@ public final class TrainingRun {
             offset += parameter.count
         }
         var lossSum = 0.0
-        for rank in 0 ..< communicator.size {
-            for shard in 0 ..< shardsPerProcess { lossSum += Double(gathered[rank * width + parameterCount + shard]) }
-        }
+        for loss in losses { lossSum += Double(loss) }
         return lossSum / Double(shardCount)
     }
 

@@ -26,6 +26,7 @@ static struct {
     int (*allgather)(const void *, int, cmpi_datatype, void *, int, cmpi_datatype, cmpi_comm);
     int (*allgatherv)(const void *, int, cmpi_datatype, void *, const int *, const int *, cmpi_datatype, cmpi_comm);
     int (*allreduce)(const void *, void *, int, cmpi_datatype, cmpi_op, cmpi_comm);
+    int (*sendrecv)(const void *, int, cmpi_datatype, int, int, void *, int, cmpi_datatype, int, int, cmpi_comm, void *);
     int (*bcast)(void *, int, cmpi_datatype, int, cmpi_comm);
     int (*barrier)(cmpi_comm);
     int (*abort)(cmpi_comm, int);
@@ -65,6 +66,7 @@ static int load_from(const char *library, char *error, size_t length) {
         {"MPI_Allgather", (void **)&mpi.allgather},
         {"MPI_Allgatherv", (void **)&mpi.allgatherv},
         {"MPI_Allreduce", (void **)&mpi.allreduce},
+        {"MPI_Sendrecv", (void **)&mpi.sendrecv},
         {"MPI_Bcast", (void **)&mpi.bcast},
         {"MPI_Barrier", (void **)&mpi.barrier},
         {"MPI_Abort", (void **)&mpi.abort},
@@ -170,6 +172,12 @@ int cmpi_allgatherv_double(const double *send, int count, double *receive, const
                            const int *displacements) {
     if (!cmpi_is_loaded()) return CMPI_NOT_LOADED;
     return mpi.allgatherv(send, count, mpi.double_type, receive, counts, displacements, mpi.double_type, mpi.world);
+}
+
+int cmpi_sendrecv_float(const float *send, int count, int partner, float *receive) {
+    if (!cmpi_is_loaded()) return CMPI_NOT_LOADED;
+    // Tag 0 both ways; a NULL status is Open MPI's MPI_STATUS_IGNORE.
+    return mpi.sendrecv(send, count, mpi.float_type, partner, 0, receive, count, mpi.float_type, partner, 0, mpi.world, NULL);
 }
 
 int cmpi_max_double(double value, double *result) {

@@ -54,6 +54,10 @@ int cmpi_size(int *size);
 /// MPI_Allgather of `count` floats from every rank into `receive` (size × count floats).
 int cmpi_allgather_float(const float *send, int count, float *receive);
 
+/// MPI_Sendrecv of `count` floats with rank `partner`: `send` goes to it while its `count` floats
+/// arrive in `receive` (the exchange of one level of a tree reduction).
+int cmpi_sendrecv_float(const float *send, int count, int partner, float *receive);
+
 /// MPI_Allgather of `count` ints from every rank into `receive` (size × count ints).
 int cmpi_allgather_int(const int *send, int count, int *receive);
 
