@@ -187,8 +187,9 @@ public struct TrainRequest: Equatable, Sendable {
                 + (budget != nil && run.budgetSpent ? " (the --time-budget ended the run)" : ""))
             if communicator.size > 1 {
                 let steps = Double(Swift.max(1, run.step - startingStep))
-                print("note: \(communicator.size) processes; rank 0 spent \(String(format: "%.2f", run.communicationSeconds)) s in collectives "
-                    + "(waits for the others included) and sent and received \(String(format: "%.1f", run.communicatedBytes / steps / 1024)) KiB per step")
+                print("note: \(communicator.size) processes; rank 0 waited \(String(format: "%.2f", run.waitingSeconds)) s for the others, "
+                    + "spent \(String(format: "%.2f", run.communicationSeconds)) s in collectives, "
+                    + "and sent and received \(String(format: "%.1f", run.communicatedBytes / steps / 1024)) KiB per step")
             }
             if run.skippedSteps > 0 {
                 print("note: \(run.skippedSteps) steps were skipped because their loss or gradient was not finite")

@@ -47,9 +47,12 @@ public final class TrainingRun {
     /// trained the unguarded model bit for bit.
     public private(set) var guardedOutputs: Double = 0
     /// Wall-clock seconds this process spent in the communicator's collectives during this
-    /// session's optimizer steps (waiting for the other processes included); 0 on one process.
-    /// Not stored: a measure of the job, not of the run (docs/scaling.md#cost-per-step).
+    /// session's optimizer steps, after the other processes were ready; 0 on one process. Not
+    /// stored: a measure of the job, not of the run (docs/scaling.md#measured).
     public private(set) var communicationSeconds: Double = 0
+    /// Wall-clock seconds this process waited at the barrier before each step's tree sum, for
+    /// the other processes to finish their shards, this session; 0 on one process.
+    public private(set) var waitingSeconds: Double = 0
     /// Bytes this process sent and received in those collectives this session, as payload
     /// (what the transport adds is not counted).
     public private(set) var communicatedBytes: Double = 0
@@ -170,7 +173,8 @@ public final class TrainingRun {
     /// Forms step `step`'s gradient from its shards and leaves it in the parameters' gradients,
     /// scaled by 1/M so that it is the gradient of the batch mean; returns the batch's mean loss
     /// (NaN or infinite when a shard's is). This process computes the shards of its rank's
-    /// subtree; the subtree sums and the shards' losses are gathered in rank order.
+    /// subtree; the processes' subtree sums are added by ``Communicator/treeSum(_:)`` and the
+    /// shards' losses gathered in shard order (docs/scaling.md#the-order-of-the-sum).
     public func shardedGradient(step: Int) throws -> Double {
         let indices = batchIndices(step: step)
         let shardCount = options.shardCount, shardSize = indices.count / shardCount
@@ -212,6 +216,11 @@ public final class TrainingRun {
         } else {
             // The top log₂ N levels of the tree, over the processes' subtree sums in rank order,
             // then every shard's loss in shard order.
+            // The barrier separates waiting for the slowest process (imbalance) from moving the
+            // data, so that the two can be told apart (docs/scaling.md#measured).
+            let waitStarted = Date()
+            try communicator.barrier()
+            waitingSeconds += Date().timeIntervalSince(waitStarted)
             let communicationStarted = Date()
             total = try communicator.treeSum(subtree)
             losses = try communicator.allGather(shardLosses)
