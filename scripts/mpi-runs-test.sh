@@ -175,8 +175,10 @@ set -e
 elapsed=$(( $(date +%s) - t0 ))
 [ "$status" -ne 124 ] || fail "a killed rank left the job hanging (timeout after 120 s)"
 [ "$status" -ne 0 ] || fail "a job with a killed rank exited 0"
+# The killed rank cannot speak for itself: mpirun names it and the signal.
+grep -q "process rank [01] .* exited on signal 9" killed.txt || { cat killed.txt >&2; fail "a killed rank: mpirun's line naming the rank and signal 9 is missing"; }
 "$binary" eval killed.h5 --examples 8 --samples 1 >/dev/null 2>&1 || fail "the checkpoint of the killed job is not whole"
 ls ./*.tmp* >/dev/null 2>&1 && fail "a temporary file was left behind"
-echo "mpi-runs-test: a rank killed mid-run ended the job (exit $status, ${elapsed} s from start); its checkpoint is whole"
+echo "mpi-runs-test: a rank killed mid-run ended the job (exit $status, ${elapsed} s from start; $(grep -o "process rank [01] .* exited on signal 9" killed.txt)); its checkpoint is whole"
 
 echo "mpi-runs-test: passed in $(( $(date +%s) - started )) s"
