@@ -153,6 +153,16 @@ grep -q "^Error: rank 0 of 2: .*not finite" nonfinite.txt || { cat nonfinite.txt
     || fail "the diverged job's last checkpoint does not read"; }
 echo "mpi-runs-test: a non-finite loss on 2 processes ended the job in ${elapsed} s: $(grep '^Error:' nonfinite.txt)"
 
+# 4c''. A command line that does not parse, and a command that does not run as a job: told once.
+run_failing parse.txt "${mpi[@]}" -np 2 "$binary" train --model vae --dataset data.h5 --steps many --out parse.h5
+grep -q "^Error: rank 0 of 2: .*--steps" parse.txt || { cat parse.txt >&2; fail "a parse error on 2 processes: no line from rank 0 naming --steps"; }
+[ "$(errors_of parse.txt)" -eq 1 ] || { cat parse.txt >&2; fail "a parse error on 2 processes was told more than once"; }
+run_failing sample.txt "${mpi[@]}" -np 2 "$binary" sample one/vae.h5 --count 4 --out samples.h5
+grep -q "^Error: rank 0 of 2: compare sample runs on one process" sample.txt || { cat sample.txt >&2; fail "compare sample under mpirun -np 2 was not refused"; }
+[ "$(errors_of sample.txt)" -eq 1 ] || { cat sample.txt >&2; fail "the refusal of compare sample was told more than once"; }
+[ ! -e samples.h5 ] || fail "a refused compare sample wrote samples.h5"
+echo "mpi-runs-test: a parse error and a command that does not share its work (sample) were refused once on 2 processes"
+
 # 4d. A rank killed mid-run: the job ends, the checkpoint stays whole.
 long=(--model vae --dataset data.h5 --steps 200000 --batch-size 32 --shards 2 --hidden 16 --checkpoint-every 50
       --evaluate-every 0 --log-every 50 --seed 5 --threads 1 --out killed.h5)

@@ -21,6 +21,19 @@ public enum JobEnvironment {
         launcherVariables.contains { environment[$0] != nil }
     }
 
+    /// This process's rank as the launcher gave it (`OMPI_COMM_WORLD_RANK`, else `PMIX_RANK`), read
+    /// from the environment without loading MPI: for what happens before the communicator exists
+    /// (a command line that does not parse). `nil` when no launcher started the process.
+    public static func launchedRank(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
+        (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMIX_RANK"]).flatMap { Int($0) }
+    }
+
+    /// The number of processes the launcher started (`OMPI_COMM_WORLD_SIZE`), read from the
+    /// environment without loading MPI; 1 when no launcher started the process or it does not say.
+    public static func launchedSize(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        environment["OMPI_COMM_WORLD_SIZE"].flatMap { Int($0) } ?? 1
+    }
+
     /// An ``MPICommunicator`` under an MPI launcher (throwing ``MPIError`` when Open MPI cannot
     /// be loaded or initialized), else a ``SingleProcessCommunicator``.
     public static func communicator(

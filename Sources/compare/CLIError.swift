@@ -90,19 +90,45 @@ func failOnErrorInJob<T>(_ body: (any Communicator) throws -> T) throws -> T {
     }
 }
 
+/// A command whose work `mpirun -np N` can share (``failOnErrorInJob(_:)``): `train` and `eval`.
+/// Every other command does the whole of its work in each process it runs in, so under a launcher
+/// with more than one process it is refused before it starts, instead of N copies racing for one
+/// output.
+protocol RunsAsJob {}
+
 extension ParsableCommand {
     /// Like `main()`, but parse and validation errors print one line `Error: …` on stderr
     /// (no usage screen); help and version requests behave as usual.
+    ///
+    /// Under `mpirun -np N` (N > 1) every process parses the same command line and meets the same
+    /// parse error: rank 0 tells it, as `Error: rank 0 of N: …`, and the others wait for `mpirun`
+    /// to end them before telling theirs (an error only one rank meets, with mpirun's MPMD form,
+    /// is still told, five seconds later). No MPI is loaded for this: the launcher's environment
+    /// says the rank.
     static func mainWithOneLineErrors(_ arguments: [String]? = nil) -> Never {
+        let launchedSize = JobEnvironment.launchedSize()
+        let launchedRank = JobEnvironment.launchedRank() ?? 0
         do {
             var command = try parseAsRoot(arguments)
+            if launchedSize > 1 && !(command is RunsAsJob) && !(command is Self) {
+                let name = type(of: command).configuration.commandName ?? "this command"
+                throw ValidationError("compare \(name) runs on one process; start it without mpirun (only train and eval share their work "
+                    + "over mpirun -np N)")
+            }
             try command.run()
             Foundation.exit(0)
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             let text = message(for: error)
-            if !text.isEmpty { printErrorLine(oneLineMessage(for: ValidationError(text))) }
+            if !text.isEmpty {
+                if launchedSize > 1 {
+                    if launchedRank != 0 { Thread.sleep(forTimeInterval: 5) }
+                    printErrorLine("rank \(launchedRank) of \(launchedSize): " + oneLineMessage(for: ValidationError(text)))
+                } else {
+                    printErrorLine(oneLineMessage(for: ValidationError(text)))
+                }
+            }
             Foundation.exit(code.rawValue)
         }
     }

@@ -4,7 +4,7 @@ import Pipeline
 /// `compare eval`: ELBO, IWAE_K, the gap and (on known densities) both KLs of a trained run,
 /// stored under `/evaluation` of its checkpoint and printed. With `--denoiser oracle` a DDPM is
 /// evaluated with the closed-form oracle denoiser instead of its network, and only printed.
-struct EvalCommand: ParsableCommand {
+struct EvalCommand: ParsableCommand, RunsAsJob {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a checkpoint on the test split: ELBO, IWAE_K, the bound gap and, on known densities, both KLs.")

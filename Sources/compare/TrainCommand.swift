@@ -5,7 +5,7 @@ import Pipeline
 import Training
 
 /// `compare train`: train one model on one dataset, checkpointing as it goes.
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: ParsableCommand, RunsAsJob {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a VAE, a hierarchical VAE or a DDPM on a dataset file, with checkpoints.",
