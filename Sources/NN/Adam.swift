@@ -87,6 +87,13 @@ public final class Adam {
         return partial.reduce(0, +).squareRoot()
     }
 
+    /// Whether the last ``update()`` wrote a NaN or an infinity into a parameter or a moment, as
+    /// the update kernels saw the values they computed. Parameters without a gradient are not
+    /// touched by an update, so when the state was finite before (it is checked on resume and
+    /// before every checkpoint), false here means ``firstNonFiniteState()`` is nil: training
+    /// asks this after every step and scans the state only when it is true.
+    public private(set) var lastUpdateWroteNonFinite = false
+
     /// One update from the accumulated gradients, which are then cleared.
     /// Returns the gradient norm before clipping, so callers can stop on a non-finite one.
     @discardableResult
@@ -112,8 +119,10 @@ public final class Adam {
         let needsNorm = clippingNorm == nil
         let gradientScale = scale
         var partial = [Double](repeating: 0, count: parameters.count)
+        var nonFinite = [Bool](repeating: false, count: parameters.count)
         partial.withUnsafeMutableBufferPointer { partial in
-            let partial = partial.baseAddress!
+        nonFinite.withUnsafeMutableBufferPointer { nonFinite in
+            let partial = partial.baseAddress!, nonFinite = nonFinite.baseAddress!
             forEachParameter { index in
                 let p = parameters[index].tensor
                 guard let gradient = p.gradient else { return }
@@ -127,7 +136,7 @@ public final class Adam {
                                 partial[index] = AdamUpdate.apply(
                                     count: n, gradient: g, firstMoment: m, secondMoment: v, weights: w, scale: gradientScale,
                                     beta1: b1, beta2: b2, stepSize: stepSize, rootCorrection2: rootCorrection2, epsilon: eps,
-                                    sumOfSquares: needsNorm, kernels: kernels)
+                                    sumOfSquares: needsNorm, kernels: kernels, nonFinite: nonFinite + index)
                             }
                         }
                     }
@@ -135,6 +144,8 @@ public final class Adam {
                 p.zeroGradient()
             }
         }
+        }
+        lastUpdateWroteNonFinite = nonFinite.contains(true)
         return clippingNorm ?? partial.reduce(0, +).squareRoot()
     }
 
@@ -171,9 +182,10 @@ public final class Adam {
 extension Adam {
     /// The first parameter, first moment or second moment that holds a NaN or an infinity —
     /// e.g. `parameter 'decoder.layers.0.weight'` — or nil when the whole state is finite.
-    /// Called after every update and before every checkpoint, so that only finite state is ever
-    /// written. One branch-free pass over the exponent bits of each array (it vectorizes), about
-    /// as cheap as one more read of the state.
+    /// Called before every checkpoint, so that only finite state is ever written, and after an
+    /// update that ``lastUpdateWroteNonFinite`` says went wrong, to name what it broke. One
+    /// branch-free pass over the exponent bits of each array (it vectorizes), about as cheap as
+    /// one more read of the state.
     public func firstNonFiniteState() -> String? {
         for (index, (key, tensor)) in parameters.enumerated() {
             if !Self.allFinite(tensor.storage) { return "parameter '\(key)'" }
@@ -186,11 +198,7 @@ extension Adam {
     /// Whether no value is NaN or infinite: the largest exponent field over the array is below
     /// the all-ones field that marks them.
     public static func allFinite(_ values: [Float]) -> Bool {
-        values.withUnsafeBufferPointer { buffer in
-            var largest: UInt32 = 0
-            for value in buffer { largest = Swift.max(largest, value.bitPattern & 0x7F80_0000) }
-            return largest != 0x7F80_0000
-        }
+        values.withUnsafeBufferPointer(AdamUpdate.allFinite)
     }
 }
 

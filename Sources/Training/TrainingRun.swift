@@ -147,8 +147,9 @@ public final class TrainingRun {
         guard norm.isFinite else { return try skipStep(next, what: "gradient norm (\(norm))") }
         consecutiveSkippedSteps = 0
         optimizer.update()
-        if let bad = optimizer.firstNonFiniteState() {
-            throw TrainingError.nonFinite(step: next, what: "\(bad) after the update")
+        // The update kernels report what they wrote; the whole state is scanned only to name it.
+        if optimizer.lastUpdateWroteNonFinite {
+            throw TrainingError.nonFinite(step: next, what: "\(optimizer.firstNonFiniteState() ?? "the state") after the update")
         }
         step = next
         pendingLossSum += value

@@ -15,7 +15,11 @@
 
 TK_AVX2 double tk_adam_update(long count, const float *gradient, float *m, float *v, float *w, float scale,
                               float beta1, float beta2, float stepSize, float rootCorrection2, float epsilon,
-                              int sumSquares) {
+                              int sumSquares, int *nonFinite) {
+    // NaN and ±∞ are the floats whose exponent field is all ones: the largest exponent field
+    // written, lane by lane, tells whether any was (vpmaxud on the masked bits, three per group).
+    const __m256i exponent = _mm256_set1_epi32(0x7F800000);
+    __m256i largest = _mm256_setzero_si256();
     const __m256 b1 = _mm256_set1_ps(beta1), c1 = _mm256_set1_ps(1 - beta1);
     const __m256 b2 = _mm256_set1_ps(beta2), c2 = _mm256_set1_ps(1 - beta2);
     const __m256 s = _mm256_set1_ps(scale), step = _mm256_set1_ps(stepSize);
@@ -37,8 +41,13 @@ TK_AVX2 double tk_adam_update(long count, const float *gradient, float *m, float
         _mm256_storeu_ps(v + i, vi);
         const __m256 denominator = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), root), eps);
         const __m256 update = _mm256_div_ps(_mm256_mul_ps(step, mi), denominator);
-        _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_loadu_ps(w + i), update));
+        const __m256 wi = _mm256_sub_ps(_mm256_loadu_ps(w + i), update);
+        _mm256_storeu_ps(w + i, wi);
+        largest = _mm256_max_epu32(largest, _mm256_and_si256(_mm256_castps_si256(mi), exponent));
+        largest = _mm256_max_epu32(largest, _mm256_and_si256(_mm256_castps_si256(vi), exponent));
+        largest = _mm256_max_epu32(largest, _mm256_and_si256(_mm256_castps_si256(wi), exponent));
     }
+    int bad = _mm256_movemask_epi8(_mm256_cmpeq_epi32(largest, exponent)) != 0;
     double total = 0;
     if (sumSquares) {
         double lanes[4];
@@ -53,7 +62,9 @@ TK_AVX2 double tk_adam_update(long count, const float *gradient, float *m, float
         m[i] = mi;
         v[i] = vi;
         w[i] -= stepSize * mi / (sqrtf(vi) / rootCorrection2 + epsilon);
+        bad |= !isfinite(mi) || !isfinite(vi) || !isfinite(w[i]);
     }
+    if (nonFinite != NULL) *nonFinite = bad;
     return total;
 }
 
@@ -61,6 +72,6 @@ TK_AVX2 double tk_adam_update(long count, const float *gradient, float *m, float
 
 double tk_adam_update(long count, const float *gradient, float *m, float *v, float *w, float scale,
                       float beta1, float beta2, float stepSize, float rootCorrection2, float epsilon,
-                      int sumSquares) { __builtin_trap(); }
+                      int sumSquares, int *nonFinite) { __builtin_trap(); }
 
 #endif

@@ -236,8 +236,9 @@ void tk_activation_reference(int kind, const float *x, float *y, float *slopes, 
 
 double tk_adam_update_reference(long count, const float *gradient, float *m, float *v, float *w, float scale,
                                 float beta1, float beta2, float stepSize, float rootCorrection2, float epsilon,
-                                int sumSquares) {
+                                int sumSquares, int *nonFinite) {
     const float complement1 = 1 - beta1, complement2 = 1 - beta2;
+    int bad = 0;
     // Σ gradient² as tk_adam_update forms it: eight running sums in double (lane l takes the
     // elements ≡ l mod 8 of the whole groups of eight), fused, combined as
     // ((s₀ + s₄) + (s₁ + s₅)) + ((s₂ + s₆) + (s₃ + s₇)); then the tail, fused, one by one.
@@ -265,6 +266,8 @@ double tk_adam_update_reference(long count, const float *gradient, float *m, flo
         v[i] = vi;
         const float denominator = sqrtf(vi) / rootCorrection2 + epsilon;
         w[i] = w[i] - (stepSize * mi) / denominator;
+        bad |= !isfinite(mi) || !isfinite(vi) || !isfinite(w[i]);
     }
+    if (nonFinite != NULL) *nonFinite = bad;
     return total;
 }

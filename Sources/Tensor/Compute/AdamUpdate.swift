@@ -13,28 +13,45 @@ import _TensorKernels
 /// ``ComputeKernels/portable`` the Swift loop below (four lanes, no fused multiply–add).
 public enum AdamUpdate {
     /// One update of `count` values in place. Returns Σ gradient² (before scaling) in Double when
-    /// `sumOfSquares` is true, else 0.
+    /// `sumOfSquares` is true, else 0. When `nonFinite` is given, it is set to whether any m, v or
+    /// w written is a NaN or an infinity: the kernels check the values they have just computed,
+    /// so that training needs no second pass over the whole state after every update.
     @discardableResult
     public static func apply(
         count: Int, gradient: UnsafePointer<Float>, firstMoment m: UnsafeMutablePointer<Float>,
         secondMoment v: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>,
         scale: Float, beta1: Float, beta2: Float, stepSize: Float, rootCorrection2: Float, epsilon: Float,
-        sumOfSquares: Bool, kernels: ComputeKernels = .current
+        sumOfSquares: Bool, kernels: ComputeKernels = .current, nonFinite: UnsafeMutablePointer<Bool>? = nil
     ) -> Double {
         precondition(kernels.isAvailable, "this CPU cannot run the \(kernels) kernels")
+        var flag: Int32 = 0
+        let total: Double
         switch kernels {
         case .avx2, .avx512:
-            return tk_adam_update(count, gradient, m, v, w, scale, beta1, beta2, stepSize, rootCorrection2, epsilon,
-                                  sumOfSquares ? 1 : 0)
+            total = tk_adam_update(count, gradient, m, v, w, scale, beta1, beta2, stepSize, rootCorrection2, epsilon,
+                                   sumOfSquares ? 1 : 0, &flag)
         case .reference:
-            return tk_adam_update_reference(count, gradient, m, v, w, scale, beta1, beta2, stepSize, rootCorrection2,
-                                            epsilon, sumOfSquares ? 1 : 0)
+            total = tk_adam_update_reference(count, gradient, m, v, w, scale, beta1, beta2, stepSize, rootCorrection2,
+                                             epsilon, sumOfSquares ? 1 : 0, &flag)
         case .portable:
-            let total = sumOfSquares ? Self.sumOfSquares(UnsafeBufferPointer(start: gradient, count: count)) : 0
+            total = sumOfSquares ? Self.sumOfSquares(UnsafeBufferPointer(start: gradient, count: count)) : 0
             step(count, gradient, m, v, w, scale: scale, beta1: beta1, beta2: beta2, stepSize: stepSize,
                  rootCorrection2: rootCorrection2, epsilon: epsilon)
-            return total
+            if nonFinite != nil {
+                let written = [UnsafeMutablePointer<Float>](arrayLiteral: m, v, w)
+                flag = written.contains { !allFinite(UnsafeBufferPointer(start: $0, count: count)) } ? 1 : 0
+            }
         }
+        nonFinite?.pointee = flag != 0
+        return total
+    }
+
+    /// Whether no value is NaN or infinite: the largest exponent field over the buffer is below
+    /// the all-ones field that marks them (one branch-free pass; it vectorizes).
+    public static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
+        var largest: UInt32 = 0
+        for value in values { largest = Swift.max(largest, value.bitPattern & 0x7F80_0000) }
+        return largest != 0x7F80_0000
     }
 
     /// Σ g² of one buffer in Double, in a fixed order (four running sums, then the tail): the

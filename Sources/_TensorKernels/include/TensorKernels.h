@@ -202,17 +202,19 @@ void tk_box_muller(const double *uniforms, long pairs, float *out, long count);
 /// One Adam step over `count` values, with g = scale · gradient:
 ///   m ← β₁ m + (1 − β₁) g,  v ← β₂ v + (1 − β₂) g²,  w ← w − stepSize · m / (√v / rootCorrection2 + ε),
 /// as `Adam.step` in Swift (NN/Adam.swift), eight lanes at a time. Returns Σ gradient² (before
-/// scaling) in double when `sumSquares` is nonzero, else 0.
+/// scaling) in double when `sumSquares` is nonzero, else 0. When `nonFinite` is not NULL, sets it
+/// to 1 if any m, v or w written is a NaN or an infinity, else 0: the check that training makes
+/// after every update, done on the values in registers instead of in a second pass over the state.
 double tk_adam_update(long count, const float *gradient, float *m, float *v, float *w, float scale,
                       float beta1, float beta2, float stepSize, float rootCorrection2, float epsilon,
-                      int sumSquares);
+                      int sumSquares, int *nonFinite);
 
 /// `tk_adam_update` in portable C: the same operations on every element (fused where it
 /// fuses), and Σ gradient² in its order (eight running sums over the whole groups of eight,
 /// then the tail), so the same bits on any CPU.
 double tk_adam_update_reference(long count, const float *gradient, float *m, float *v, float *w, float scale,
                                 float beta1, float beta2, float stepSize, float rootCorrection2, float epsilon,
-                                int sumSquares);
+                                int sumSquares, int *nonFinite);
 
 #ifdef __cplusplus
 }
