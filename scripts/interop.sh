@@ -9,14 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv="${INTEROP_VENV:-.venv-interop}"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv" || { echo "interop: cannot create $venv (Debian: apt-get install python3-venv)" >&2; exit 1; }
-fi
-if ! "$venv/bin/python" -c "import h5py, numpy" 2>/dev/null; then
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check h5py numpy \
-        || { echo "interop: pip could not install h5py and numpy into $venv" >&2; exit 1; }
-fi
+source scripts/interop-venv.sh
+python="$(interop_python interop)" || exit 1
 
 source scripts/compare-binary.sh
 binary="$(compare_binary)"
@@ -28,4 +22,4 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$venv/bin/python" scripts/interop_check.py --compare "$binary" --work "$work"
+"$python" scripts/interop_check.py --compare "$binary" --work "$work"

@@ -16,15 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-venv="${INTEROP_VENV:-.venv-interop}"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv" || { echo "kill-resume: cannot create $venv (Debian: apt-get install python3-venv)" >&2; exit 1; }
-fi
-if ! "$venv/bin/python" -c "import h5py, numpy" 2>/dev/null; then
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check h5py numpy \
-        || { echo "kill-resume: pip could not install h5py and numpy into $venv" >&2; exit 1; }
-fi
-python="$root/$venv/bin/python"
+source scripts/interop-venv.sh
+python="$(interop_python kill-resume)" || exit 1
 
 source scripts/compare-binary.sh
 binary="$(compare_binary)"

@@ -25,15 +25,8 @@ if ! command -v mpirun >/dev/null 2>&1; then
     exit 0
 fi
 
-venv="${INTEROP_VENV:-.venv-interop}"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv" || { echo "mpi-runs-test: cannot create $venv (Debian: apt-get install python3-venv)" >&2; exit 1; }
-fi
-if ! "$venv/bin/python" -c "import h5py, numpy" 2>/dev/null; then
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check h5py numpy \
-        || { echo "mpi-runs-test: pip could not install h5py and numpy into $venv" >&2; exit 1; }
-fi
-python="$root/$venv/bin/python"
+source scripts/interop-venv.sh
+python="$(interop_python mpi-runs-test)" || exit 1
 
 source scripts/compare-binary.sh
 binary="$(compare_binary)"
