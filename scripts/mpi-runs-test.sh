@@ -167,7 +167,8 @@ set -e
 for _ in $(seq 1 100); do [ -e killed.h5 ] && break; sleep 0.2; done
 [ -e killed.h5 ] || fail "the long run wrote no checkpoint within 20 s"
 sleep 1
-ranks=$(pgrep -f "$binary train --model vae --dataset data.h5 --steps 200000" | sort -n)
+# Anchored at the binary: the unanchored pattern would match timeout's and mpirun's command lines too.
+ranks=$(pgrep -f "^$binary train --model vae --dataset data.h5 --steps 200000" | sort -n)
 victim=$(echo "$ranks" | tail -1)
 [ -n "$victim" ] || fail "no rank process found to kill"
 kill -9 "$victim"
@@ -183,5 +184,28 @@ grep -q "process rank [01] .* exited on signal 9" killed.txt || { cat killed.txt
 "$binary" eval killed.h5 --examples 8 --samples 1 >/dev/null 2>&1 || fail "the checkpoint of the killed job is not whole"
 ls ./*.tmp* >/dev/null 2>&1 && fail "a temporary file was left behind"
 echo "mpi-runs-test: a rank killed mid-run ended the job (exit $status, ${elapsed} s from start; $(grep -o "process rank [01] .* exited on signal 9" killed.txt)); its checkpoint is whole"
+
+# 5. SIGTERM to mpirun (which forwards it to every rank): every rank stops after the same step,
+# rank 0 writes the checkpoint and says how to resume, and the job exits non-zero.
+set +e
+"${mpi[@]}" -np 2 "$binary" train "${long[@]/killed.h5/stopped.h5}" >/dev/null 2>stopped.txt &
+job=$!
+set -e
+for _ in $(seq 1 100); do [ -e stopped.h5 ] && break; sleep 0.2; done
+[ -e stopped.h5 ] || fail "the run to stop wrote no checkpoint within 20 s"
+sleep 1
+kill -TERM "$job"
+set +e
+timeout 60 tail --pid="$job" -f /dev/null
+wait "$job"
+status=$?
+set -e
+[ "$status" -ne 0 ] || fail "a job stopped by SIGTERM exited 0"
+grep -q "^interrupted at step [0-9]*: checkpoint written to stopped.h5" stopped.txt || { cat stopped.txt >&2; fail "SIGTERM: no line from rank 0 saying where the checkpoint is"; }
+[ "$(grep -c "^interrupted at step" stopped.txt)" -eq 1 ] || { cat stopped.txt >&2; fail "SIGTERM: told more than once"; }
+step=$(sed -n 's/^interrupted at step \([0-9]*\):.*/\1/p' stopped.txt)
+"$python" -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r'); assert int(f.attrs['step']) == int(sys.argv[2]), (f.attrs['step'], sys.argv[2])" stopped.h5 "$step" \
+    || fail "SIGTERM: the checkpoint is not the step rank 0 named"
+echo "mpi-runs-test: SIGTERM stopped both ranks after step $step (exit $status); rank 0 wrote that checkpoint"
 
 echo "mpi-runs-test: passed in $(( $(date +%s) - started )) s"

@@ -88,6 +88,17 @@ struct CommunicatorSelfTestCommand: ParsableCommand {
                try communicator.broadcast(rank == last ? fromLast : Array("not me".utf8), root: last), fromLast)
         expect("broadcast of nothing", try communicator.broadcast(rank == 0 ? [] : [1, 2, 3], root: 0), [UInt8]())
 
+        // The tree sum over the ranks, when their number is a power of two, against the grouping the
+        // protocol promises, on values where grouping shows: 1e8 + 1 rounds to 1e8 in Float.
+        if size & (size - 1) == 0 {
+            func summands(_ rank: Int) -> [Float] {
+                [rank % 2 == 0 ? 1e8 * Float(1 - 2 * ((rank / 2) % 2)) : 1, Float(rank) + 0.5, 1 / Float(rank + 3)]
+            }
+            let gathered = (0..<size).flatMap(summands)
+            expect("treeSum", try communicator.treeSum(summands(rank)),
+                   SingleProcessCommunicator.treeSumOfGathered(gathered, rankCount: size))
+        }
+
         try communicator.barrier()
     }
 }

@@ -25,13 +25,15 @@ public enum JobEnvironment {
     /// from the environment without loading MPI: for what happens before the communicator exists
     /// (a command line that does not parse). `nil` when no launcher started the process.
     public static func launchedRank(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
-        (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMIX_RANK"]).flatMap { Int($0) }
+        (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMIX_RANK"] ?? environment["PMI_RANK"]).flatMap { Int($0) }
     }
 
-    /// The number of processes the launcher started (`OMPI_COMM_WORLD_SIZE`), read from the
-    /// environment without loading MPI; 1 when no launcher started the process or it does not say.
+    /// The number of processes the launcher started (`OMPI_COMM_WORLD_SIZE`, else PMI's
+    /// `PMI_SIZE`), read from the environment without loading MPI; 1 when no launcher started the
+    /// process or it does not say. (Not Slurm's `SLURM_NTASKS`: a batch script's own commands see
+    /// it too, without being one of the tasks.)
     public static func launchedSize(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
-        environment["OMPI_COMM_WORLD_SIZE"].flatMap { Int($0) } ?? 1
+        (environment["OMPI_COMM_WORLD_SIZE"] ?? environment["PMI_SIZE"]).flatMap { Int($0) } ?? 1
     }
 
     /// An ``MPICommunicator`` under an MPI launcher (throwing ``MPIError`` when Open MPI cannot

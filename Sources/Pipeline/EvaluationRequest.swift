@@ -107,6 +107,9 @@ public struct EvaluationRequest: Equatable, Sendable {
         let claim: OutputClaim? = communicator.isRoot && FileManager.default.fileExists(atPath: checkpoint)
             ? try claimOutput(checkpoint, option: nil, kind: .checkpoint, rule: .update("\(checkpoint): no such file")) : nil
         defer { claim?.release() }
+        // The other processes read the checkpoint only once rank 0 holds its lock: every process
+        // then evaluates the same parameters, the ones rank 0 writes the result beside.
+        if communicator.size > 1 { try communicator.barrier() }
         if BaselineCheckpoint.isBaseline(at: checkpoint) {
             guard communicator.size == 1 else { throw PipelineError("\(checkpoint): a baseline's exact log-likelihood needs no mpirun; evaluate it on one process") }
             return try runBaseline()

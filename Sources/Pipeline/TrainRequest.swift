@@ -121,6 +121,9 @@ public struct TrainRequest: Equatable, Sendable {
                 : overwrite ? .replace : .refuse("\(outPath) exists: add --resume to continue that run, or --overwrite to start over"),
             inputs: [dataset]) : nil
         defer { claim?.release() }
+        // The other processes read the checkpoint they resume only once rank 0 holds --out, so
+        // that no other writer can replace it between their read and rank 0's.
+        if communicator.size > 1 { try communicator.barrier() }
         let hash = try SHA256.hexDigest(ofFileAt: data.path)
         let run: TrainingRun
         if resume {

@@ -185,8 +185,10 @@ public final class TrainingRun {
         var leaves: [[Float]] = []
         var shardLosses: [Float] = []
         // A parameter no shard's graph reaches keeps no gradient, as on the one-shard path (Adam
-        // leaves such a parameter and its moments alone). Which parameters a graph reaches is a
-        // matter of the model's structure, the same for every shard and every process.
+        // leaves such a parameter and its moments alone). Which parameters a shard's graph reaches
+        // can depend on its data (the HVAE's free bits make a layer's KL a constant, cutting its
+        // prior network off, when that shard's KL is small), so the processes combine their flags:
+        // a parameter any shard reached gets the summed gradient everywhere.
         var reached = [Bool](repeating: false, count: parameters.count)
         let first = communicator.rank * shardsPerProcess
         for shard in first ..< first + shardsPerProcess {
@@ -224,10 +226,23 @@ public final class TrainingRun {
             waitingSeconds += Date().timeIntervalSince(waitStarted)
             let communicationStarted = Date()
             total = try communicator.treeSum(subtree)
-            losses = try communicator.allGather(shardLosses)
+            // Each process's shard losses, then its reached flags (1 or 0 per parameter).
+            let width = shardsPerProcess + parameters.count
+            let gathered = try communicator.allGather(shardLosses + reached.map { $0 ? 1 : 0 })
+            guard gathered.count == width * communicator.size else {
+                throw TrainingError.mismatch("the processes gathered \(gathered.count) losses and flags for step \(step), "
+                    + "expected \(width * communicator.size)")
+            }
+            losses = []
+            for rank in 0 ..< communicator.size {
+                let block = gathered[(rank * width) ..< ((rank + 1) * width)]
+                losses += block.prefix(shardsPerProcess)
+                for (index, flag) in block.dropFirst(shardsPerProcess).enumerated() where flag != 0 { reached[index] = true }
+            }
             communicationSeconds += Date().timeIntervalSince(communicationStarted)
             let levels = Double(communicator.size.trailingZeroBitCount)
-            communicatedBytes += Double(MemoryLayout<Float>.size) * (2 * levels * Double(parameterCount) + Double(shardsPerProcess + shardCount))
+            communicatedBytes += Double(MemoryLayout<Float>.size)
+                * (2 * levels * Double(parameterCount) + Double(width * (communicator.size + 1)))
         }
         guard total.count == parameterCount, losses.count == shardCount else {
             throw TrainingError.mismatch("the processes combined \(total.count) gradient values and \(losses.count) losses for step \(step), "

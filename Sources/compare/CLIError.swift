@@ -71,7 +71,14 @@ func failOnError<T>(_ body: () throws -> T) throws -> T {
 /// ``Communicator/abort(_:status:)``: one line `Error: rank R of N: …` and a non-zero exit of
 /// `mpirun`, where returning would leave the other ranks waiting in their next collective.
 func failOnErrorInJob<T>(_ body: (any Communicator) throws -> T) throws -> T {
-    let communicator = try failOnError { try JobEnvironment.communicator() }
+    let communicator: any Communicator
+    do {
+        communicator = try JobEnvironment.communicator()
+    } catch {
+        // MPI could not be loaded or started: every process meets this, before any abort exists.
+        printLaunchedErrorLine(oneLineMessage(for: error))
+        throw ExitCode.failure
+    }
     defer { try? JobEnvironment.finish(communicator) }
     guard communicator.size > 1 else { return try failOnError { try body(communicator) } }
     do {
@@ -88,6 +95,19 @@ func failOnErrorInJob<T>(_ body: (any Communicator) throws -> T) throws -> T {
         if !communicator.isRoot { Thread.sleep(forTimeInterval: 5) }
         communicator.abort(oneLineMessage(for: error), status: 1)
     }
+}
+
+/// Prints `Error: message` for an error met before a communicator exists. Under a launcher with
+/// N > 1 processes every process meets it: rank 0 prints `Error: rank 0 of N: message` at once;
+/// the others wait five seconds first, in which `mpirun` normally ends them after rank 0's
+/// non-zero exit, so that an error all processes share is told once, and one that only another
+/// rank meets (mpirun's MPMD form) is still told.
+func printLaunchedErrorLine(_ message: String) {
+    let size = JobEnvironment.launchedSize()
+    guard size > 1 else { return printErrorLine(message) }
+    let rank = JobEnvironment.launchedRank() ?? 0
+    if rank != 0 { Thread.sleep(forTimeInterval: 5) }
+    printErrorLine("rank \(rank) of \(size): " + message)
 }
 
 /// A command whose work `mpirun -np N` can share (``failOnErrorInJob(_:)``): `train` and `eval`.
@@ -107,7 +127,6 @@ extension ParsableCommand {
     /// says the rank.
     static func mainWithOneLineErrors(_ arguments: [String]? = nil) -> Never {
         let launchedSize = JobEnvironment.launchedSize()
-        let launchedRank = JobEnvironment.launchedRank() ?? 0
         do {
             var command = try parseAsRoot(arguments)
             if launchedSize > 1 && !(command is RunsAsJob) && !(command is Self) {
@@ -121,14 +140,7 @@ extension ParsableCommand {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             let text = message(for: error)
-            if !text.isEmpty {
-                if launchedSize > 1 {
-                    if launchedRank != 0 { Thread.sleep(forTimeInterval: 5) }
-                    printErrorLine("rank \(launchedRank) of \(launchedSize): " + oneLineMessage(for: ValidationError(text)))
-                } else {
-                    printErrorLine(oneLineMessage(for: ValidationError(text)))
-                }
-            }
+            if !text.isEmpty { printLaunchedErrorLine(oneLineMessage(for: ValidationError(text))) }
             Foundation.exit(code.rawValue)
         }
     }

@@ -42,6 +42,59 @@ final class ShardedTrainingTests: TrainingTestCase {
                 .hvae(hvae)]
     }
 
+    /// Which parameters shard `shard` of `step` reaches: its loss on its rows with its own
+    /// stream, backward, the parameters holding a gradient (the gradients are then cleared).
+    private func reachedParameters(_ run: TrainingRun, dataset: LoadedDataset, step: Int, shard: Int) -> [String] {
+        let rows = run.batchIndices(step: step)
+        let size = rows.count / run.options.shardCount
+        let data = Tensor(shape: [dataset.trainCount, dataset.dimension], storage: dataset.train)
+        var generator = RandomGenerator(seed: run.options.seed, stream: [UInt64(step), UInt64(shard)])
+        let loss = run.model.trainingLoss(data.gather(rows: Array(rows[(shard * size) ..< ((shard + 1) * size)])), step: step, using: &generator)
+        loss.backward()
+        let reached = run.model.namedParameters.filter { $0.tensor.gradient != nil }.map(\.key)
+        run.model.zeroGradients()
+        return reached
+    }
+
+    /// Free bits make a layer's KL a constant on a shard whose KL is below λ, which cuts that
+    /// layer's prior network off the shard's graph: two shards of one step can then reach
+    /// different parameters. The processes must agree that a parameter any shard reached gets
+    /// the summed gradient, or they take different Adam steps and drift apart. λ is searched
+    /// until step 1's two shards disagree, so that the case is really exercised.
+    func testShardsThatReachDifferentParameters_giveTheSameBitsOnTwoProcesses() throws {
+        let (dataset, hash) = try makeDataset()
+        let options = TrainingOptions(steps: 6, batchSize: 8, seed: 3, checkpointEvery: 0, logEvery: 3, evaluateEvery: 0,
+                                      evaluationExamples: 10, shardCount: 2)
+        var split: ModelConfiguration?
+        for lambda in (0..<60).map({ 0.001 * pow(1.2, Double($0)) }) {
+            var hvae = HVAEConfiguration(dataDimension: 2, likelihood: .continuous)
+            hvae.hiddenSizes = [16]
+            // Bottom-up: a layer's prior network feeds only its KL (top-down inference would reach
+            // it through the posterior too).
+            hvae.inference = .bottomUp
+            hvae.freeBits = lambda
+            let run = try TrainingRun(configuration: .hvae(hvae), options: options, dataset: dataset, datasetHash: hash)
+            if reachedParameters(run, dataset: dataset, step: 1, shard: 0) != reachedParameters(run, dataset: dataset, step: 1, shard: 1) {
+                split = .hvae(hvae)
+                break
+            }
+        }
+        let configuration = try XCTUnwrap(split, "no λ made step 1's two shards reach different parameters")
+        let single = try TrainingRun(configuration: configuration, options: options, dataset: dataset, datasetHash: hash)
+        try single.train(checkpoint: { _ in })
+        let reference = withoutTimings(try single.checkpoint())
+        let checkpoints = try ThreadGroup(size: 2).run { _, communicator in
+            let run = try TrainingRun(configuration: configuration, options: options, dataset: dataset, datasetHash: hash,
+                                      communicator: communicator)
+            try run.train(checkpoint: { _ in })
+            return self.withoutTimings(try run.checkpoint())
+        }
+        for (rank, checkpoint) in checkpoints.enumerated() {
+            XCTAssertEqual(checkpoint.parameters, reference.parameters, "rank \(rank)")
+            XCTAssertEqual(checkpoint.optimizer, reference.optimizer, "rank \(rank)")
+        }
+    }
+
     private func withoutTimings(_ checkpoint: Checkpoint) -> Checkpoint {
         var checkpoint = checkpoint
         for name in Checkpoint.timingAttributes { checkpoint.attributes[name] = nil }
