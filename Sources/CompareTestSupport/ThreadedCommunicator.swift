@@ -3,7 +3,9 @@ import Foundation
 
 /// The ranks of a job played by threads of one process: a test stand-in for MPI that exercises
 /// the training loop's collectives — every rank calls them in the same order, or the test hangs
-/// (and times out), as an MPI job would.
+/// (and times out), as an MPI job would. A rank that throws breaks the group: the others, waiting
+/// in a collective or arriving at one, throw too (where MPI would abort the job), so that the
+/// test fails with the first rank's error instead of hanging.
 public final class ThreadGroup: @unchecked Sendable {
     public let size: Int
     private let condition = NSCondition()
@@ -11,16 +13,19 @@ public final class ThreadGroup: @unchecked Sendable {
     private var arrived = 0
     private var generation = 0
     private var result: [[Double]] = []
+    private var broken = false
 
     public init(size: Int) {
         self.size = size
         contributions = Array(repeating: nil, count: size)
     }
 
-    /// Every rank's `values`, in rank order, once every rank has called.
-    public func exchange(rank: Int, _ values: [Double]) -> [[Double]] {
+    /// Every rank's `values`, in rank order, once every rank has called; throws when a rank has
+    /// failed (``run(_:)``).
+    public func exchange(rank: Int, _ values: [Double]) throws -> [[Double]] {
         condition.lock()
         defer { condition.unlock() }
+        if broken { throw ThreadGroupError.anotherRankFailed }
         let mine = generation
         contributions[rank] = values
         arrived += 1
@@ -31,9 +36,18 @@ public final class ThreadGroup: @unchecked Sendable {
             generation += 1
             condition.broadcast()
         } else {
-            while generation == mine { condition.wait() }
+            while generation == mine && !broken { condition.wait() }
+            if generation == mine { throw ThreadGroupError.anotherRankFailed }
         }
         return result
+    }
+
+    /// Marks the group broken and wakes every rank waiting in a collective.
+    private func breakGroup() {
+        condition.lock()
+        broken = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Runs `body(rank, communicator)` on `size` threads at once and returns the results in rank
@@ -45,6 +59,7 @@ public final class ThreadGroup: @unchecked Sendable {
             done.enter()
             let thread = Thread {
                 let outcome = Result { try body(rank, ThreadedCommunicator(group: self, rank: rank)) }
+                if case .failure = outcome { self.breakGroup() }
                 results.store(outcome, at: rank)
                 done.leave()
             }
@@ -52,7 +67,12 @@ public final class ThreadGroup: @unchecked Sendable {
             thread.start()
         }
         done.wait()
-        return try results.values().map { try $0.get() }
+        // The first failure that is not a consequence of another's.
+        let outcomes = results.values()
+        for outcome in outcomes {
+            if case .failure(let error) = outcome, !(error is ThreadGroupError) { throw error }
+        }
+        return try outcomes.map { try $0.get() }
     }
 }
 
@@ -89,23 +109,25 @@ public final class ThreadedCommunicator: Communicator {
     }
 
     public func allGather(_ values: [Float]) throws -> [Float] {
-        group.exchange(rank: rank, values.map(Double.init)).flatMap { $0.map(Float.init) }
+        try group.exchange(rank: rank, values.map(Double.init)).flatMap { $0.map(Float.init) }
     }
 
-    public func allGatherVariable(_ values: [Double]) throws -> [Double] { group.exchange(rank: rank, values).flatMap { $0 } }
+    public func allGatherVariable(_ values: [Double]) throws -> [Double] { try group.exchange(rank: rank, values).flatMap { $0 } }
 
-    public func maximum(_ value: Double) throws -> Double { group.exchange(rank: rank, [value]).map { $0[0] }.max()! }
+    public func maximum(_ value: Double) throws -> Double { try group.exchange(rank: rank, [value]).map { $0[0] }.max()! }
 
     public func broadcast(_ bytes: [UInt8], root: Int) throws -> [UInt8] {
-        group.exchange(rank: rank, bytes.map(Double.init))[root].map { UInt8($0) }
+        try group.exchange(rank: rank, bytes.map(Double.init))[root].map { UInt8($0) }
     }
 
-    public func barrier() throws { _ = group.exchange(rank: rank, []) }
+    public func barrier() throws { _ = try group.exchange(rank: rank, []) }
 
     public func abort(_ message: String, status: Int32) -> Never { fatalError("rank \(rank) aborted: \(message)") }
 }
 
-/// A rank's thread ended without storing an outcome (cannot happen unless a thread is lost).
 enum ThreadGroupError: Error {
+    /// A rank's thread ended without storing an outcome (cannot happen unless a thread is lost).
     case missingResult
+    /// Another rank threw; this one stopped in (or at) a collective.
+    case anotherRankFailed
 }

@@ -246,3 +246,23 @@ final class GradientTreeTests: XCTestCase {
         XCTAssertFalse(GradientTree.isPowerOfTwo(0) || GradientTree.isPowerOfTwo(6))
     }
 }
+
+/// The test stand-in for MPI fails instead of hanging when a rank throws, with that rank's error.
+final class ThreadGroupTests: XCTestCase {
+    private struct Planted: Error, Equatable {}
+
+    func testARankThatThrows_endsTheGroupWithItsError() {
+        XCTAssertThrowsError(try ThreadGroup(size: 3).run { rank, communicator -> Int in
+            if rank == 1 { throw Planted() }
+            try communicator.barrier()  // ranks 0 and 2 would wait here forever
+            return rank
+        }) { error in
+            XCTAssertEqual(error as? Planted, Planted())
+        }
+    }
+
+    func testRanksThatAllArrive_exchangeInRankOrder() throws {
+        let gathered = try ThreadGroup(size: 3).run { rank, communicator in try communicator.allGather([Float(rank)]) }
+        XCTAssertEqual(gathered, Array(repeating: [0, 1, 2], count: 3))
+    }
+}
