@@ -5,8 +5,9 @@
 /// sets of bits. The sum here is a balanced binary tree over the shards in index order:
 /// sum(g_0 … g_{M−1}) = sum(first half) + sum(second half), down to single shards. With M and the
 /// process count N powers of two, each process's shards form one subtree of M/N leaves; a process
-/// sums its subtree, the N subtree sums are gathered in rank order, and the same tree finishes
-/// them: bit for bit the sum one process forms from all M shards.
+/// sums its subtree, and the top log₂ N levels over the N subtree sums in rank order are added by
+/// the communicator's tree sum (`Communicator.treeSum`, grouped the same way): bit for bit the
+/// sum one process forms from all M shards.
 public enum GradientTree {
     /// The tree sum of `leaves`, all of one length: element i is the tree sum of the leaves'
     /// elements i.
