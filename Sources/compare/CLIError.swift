@@ -88,25 +88,29 @@ func failOnErrorInJob<T>(_ body: (any Communicator) throws -> T) throws -> T {
     } catch {
         // An error that every rank meets at once (a bad option, a non-finite loss, which every
         // rank sees in the gathered losses) should be told once: rank 0 aborts at once, and the
-        // others give its abort time to end them before telling their own. Open MPI took over a
-        // second to kill the other rank of a 2-process job on this 2-core machine
-        // (scripts/mpi-runs-test.sh, the non-finite case); an error of one other rank alone
-        // ends the job that much later.
-        if !communicator.isRoot { Thread.sleep(forTimeInterval: 5) }
+        // others give its abort time to end them before telling their own.
+        if !communicator.isRoot { Thread.sleep(forTimeInterval: sharedErrorGraceSeconds) }
         communicator.abort(oneLineMessage(for: error), status: 1)
     }
 }
 
+/// How long a rank other than 0 waits before telling an error, so that an error every rank meets
+/// is told once, by rank 0, whose exit or abort makes `mpirun` end the others meanwhile. Open MPI
+/// took over a second to kill the other rank of a 2-process job on a loaded 2-core machine
+/// (scripts/mpi-runs-test.sh, the non-finite case); an error of one other rank alone ends the
+/// job this much later.
+let sharedErrorGraceSeconds: TimeInterval = 5
+
 /// Prints `Error: message` for an error met before a communicator exists. Under a launcher with
 /// N > 1 processes every process meets it: rank 0 prints `Error: rank 0 of N: message` at once;
-/// the others wait five seconds first, in which `mpirun` normally ends them after rank 0's
-/// non-zero exit, so that an error all processes share is told once, and one that only another
-/// rank meets (mpirun's MPMD form) is still told.
+/// the others wait ``sharedErrorGraceSeconds`` first, in which `mpirun` normally ends them after
+/// rank 0's non-zero exit, so that an error all processes share is told once, and one that only
+/// another rank meets (mpirun's MPMD form) is still told.
 func printLaunchedErrorLine(_ message: String) {
     let size = JobEnvironment.launchedSize()
     guard size > 1 else { return printErrorLine(message) }
     let rank = JobEnvironment.launchedRank() ?? 0
-    if rank != 0 { Thread.sleep(forTimeInterval: 5) }
+    if rank != 0 { Thread.sleep(forTimeInterval: sharedErrorGraceSeconds) }
     printErrorLine("rank \(rank) of \(size): " + message)
 }
 
