@@ -80,18 +80,28 @@ final class ShardedTrainingTests: TrainingTestCase {
             }
         }
         let configuration = try XCTUnwrap(split, "no λ made step 1's two shards reach different parameters")
-        let single = try TrainingRun(configuration: configuration, options: options, dataset: dataset, datasetHash: hash)
-        try single.train(checkpoint: { _ in })
-        let reference = withoutTimings(try single.checkpoint())
-        let checkpoints = try ThreadGroup(size: 2).run { _, communicator in
+        let reference = try trainedCheckpoints(configuration, options: options, dataset: dataset, hash: hash, processes: nil)[0]
+        let checkpoints = try trainedCheckpoints(configuration, options: options, dataset: dataset, hash: hash, processes: 2)
+        for (rank, checkpoint) in checkpoints.enumerated() {
+            XCTAssertEqual(checkpoint.parameters, reference.parameters, "rank \(rank)")
+            XCTAssertEqual(checkpoint.optimizer, reference.optimizer, "rank \(rank)")
+        }
+    }
+
+    /// Every rank's checkpoint, timings removed, after training `configuration` to the end on
+    /// `processes` ranks (threads); `nil`: one process without a communicator of its own.
+    private func trainedCheckpoints(_ configuration: ModelConfiguration, options: TrainingOptions, dataset: LoadedDataset,
+                                    hash: String, processes: Int?) throws -> [Checkpoint] {
+        guard let processes else {
+            let run = try TrainingRun(configuration: configuration, options: options, dataset: dataset, datasetHash: hash)
+            try run.train(checkpoint: { _ in })
+            return [withoutTimings(try run.checkpoint())]
+        }
+        return try ThreadGroup(size: processes).run { _, communicator in
             let run = try TrainingRun(configuration: configuration, options: options, dataset: dataset, datasetHash: hash,
                                       communicator: communicator)
             try run.train(checkpoint: { _ in })
             return self.withoutTimings(try run.checkpoint())
-        }
-        for (rank, checkpoint) in checkpoints.enumerated() {
-            XCTAssertEqual(checkpoint.parameters, reference.parameters, "rank \(rank)")
-            XCTAssertEqual(checkpoint.optimizer, reference.optimizer, "rank \(rank)")
         }
     }
 
@@ -108,17 +118,10 @@ final class ShardedTrainingTests: TrainingTestCase {
         let options = TrainingOptions(steps: 12, batchSize: 32, seed: 5, checkpointEvery: 0, logEvery: 3, evaluateEvery: 6,
                                       evaluationExamples: 20, shardCount: 4)
         for configuration in configurations() {
-            let single = try TrainingRun(configuration: configuration, options: options, dataset: dataset, datasetHash: hash)
-            try single.train(checkpoint: { _ in })
-            let reference = withoutTimings(try single.checkpoint())
+            let reference = try trainedCheckpoints(configuration, options: options, dataset: dataset, hash: hash, processes: nil)[0]
             XCTAssertEqual(reference.historyColumn(named: "step")?.values, [3, 6, 9, 12])
             for processes in [1, 2, 4] {
-                let checkpoints = try ThreadGroup(size: processes).run { _, communicator in
-                    let run = try TrainingRun(configuration: configuration, options: options, dataset: dataset, datasetHash: hash,
-                                              communicator: communicator)
-                    try run.train(checkpoint: { _ in })
-                    return self.withoutTimings(try run.checkpoint())
-                }
+                let checkpoints = try trainedCheckpoints(configuration, options: options, dataset: dataset, hash: hash, processes: processes)
                 for (rank, checkpoint) in checkpoints.enumerated() {
                     XCTAssertEqual(checkpoint.parameters, reference.parameters, "\(configuration.kind), \(processes) processes, rank \(rank)")
                     XCTAssertEqual(checkpoint.optimizer, reference.optimizer, "\(configuration.kind), \(processes) processes, rank \(rank)")
