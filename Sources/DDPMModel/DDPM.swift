@@ -27,6 +27,8 @@ public final class DDPM: LatentVariableModel {
     public let likelihood: Likelihood
     /// e(s(t)) of every timestep, computed once (``DDPMConfiguration/timestepScaling``).
     public let timestepEmbedding: DiffusionTimestepEmbedding
+    /// Fourier features stacked on x_t before the network (``DDPMConfiguration/fourierExponents``), or `nil`.
+    public let fourierFeatures: FourierFeatures?
 
     /// Rows per network call during evaluation: bounds memory while keeping the products
     /// efficient. An MLP row costs a few KB of activations, a U-Net row (an image) a few
@@ -40,38 +42,56 @@ public final class DDPM: LatentVariableModel {
 
     public init(configuration: DDPMConfiguration, using generator: inout RandomGenerator) throws {
         try configuration.validate()
+        try Self.refuseContinuousTime(configuration)
         self.configuration = configuration
         self.likelihood = configuration.likelihood
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
         reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
                                         clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood.levels)
         timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
+        fourierFeatures = configuration.fourierFeatures
         evaluationRowsPerCall = Self.defaultEvaluationRowsPerCall(configuration.architecture)
-        let outputsPerValue = configuration.variance == .learnedRange ? 2 : 1
+        denoiser = Self.makeDenoiser(configuration, outputsPerValue: configuration.variance == .learnedRange ? 2 : 1, using: &generator)
+    }
+
+    /// The ε-network of a configuration: an MLP on [x_t (with its Fourier features) | e(t)] or
+    /// a U-Net on the image (with its features as extra channels), `outputsPerValue` outputs
+    /// per value of x (ε̂, and v for learned-range).
+    static func makeDenoiser(_ configuration: DDPMConfiguration, outputsPerValue: Int, using generator: inout RandomGenerator) -> any DenoisingNetwork {
         switch configuration.architecture {
         case .mlp:
-            denoiser = MLP(sizes: [configuration.dataDimension + configuration.embeddingDimension] + configuration.hiddenSizes
-                                  + [outputsPerValue * configuration.dataDimension],
-                           activation: configuration.activation, using: &generator)
+            return MLP(sizes: [configuration.networkInputWidth + configuration.embeddingDimension] + configuration.hiddenSizes
+                              + [outputsPerValue * configuration.dataDimension],
+                       activation: configuration.activation, using: &generator)
         case .conv:
             // validate() guarantees the settings.
             let settings = configuration.convolution!
-            denoiser = UNet(settings: settings, embeddingDimension: configuration.embeddingDimension,
-                            outputChannels: outputsPerValue * settings.image.channels, using: &generator)
+            return UNet(settings: settings, embeddingDimension: configuration.embeddingDimension,
+                        outputChannels: outputsPerValue * settings.image.channels,
+                        inputChannels: configuration.fourierFeatures?.outputChannels, using: &generator)
         }
     }
 
     /// A DDPM around a given denoiser (closed-form tests set one by hand).
     public init(configuration: DDPMConfiguration, denoiser: any DenoisingNetwork) throws {
         try configuration.validate()
+        try Self.refuseContinuousTime(configuration)
         self.configuration = configuration
         self.likelihood = configuration.likelihood
         diffusion = GaussianDiffusion(schedule: configuration.schedule, timestepCount: configuration.timestepCount)
         reverseProcess = ReverseProcess(diffusion: diffusion, variance: configuration.variance,
                                         clipsPredictedStart: configuration.clipsPredictedStart, decoderLevels: configuration.likelihood.levels)
         timestepEmbedding = DiffusionTimestepEmbedding(configuration: configuration)
+        fourierFeatures = configuration.fourierFeatures
         evaluationRowsPerCall = Self.defaultEvaluationRowsPerCall(configuration.architecture)
         self.denoiser = denoiser
+    }
+
+    /// A continuous-time configuration is a ``ContinuousTimeDDPM``'s.
+    static func refuseContinuousTime(_ configuration: DDPMConfiguration) throws {
+        guard configuration.continuousTime == nil else {
+            throw ModelError.invalidConfiguration("DDPM: a continuous-time configuration builds a ContinuousTimeDDPM, not a DDPM of T steps")
+        }
     }
 
     public var kind: ModelKind { .ddpm }
@@ -97,7 +117,7 @@ public final class DDPM: LatentVariableModel {
         if let timestepDenoiser = denoiser as? any TimestepDenoisingNetwork {
             return timestepDenoiser.denoise(xt, timesteps: timesteps)
         }
-        return denoiser.denoise(xt, embedding: timestepEmbedding(timesteps))
+        return denoiser.denoise(fourierFeatures.map { $0(xt) } ?? xt, embedding: timestepEmbedding(timesteps))
     }
 
     /// Network outputs without recording, for rows of x_t in Double, [rows, D or 2D]: at most

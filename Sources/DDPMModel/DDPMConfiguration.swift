@@ -41,6 +41,17 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
     /// The convolutional networks' sizes (`--architecture conv`); `nil` for MLPs.
     public var convolution: ConvolutionalSettings?
 
+    /// Continuous time (`--timesteps continuous`): the log-SNR schedule of a DDPM trained with
+    /// the continuous-time loss (``ContinuousTimeDDPM``); `nil` (the default, and every earlier
+    /// checkpoint) for the discrete-time DDPM of T steps. In continuous time ``timestepCount``
+    /// is the T it is sampled and evaluated at unless another is asked for, and ``schedule``,
+    /// ``variance``, ``loss`` and ``clipPredictedStart`` do not apply. Stored under the key
+    /// `continuousTime` only when set.
+    public var continuousTime: ContinuousTimeSettings?
+    /// The exponents of the ε-network's ``FourierFeatures`` (`--fourier-features`); empty (the
+    /// default) for none. Stored under `fourierExponents` only when not empty.
+    public var fourierExponents: [Int] = []
+
     public init(dataDimension: Int, likelihood: Likelihood) {
         self.dataDimension = dataDimension
         self.likelihood = likelihood
@@ -48,7 +59,7 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case dataDimension, likelihoodName, levels, timestepCount, timestepScaling, schedule, variance, loss, hiddenSizes,
-             embeddingDimension, activation, clipPredictedStart, architecture, convolution
+             embeddingDimension, activation, clipPredictedStart, architecture, convolution, continuousTime, fourierExponents
     }
 
     /// Decodes every field as written; a missing `timestepScaling` (configurations written before
@@ -75,6 +86,8 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
 
         architecture = try container.decodeIfPresent(NetworkArchitecture.self, forKey: .architecture) ?? .mlp
         convolution = try container.decodeIfPresent(ConvolutionalSettings.self, forKey: .convolution)
+        continuousTime = try container.decodeIfPresent(ContinuousTimeSettings.self, forKey: .continuousTime)
+        fourierExponents = try container.decodeIfPresent([Int].self, forKey: .fourierExponents) ?? []
     }
 
     /// Writes every field under the keys ``init(from:)`` reads.
@@ -97,7 +110,20 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
             try container.encode(architecture, forKey: .architecture)
             try container.encodeIfPresent(convolution, forKey: .convolution)
         }
+        try container.encodeIfPresent(continuousTime, forKey: .continuousTime)
+        if !fourierExponents.isEmpty { try container.encode(fourierExponents, forKey: .fourierExponents) }
     }
+
+    /// The Fourier features of the ε-network's input, or `nil` for none: C channels per pixel
+    /// for a U-Net, the whole row of D values for an MLP.
+    public var fourierFeatures: FourierFeatures? {
+        guard !fourierExponents.isEmpty else { return nil }
+        let channels = architecture == .conv ? (convolution?.image.channels ?? dataDimension) : dataDimension
+        return FourierFeatures(exponents: fourierExponents, channels: channels)
+    }
+
+    /// The ε-network's input width per row: D, or D·(1 + 2k) with k Fourier exponents.
+    public var networkInputWidth: Int { dataDimension * (1 + 2 * fourierExponents.count) }
 
     /// Whether x̂₀ is clipped to [−1, 1] (see ``clipPredictedStart``).
     public var clipsPredictedStart: Bool { clipPredictedStart ?? (likelihood != .continuous) }
@@ -114,6 +140,20 @@ public struct DDPMConfiguration: Codable, Equatable, Sendable {
         }
         guard embeddingDimension >= 2, embeddingDimension % 2 == 0 else {
             throw ModelError.invalidConfiguration("DDPM: the timestep embedding width must be an even number ≥ 2, got \(embeddingDimension)")
+        }
+        // Above 2²⁰ the frequency 2ⁿ·2π leaves Float32 nothing of z but its rounding.
+        if let bad = fourierExponents.first(where: { abs($0) > 20 }) {
+            throw ModelError.invalidConfiguration("DDPM: Fourier feature exponents must lie in −20…20, got \(bad)")
+        }
+        if Set(fourierExponents).count != fourierExponents.count {
+            throw ModelError.invalidConfiguration("DDPM: Fourier feature exponents repeat: \(fourierExponents)")
+        }
+        if let continuousTime {
+            try continuousTime.validate()
+            guard variance == .fixedSmall, loss == .simple, clipPredictedStart != true else {
+                throw ModelError.invalidConfiguration("DDPM: in continuous time the reverse step is the posterior q(z_s | z_t, x̂) with no clipping and the loss "
+                    + "is the continuous-time ELBO: --variance, --loss and clipping do not apply")
+            }
         }
         if variance == .learnedRange && loss == .simple {
             throw ModelError.invalidConfiguration("DDPM: the learned-range variance needs the hybrid or vlb loss: the simple loss does not train the variance")

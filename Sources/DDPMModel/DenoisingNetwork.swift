@@ -20,12 +20,13 @@ extension MLP: DenoisingNetwork {
     }
 }
 
-/// The U-Net ε-network on images: rows are viewed as [rows, H, W, C] (the same memory), and
-/// its C (or 2C) output channels are laid out as rows [ε̂ | v] again.
+/// The U-Net ε-network on images: rows are viewed as [rows, H, W, C_in] (the same memory; C_in
+/// is C, or more with ``FourierFeatures`` stacked on), and its C (or 2C) output channels are
+/// laid out as rows [ε̂ | v] again.
 extension UNet: DenoisingNetwork {
     public func denoise(_ xt: Tensor, embedding: Tensor) -> Tensor {
         let rows = xt.shape[0], image = settings.image
-        let output = self(xt.reshaped([rows, image.height, image.width, image.channels]), embedding: embedding)
+        let output = self(xt.reshaped([rows, image.height, image.width, inputChannels]), embedding: embedding)
         if outputChannels == image.channels { return output.reshaped([rows, image.dimension]) }
         let epsilon = output.slice(axis: 3, 0..<image.channels).reshaped([rows, image.dimension])
         let interpolation = output.slice(axis: 3, image.channels..<(2 * image.channels)).reshaped([rows, image.dimension])

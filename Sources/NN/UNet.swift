@@ -18,6 +18,9 @@ import Tensor
 /// [N, H, W, outputChannels]. Parameter keys follow the property names (`downBlocks.3.inputConvolution.weight`).
 public final class UNet: Module {
     public let settings: ConvolutionalSettings
+    /// Channels of the input image: the image's own, or more when features of it are stacked
+    /// on (``FourierFeatures``).
+    public let inputChannels: Int
     public let outputChannels: Int
     public let timeEmbeddingInput: Linear
     public let timeEmbeddingOutput: Linear
@@ -37,14 +40,17 @@ public final class UNet: Module {
     /// The width of the embedding inside the network: 4 × base channels (improved-diffusion's `time_embed_dim`).
     public var embeddingWidth: Int { 4 * settings.baseChannels }
 
-    public init(settings: ConvolutionalSettings, embeddingDimension: Int, outputChannels: Int, using generator: inout RandomGenerator) {
+    /// `inputChannels` defaults to the image's channels.
+    public init(settings: ConvolutionalSettings, embeddingDimension: Int, outputChannels: Int, inputChannels: Int? = nil,
+                using generator: inout RandomGenerator) {
         self.settings = settings
+        self.inputChannels = inputChannels ?? settings.image.channels
         self.outputChannels = outputChannels
         let plan = UNetPlan(settings: settings)
         let width = 4 * settings.baseChannels, groups = settings.normalizationGroups
         timeEmbeddingInput = Linear(inputs: embeddingDimension, outputs: width, using: &generator)
         timeEmbeddingOutput = Linear(inputs: width, outputs: width, using: &generator)
-        inputConvolution = Convolution2D(inputs: settings.image.channels, outputs: settings.baseChannels, geometry: .same3x3, using: &generator)
+        inputConvolution = Convolution2D(inputs: self.inputChannels, outputs: settings.baseChannels, geometry: .same3x3, using: &generator)
         func block(_ sizes: (Int, Int)) -> ResidualBlock {
             ResidualBlock(inputs: sizes.0, outputs: sizes.1, embeddingWidth: width, groups: groups, using: &generator)
         }
@@ -78,14 +84,15 @@ public final class UNet: Module {
 
     /// The keys and shapes of a U-Net of these sizes, in ``Module/namedParameters`` order,
     /// without building it.
-    public static func parameterShapes(settings: ConvolutionalSettings, embeddingDimension: Int, outputChannels: Int) -> [(key: String, shape: [Int])] {
+    public static func parameterShapes(settings: ConvolutionalSettings, embeddingDimension: Int, outputChannels: Int,
+                                       inputChannels: Int? = nil) -> [(key: String, shape: [Int])] {
         let plan = UNetPlan(settings: settings)
         let width = 4 * settings.baseChannels
         var shapes: [(key: String, shape: [Int])] = [
             ("timeEmbeddingInput.weight", [width, embeddingDimension]), ("timeEmbeddingInput.bias", [width]),
             ("timeEmbeddingOutput.weight", [width, width]), ("timeEmbeddingOutput.bias", [width]),
         ]
-        shapes += prefixed("inputConvolution", Convolution2D.parameterShapes(inputs: settings.image.channels, outputs: settings.baseChannels, geometry: .same3x3))
+        shapes += prefixed("inputConvolution", Convolution2D.parameterShapes(inputs: inputChannels ?? settings.image.channels, outputs: settings.baseChannels, geometry: .same3x3))
         for (index, sizes) in plan.downBlocks.joined().enumerated() {
             shapes += prefixed("downBlocks.\(index)", ResidualBlock.parameterShapes(inputs: sizes.0, outputs: sizes.1, embeddingWidth: width))
         }

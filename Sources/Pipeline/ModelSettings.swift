@@ -24,10 +24,16 @@ public struct ModelSettings: Equatable, Sendable {
     public var warmupSteps: Int?
     /// HVAE: free bits in nats per layer (`--free-bits`).
     public var freeBits: Double?
-    /// DDPM: T (`--timesteps`).
+    /// DDPM: T (`--timesteps`); with ``continuousTime`` the T it is sampled and evaluated at.
     public var timestepCount: Int?
-    /// DDPM: the β schedule (`--schedule`).
+    /// DDPM: continuous time (`--timesteps continuous`), trained on the continuous-time ELBO.
+    public var continuousTime: Bool
+    /// DDPM: the β schedule (`--schedule`) of a discrete-time DDPM.
     public var schedule: NoiseSchedule?
+    /// DDPM: the log-SNR schedule (`--schedule`) of a continuous-time DDPM (default learned).
+    public var logSNRSchedule: LogSNRScheduleKind?
+    /// DDPM: Fourier features of the network's input (`--fourier-features`).
+    public var fourierFeatures: FourierFeaturesChoice?
     /// DDPM: the reverse variance (`--variance`).
     public var variance: ReverseVariance?
     /// DDPM: the training loss (`--loss`).
@@ -48,7 +54,11 @@ public struct ModelSettings: Equatable, Sendable {
                 inference: HVAEInference? = nil, warmupSteps: Int? = nil, freeBits: Double? = nil, timestepCount: Int? = nil,
                 schedule: NoiseSchedule? = nil, variance: ReverseVariance? = nil, loss: DiffusionLoss? = nil,
                 embeddingDimension: Int? = nil, architecture: NetworkArchitecture? = nil, baseChannels: Int? = nil,
-                channelMultipliers: [Int]? = nil, residualBlocks: Int? = nil) {
+                channelMultipliers: [Int]? = nil, residualBlocks: Int? = nil, continuousTime: Bool = false,
+                logSNRSchedule: LogSNRScheduleKind? = nil, fourierFeatures: FourierFeaturesChoice? = nil) {
+        self.continuousTime = continuousTime
+        self.logSNRSchedule = logSNRSchedule
+        self.fourierFeatures = fourierFeatures
         self.hiddenSizes = hiddenSizes
         self.activation = activation
         self.latentDimension = latentDimension
@@ -89,8 +99,10 @@ public struct ModelSettings: Equatable, Sendable {
         add("--inference", inference?.argument, [.hvae])
         add("--warmup", warmupSteps.map(String.init), [.vae, .hvae])
         add("--free-bits", freeBits.map { "\($0)" }, [.hvae])
-        add("--timesteps", timestepCount.map(String.init), [.ddpm])
-        add("--schedule", schedule?.rawValue, [.ddpm])
+        add("--timesteps", continuousTime ? "continuous" : timestepCount.map(String.init), [.ddpm])
+        add("--evaluation-timesteps", continuousTime ? timestepCount.map(String.init) : nil, [.ddpm])
+        add("--schedule", schedule?.rawValue ?? logSNRSchedule?.rawValue, [.ddpm])
+        add("--fourier-features", fourierFeatures?.argument, [.ddpm])
         add("--variance", variance?.rawValue, [.ddpm])
         add("--loss", loss?.rawValue, [.ddpm])
         add("--embedding", embeddingDimension.map(String.init), [.ddpm])
@@ -137,6 +149,18 @@ public struct ModelSettings: Equatable, Sendable {
         }
         if architecture == .conv, let flag = perceptronFlags.first {
             throw PipelineError("\(flag) is an option of --architecture mlp, not of --architecture conv")
+        }
+        if continuousTime {
+            if let flag = [variance.map { _ in "--variance" }, loss.map { _ in "--loss" }].compactMap({ $0 }).first {
+                throw PipelineError("\(flag) is an option of discrete-time DDPMs: in continuous time the reverse step is the posterior q(z_s | z_t, x̂) "
+                    + "and the loss the continuous-time ELBO")
+            }
+            if schedule != nil { throw PipelineError("--schedule: give a log-SNR schedule (linear, cosine or learned) with --timesteps continuous") }
+        } else if logSNRSchedule != nil {
+            throw PipelineError("--schedule learned needs --timesteps continuous: a DDPM of T steps has a fixed β schedule")
+        }
+        if case .exponents(let values)? = fourierFeatures, let bad = values.first(where: { abs($0) > 20 }) {
+            throw PipelineError("--fourier-features: exponent \(bad) is outside −20…20 (2ⁿ·2π z would be all rounding in Float32)")
         }
         if model == .ddpm, variance == .learnedRange, (loss ?? DDPMConfiguration(dataDimension: 1, likelihood: .continuous).loss) == .simple {
             throw PipelineError("--variance learned-range needs --loss hybrid or vlb: the simple loss does not train the variance")
@@ -217,6 +241,8 @@ public struct ModelSettings: Equatable, Sendable {
             if let hiddenSizes { c.hiddenSizes = hiddenSizes }
             if let activation { c.activation = activation }
             if let timestepCount { c.timestepCount = timestepCount }
+            if continuousTime { c.continuousTime = ContinuousTimeSettings(schedule: logSNRSchedule ?? .learned) }
+            if let fourierFeatures { c.fourierExponents = try fourierFeatures.exponents(for: likelihood) }
             if let schedule { c.schedule = schedule }
             if let variance { c.variance = variance }
             if let loss { c.loss = loss }

@@ -153,7 +153,8 @@ extension ModelConfiguration {
         switch self {
         case .vae: return 1
         case .hvae(let c): return Double(c.latentSizes.count)
-        case .ddpm(let c): return Double(c.timestepCount)
+        // A continuous-time DDPM read at T has T + 1 latent layers (z_0 … z_1).
+        case .ddpm(let c): return Double(c.timestepCount + (c.continuousTime == nil ? 0 : 1))
         }
     }
 

@@ -49,7 +49,7 @@ extension ModelConfiguration {
             return []
         case .ddpm(let c):
             let outputs = c.variance == .learnedRange ? 2 * c.dataDimension : c.dataDimension
-            return [("denoiser", [c.dataDimension + c.embeddingDimension] + c.hiddenSizes + [outputs])]
+            return [("denoiser", [c.networkInputWidth + c.embeddingDimension] + c.hiddenSizes + [outputs])]
         }
     }
 
@@ -61,7 +61,13 @@ extension ModelConfiguration {
                 [("\(network.prefix).layers.\(index).weight", [pair.1, pair.0]),
                  ("\(network.prefix).layers.\(index).bias", [pair.1])]
             }
-        }
+        } + scheduleParameterShapes
+    }
+
+    /// A continuous-time DDPM's learned schedule (after its ε-network, as the model declares them).
+    var scheduleParameterShapes: [(key: String, shape: [Int])] {
+        guard case .ddpm(let c) = self, let settings = c.continuousTime else { return [] }
+        return prefixed("schedule", LogSNRSchedule.parameterShapes(settings: settings))
     }
 
     /// The parameters of convolutional networks (none for MLP configurations), from the same
@@ -71,7 +77,8 @@ extension ModelConfiguration {
         case .ddpm(let c) where c.architecture == .conv:
             guard let settings = c.convolution else { return [] }
             let outputs = (c.variance == .learnedRange ? 2 : 1) * settings.image.channels
-            return prefixed("denoiser", UNet.parameterShapes(settings: settings, embeddingDimension: c.embeddingDimension, outputChannels: outputs))
+            return prefixed("denoiser", UNet.parameterShapes(settings: settings, embeddingDimension: c.embeddingDimension, outputChannels: outputs,
+                                                             inputChannels: c.fourierFeatures?.outputChannels))
         case .vae(let c) where c.architecture == .conv:
             return c.convolutionalParameterShapes
         case .hvae(let c) where c.architecture == .conv:

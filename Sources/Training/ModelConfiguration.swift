@@ -64,6 +64,7 @@ public enum ModelConfiguration: Equatable, Sendable {
         switch self {
         case .vae(let c): return try VAE(configuration: c, using: &generator)
         case .hvae(let c): return try HVAE(configuration: c, using: &generator)
+        case .ddpm(let c) where c.continuousTime != nil: return try ContinuousTimeDDPM(configuration: c, using: &generator)
         case .ddpm(let c): return try DDPM(configuration: c, using: &generator)
         }
     }
@@ -125,6 +126,8 @@ extension ModelConfiguration {
         var generator = RandomGenerator(seed: 0)
         let model = try makeModel(using: &generator)
         try model.load(parameters)
+        // A learned schedule's parameters must still give an increasing γ(t).
+        if let continuous = model as? ContinuousTimeDDPM { try continuous.checkParameters() }
         return model
     }
 
@@ -137,11 +140,22 @@ extension ModelConfiguration {
             let inference = c.inference == .bottomUp ? "bottom-up" : "top-down"
             return "latents \(c.latentSizes.map(String.init).joined(separator: ",")), \(inference), "
                 + Self.networkSummary(c.architecture, c.convolution, hidden: c.hiddenSizes, activation: nil)
+        case .ddpm(let c) where c.continuousTime != nil:
+            let settings = c.continuousTime!
+            let fourier = c.fourierExponents.isEmpty ? "" : ", Fourier features 2^\(c.fourierExponents.map(String.init).joined(separator: ","))"
+            return "continuous time (evaluated at T = \(c.timestepCount)), \(settings.schedule.rawValue) log-SNR schedule from γ = "
+                + "\(formatEndPoint(settings.startNegativeLogSNR)) to \(formatEndPoint(settings.endNegativeLogSNR)), "
+                + Self.networkSummary(c.architecture, c.convolution, hidden: c.hiddenSizes, activation: nil, convolutionName: "U-Net") + fourier
         case .ddpm(let c):
             return "T = \(c.timestepCount), \(c.schedule.rawValue), \(c.variance.rawValue), loss \(c.loss.rawValue), "
                 + Self.networkSummary(c.architecture, c.convolution, hidden: c.hiddenSizes, activation: nil, convolutionName: "U-Net")
                 + (c.clipsPredictedStart ? ", x̂0 clipped to [-1, 1]" : "")
         }
+    }
+
+    /// An end point of a log-SNR schedule as the configuration holds it ("-13.3", "5").
+    private func formatEndPoint(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 
     /// "hidden 128-128[, silu]" for MLPs; "ResNet|U-Net, channels 32×1,2,2, 2 blocks" for conv networks.

@@ -34,6 +34,35 @@ extension HVAEInference: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.argument) }
 }
 
+/// `--timesteps`: a number of diffusion steps T ≥ 1, or `continuous`.
+enum TimestepsArgument: Equatable {
+    case steps(Int)
+    case continuous
+
+    static func parser(_ option: String) -> @Sendable (String) throws -> TimestepsArgument {
+        { text in
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed == "continuous" { return .continuous }
+            guard let count = Int(trimmed) else {
+                throw ValidationError("\(option) '\(text)': expected a number of steps such as 1000, or continuous")
+            }
+            guard count >= 1 else { throw ValidationError("\(option) must be at least 1, got \(count)") }
+            return .steps(count)
+        }
+    }
+}
+
+/// `--schedule`: a β schedule of T steps (linear, cosine) or, in continuous time, a log-SNR
+/// schedule (linear, cosine, learned).
+enum ScheduleArgument: String, CaseIterable, ExpressibleByArgument {
+    case linear, cosine, learned
+
+    /// The β schedule of the same name (`nil` for learned, which needs continuous time).
+    var noiseSchedule: NoiseSchedule? { NoiseSchedule(rawValue: rawValue) }
+
+    var logSNRSchedule: LogSNRScheduleKind { LogSNRScheduleKind(rawValue: rawValue)! }
+}
+
 /// A comma-separated list of positive integers, such as `--hidden 128,128` or `--samples 1,10,100`.
 ///
 /// Options of this type parse through ``parser(_:)``, so a bad list is answered with one line

@@ -44,11 +44,24 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("free-bits"), help: "HVAE: free bits in nats per layer (default off).")
     var freeBits: Double?
 
-    @Option(help: "DDPM: number of diffusion steps T (default 1000).")
-    var timesteps: Int?
+    @Option(help: "DDPM: number of diffusion steps T, or 'continuous' for the T → ∞ model trained on the continuous-time ELBO (default 1000).",
+            transform: TimestepsArgument.parser("--timesteps"))
+    var timesteps: TimestepsArgument?
 
-    @Option(help: "DDPM: noise schedule (default linear).")
-    var schedule: NoiseSchedule?
+    @Option(name: .customLong("evaluation-timesteps"), help: "DDPM, continuous time: the T it is sampled and evaluated at unless asked otherwise (default 1000).")
+    var evaluationTimesteps: Int?
+
+    @Option(help: "DDPM: noise schedule: linear or cosine β for T steps (default linear); in continuous time a log-SNR schedule, linear, cosine or learned (default learned).")
+    var schedule: ScheduleArgument?
+
+    @Option(name: .customLong("fourier-features"), help: "DDPM: Fourier features of x_t as extra network inputs, sin and cos of 2^n·2π x_t for each exponent n: 'auto' (from the data's levels: 6,7 for 8-bit data) or exponents such as 2,3 (default none).",
+            transform: { text in
+                guard let choice = FourierFeaturesChoice(argument: text) else {
+                    throw ValidationError("--fourier-features '\(text)': expected auto or integers separated by commas, such as 6,7")
+                }
+                return choice
+            })
+    var fourierFeatures: FourierFeaturesChoice?
 
     @Option(help: "DDPM: reverse variance (default fixed-small).")
     var variance: ReverseVariance?
@@ -59,10 +72,29 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "DDPM: width of the sinusoidal timestep embedding (default 32).")
     var embedding: Int?
 
+    func validate() throws {
+        if evaluationTimesteps != nil && timesteps != .continuous {
+            throw ValidationError("--evaluation-timesteps is an option of --timesteps continuous: a DDPM of T steps is evaluated at its T")
+        }
+        if let evaluationTimesteps, evaluationTimesteps < 1 {
+            throw ValidationError("--evaluation-timesteps must be at least 1, got \(evaluationTimesteps)")
+        }
+        if schedule == .learned && timesteps != .continuous {
+            throw ValidationError("--schedule learned needs --timesteps continuous: a DDPM of T steps has a fixed β schedule")
+        }
+    }
+
     var settings: ModelSettings {
-        ModelSettings(hiddenSizes: hidden?.values, activation: activation, latentDimension: latent, latentSizes: latentSizes?.values,
-                      inference: inference, warmupSteps: warmup, freeBits: freeBits, timestepCount: timesteps, schedule: schedule,
-                      variance: variance, loss: loss, embeddingDimension: embedding, architecture: architecture,
-                      baseChannels: baseChannels, channelMultipliers: channelMultipliers?.values, residualBlocks: residualBlocks)
+        let continuous = timesteps == .continuous
+        var timestepCount: Int?
+        if case .steps(let count)? = timesteps { timestepCount = count }
+        if continuous { timestepCount = evaluationTimesteps }
+        return ModelSettings(hiddenSizes: hidden?.values, activation: activation, latentDimension: latent, latentSizes: latentSizes?.values,
+                             inference: inference, warmupSteps: warmup, freeBits: freeBits, timestepCount: timestepCount,
+                             schedule: continuous ? nil : schedule?.noiseSchedule,
+                             variance: variance, loss: loss, embeddingDimension: embedding, architecture: architecture,
+                             baseChannels: baseChannels, channelMultipliers: channelMultipliers?.values, residualBlocks: residualBlocks,
+                             continuousTime: continuous, logSNRSchedule: continuous ? schedule?.logSNRSchedule : nil,
+                             fourierFeatures: fourierFeatures)
     }
 }

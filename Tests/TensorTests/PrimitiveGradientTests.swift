@@ -73,6 +73,12 @@ final class PrimitiveGradientTests: XCTestCase {
         assertGradientsMatch([data.uniform([6], -0.6, 0.6)], "near zero") { $0[0].log1p() }
     }
 
+    func testSineAndCosine_gradientsMatchFiniteDifferences() {
+        var data = TestData(seed: 23)
+        assertGradientsMatch([data.uniform([3, 4], -4, 4)], "sine") { $0[0].sine() }
+        assertGradientsMatch([data.uniform([3, 4], -4, 4)], "cosine") { $0[0].cosine() }
+    }
+
     // MARK: Reductions
 
     func testSum_gradientOverEachAxisMatchesFiniteDifferences() {

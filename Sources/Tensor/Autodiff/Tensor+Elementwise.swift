@@ -176,6 +176,13 @@ extension Tensor {
 
     /// log(1 + x) element-wise, accurate for tiny x; d/dx = 1/(1 + x).
     public func log1p() -> Tensor { unary({ log1pf($0) }, derivative: { x, _ in 1 / (1 + x) }) }
+
+    /// sin x element-wise; d/dx = cos x. (Sinusoidal embeddings of a differentiable time and
+    /// Fourier features of a diffused input, docs/math.md#fourier-features.)
+    public func sine() -> Tensor { unary({ sinf($0) }, derivative: { x, _ in cosf(x) }) }
+
+    /// cos x element-wise; d/dx = −sin x.
+    public func cosine() -> Tensor { unary({ cosf($0) }, derivative: { x, _ in -sinf(x) }) }
 }
 
 // Scalar conveniences: a Float operand is a rank-0 constant that broadcasts.
