@@ -64,6 +64,25 @@ final class SizeAndStateTests: XCTestCase {
             c.convolution = settings
             result.append(.ddpm(c))
         }
+        // Continuous-time DDPMs: every log-SNR schedule (the learned one has parameters), with
+        // and without Fourier features, MLP and U-Net.
+        for kind in LogSNRScheduleKind.allCases {
+            var c = DDPMConfiguration(dataDimension: 3, likelihood: .discrete(levels: 17))
+            c.hiddenSizes = [9]
+            c.embeddingDimension = 6
+            var continuous = ContinuousTimeSettings(schedule: kind)
+            continuous.learnedScheduleFeatures = 5
+            c.continuousTime = continuous
+            if kind != .linear { c.fourierExponents = [2, 3] }
+            result.append(.ddpm(c))
+            var conv = DDPMConfiguration(dataDimension: 64, likelihood: .binary)
+            conv.embeddingDimension = 8
+            conv.architecture = .conv
+            conv.convolution = settings
+            conv.continuousTime = continuous
+            if kind == .learned { conv.fourierExponents = [0] }
+            result.append(.ddpm(conv))
+        }
         return result
     }
 
