@@ -1,10 +1,12 @@
 import Core
+import DDPMModel
 import Distributed
 import Evaluation
 import Foundation
 import NN
 import Store
 import Tensor
+import Training
 
 /// One `compare eval`: ELBO, IWAE_K, the paired gap and (on known densities) both KLs of a
 /// checkpoint on the first ``examples`` test examples, stored under its `/evaluation` group.
@@ -32,13 +34,17 @@ public struct EvaluationRequest: Equatable, Sendable {
     /// How the draws are laid out: one stream through the batches, or one per batch (which
     /// `mpirun` needs; docs/scaling.md#sharded-evaluation).
     public var streams: EvaluationStreams
+    /// The T a continuous-time DDPM is read at (`--timesteps`): its ELBO_T, IWAE_K and sandwich
+    /// use T + 1 latent layers; `nil` for the T stored with it. Refused for other models.
+    public var timesteps: Int?
 
     public static let defaultSampleCounts = [1, 10, 100, 1000]
 
     public init(checkpoint: String, sampleCounts: [Int] = EvaluationRequest.defaultSampleCounts, examples: Int? = nil, seed: UInt64 = 1,
                 batchSize: Int = 50, elboDraws: Int = 10, threads: Int = 1, denoiser: EvaluationDenoiser = .network,
-                sandwich: Int? = nil, streams: EvaluationStreams = .sequential) {
+                sandwich: Int? = nil, streams: EvaluationStreams = .sequential, timesteps: Int? = nil) {
         self.streams = streams
+        self.timesteps = timesteps
         self.checkpoint = checkpoint
         self.sampleCounts = sampleCounts
         self.examples = examples
@@ -63,6 +69,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         if denoiser != defaults.denoiser { words += ["--denoiser", denoiser.rawValue] }
         if let sandwich { words += ["--sandwich", String(sandwich)] }
         if streams != defaults.streams { words += ["--streams", streams.rawValue] }
+        if let timesteps { words += ["--timesteps", String(timesteps)] }
         return words
     }
 
@@ -76,6 +83,8 @@ public struct EvaluationRequest: Equatable, Sendable {
         guard batchSize >= 1 else { throw PipelineError("--batch-size must be at least 1, got \(batchSize)") }
         guard threads >= 1 else { throw PipelineError("--threads must be at least 1, got \(threads)") }
         guard elboDraws >= 1 else { throw PipelineError("--elbo-draws must be at least 1, got \(elboDraws)") }
+        if let timesteps, timesteps < 1 { throw PipelineError("--timesteps must be at least 1, got \(timesteps)") }
+        if let timesteps, timesteps > ModelConfiguration.maximumSize { throw PipelineError("--timesteps \(timesteps) is beyond any machine (at most 2^40)") }
         if let sandwich, sandwich < 2 {
             throw PipelineError("--sandwich must be at least 2 model samples (a standard error needs two), got \(sandwich)")
         }
@@ -117,9 +126,23 @@ public struct EvaluationRequest: Equatable, Sendable {
         let run = try LoadedRun(path: checkpoint)
         let started = Date()
         let guardedStarted = GuardCounter.total
+        let continuous = try readAtRequestedTimesteps(run)
         let evaluation = try evaluateTestSplit(of: run, model: run.model, quiet: quiet || !communicator.isRoot, communicator: communicator)
         guard communicator.isRoot else { return "" }
         var record = EvaluationRecord(evaluation: evaluation, seed: seed, command: commandLine)
+        var continuousLine = ""
+        if let continuous {
+            // ELBO_∞ beside ELBO_T, on the same examples, from a stream of its own (so that no
+            // other number moves): docs/math.md#continuous-time-elbo.
+            let limit = try continuousELBO(of: continuous, run: run)
+            record.attributes["timesteps"] = .integer(Int64(continuous.timestepCount))
+            record.attributes["continuous_elbo"] = .double(limit.elbo.mean)
+            record.attributes["continuous_elbo_standard_error"] = .double(limit.elbo.standardError)
+            record.attributes["continuous_reconstruction"] = .double(limit.reconstruction)
+            record.attributes["continuous_diffusion"] = .double(limit.diffusion)
+            record.attributes["continuous_prior"] = .double(limit.prior)
+            continuousLine = "\n" + continuousELBOLine(limit, timesteps: continuous.timestepCount)
+        }
         record.attributes["elbo_draws"] = .integer(Int64(elboDraws))
         record.attributes["random_streams"] = .string(streams.rawValue)
         record.attributes["processes"] = .integer(Int64(communicator.size))
@@ -132,7 +155,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         record.attributes["guarded_outputs"] = .integer(Int64(clamping: guarded))
         try Checkpoint.updateEvaluation(at: checkpoint, with: record)
         reportImpossibleResults(evaluation)
-        return evaluationSummary(evaluation, model: run.checkpoint.model, path: checkpoint)
+        return evaluationSummary(evaluation, model: run.checkpoint.model, path: checkpoint) + continuousLine
             + (guarded > 0 ? "\nnote: the log-scale guards moved \(guarded) network outputs into their bounds (docs/math.md#log-scale-guards)" : "")
     }
 
@@ -142,7 +165,12 @@ public struct EvaluationRequest: Equatable, Sendable {
                            communicator: any Communicator = SingleProcessCommunicator()) throws -> ModelEvaluation {
         let testCount = run.dataset.testCount
         let n = Swift.min(examples ?? testCount, testCount)
-        try checkMemory(configuration: run.configuration, examples: n)
+        var configuration = run.configuration
+        if case .ddpm(var c) = configuration, c.continuousTime != nil, let continuous = model as? ContinuousTimeDDPM {
+            c.timestepCount = continuous.timestepCount
+            configuration = .ddpm(c)
+        }
+        try checkMemory(configuration: configuration, examples: n)
         let data = Tensor(shape: [testCount, run.dataset.dimension], storage: run.dataset.test).rows(0..<n)
         let logDensity = run.dataset.testLogDensity.map { Array($0.prefix(n)) }
         var generator = RandomGenerator(seed: seed)

@@ -78,6 +78,10 @@ extension TrainRequest {
     /// smallest data (D = 1, binary) so that options alone are refused before any file is read;
     /// ``run(quiet:)`` with the dataset's.
     func checkMemory(dimension: Int, likelihood: Likelihood, image: ImageShape?, fallback: String) throws {
+        try checkMemory(settings: settings, dimension: dimension, likelihood: likelihood, image: image, fallback: fallback)
+    }
+
+    func checkMemory(settings: ModelSettings, dimension: Int, likelihood: Likelihood, image: ImageShape?, fallback: String) throws {
         func bytes(_ settings: ModelSettings, batchSize: Int) throws -> Double {
             let configuration = try settings.configuration(model: model, dimension: dimension, likelihood: likelihood, image: image)
             do { try configuration.validate() } catch { throw PipelineError("\(error)") }

@@ -1,8 +1,10 @@
 import Core
+import DDPMModel
 import Foundation
 import Report
 import Store
 import Tensor
+import Training
 
 /// One `compare sample`: draws from a trained model into an HDF5 file (float32 [count, D]), a
 /// scatter plot (2-D data, `.svg`) or an image grid (image data, `.png`).
@@ -14,8 +16,11 @@ public struct SampleRequest: Equatable, Sendable {
     public var seed: UInt64
     /// Replace an existing sample file or plot at ``out`` (never a checkpoint or a dataset).
     public var overwrite: Bool
+    /// The T a continuous-time DDPM samples with (`--timesteps`); `nil` for its stored T.
+    public var timesteps: Int?
 
-    public init(checkpoint: String, count: Int = 64, out: String, seed: UInt64 = 0, overwrite: Bool = false) {
+    public init(checkpoint: String, count: Int = 64, out: String, seed: UInt64 = 0, overwrite: Bool = false, timesteps: Int? = nil) {
+        self.timesteps = timesteps
         self.checkpoint = checkpoint
         self.count = count
         self.out = out
@@ -32,6 +37,7 @@ public struct SampleRequest: Equatable, Sendable {
         words += ["--out", out]
         if seed != 0 { words += ["--seed", String(seed)] }
         if overwrite { words.append("--overwrite") }
+        if let timesteps { words += ["--timesteps", String(timesteps)] }
         return words
     }
 
@@ -39,6 +45,9 @@ public struct SampleRequest: Equatable, Sendable {
 
     public func validate() throws {
         guard count >= 1 else { throw PipelineError("--count must be at least 1, got \(count)") }
+        if let timesteps, timesteps < 1 || timesteps > ModelConfiguration.maximumSize {
+            throw PipelineError("--timesteps must be between 1 and 2^40, got \(timesteps)")
+        }
         guard Format(rawValue: (out as NSString).pathExtension.lowercased()) != nil else {
             throw PipelineError("--out \(out): expected a .h5, .svg or .png file")
         }
@@ -56,6 +65,12 @@ public struct SampleRequest: Equatable, Sendable {
         defer { claim.release() }
         let run = try LoadedRun(path: checkpoint, verifyDataset: false)
         try checkMemory(configuration: run.configuration)
+        if let timesteps {
+            guard let continuous = run.model as? ContinuousTimeDDPM else {
+                throw PipelineError("--timesteps is an option of continuous-time DDPMs; \(checkpoint) holds a \(run.checkpoint.model) of fixed depth")
+            }
+            continuous.timestepCount = timesteps
+        }
         let shape = run.dataset.metadata.exampleShape
         if format == .svg && shape != [2] {
             throw PipelineError("--out \(out): a scatter plot needs 2-D data; \(checkpoint) models data of shape \(shape)")

@@ -82,7 +82,10 @@ public struct TrainRequest: Equatable, Sendable {
         // Before the data are read, an MLP's sizes can be costed on D = 1; a conv network's
         // need the image shape.
         if settings.resolvedArchitecture(for: nil) == .mlp {
-            try checkMemory(dimension: 1, likelihood: .binary, image: nil, fallback: "--model \(model.rawValue)")
+            // `--fourier-features auto` is two exponents, whose values need the data's levels.
+            var costed = settings
+            if costed.fourierFeatures == .auto { costed.fourierFeatures = .exponents([0, 1]) }
+            try checkMemory(settings: costed, dimension: 1, likelihood: .binary, image: nil, fallback: "--model \(model.rawValue)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Core
+import DDPMModel
 import Distributed
 import Evaluation
 import Foundation
@@ -282,10 +283,14 @@ public final class TrainingRun {
     }
 
     /// The mean ELBO (β = 1) on the fixed test subset, with a generator of its own so that
-    /// evaluating never changes the training stream.
+    /// evaluating never changes the training stream. For a continuous-time DDPM it is ELBO_∞, the
+    /// bound it trains on (one network pass per example, where ELBO_T costs T).
     public func testELBO() -> Double {
         var evaluationGenerator = RandomGenerator(seed: options.seed ^ 0xE1B0_0000_0000_0000 &+ UInt64(step))
-        let terms = GradientMode.withoutRecording { model.elbo(evaluationData, using: &evaluationGenerator) }
+        let terms = GradientMode.withoutRecording {
+            if let continuous = model as? ContinuousTimeDDPM { return continuous.continuousELBO(evaluationData, using: &evaluationGenerator) }
+            return model.elbo(evaluationData, using: &evaluationGenerator)
+        }
         return MeanEstimate(terms.elbo).mean
     }
 

@@ -48,10 +48,13 @@ struct EvalCommand: ParsableCommand, RunsAsJob {
         """)
     var streams: EvaluationStreams = .sequential
 
+    @Option(help: "Continuous-time DDPM: the number of steps T it is read at, as a hierarchical VAE of T + 1 latent layers (default: the T stored with it, 1000 unless trained with --evaluation-timesteps); its continuous-time ELBO is printed beside.")
+    var timesteps: Int?
+
     var request: EvaluationRequest {
         EvaluationRequest(checkpoint: checkpoint, sampleCounts: samples.values, examples: examples, seed: seed,
                           batchSize: batchSize, elboDraws: elboDraws, threads: threads,
-                          denoiser: denoiser, sandwich: sandwich, streams: streams)
+                          denoiser: denoiser, sandwich: sandwich, streams: streams, timesteps: timesteps)
     }
 
     func validate() throws {

@@ -23,7 +23,12 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Replace an existing sample file or plot at --out (never a checkpoint or a dataset).")
     var overwrite = false
 
-    var request: SampleRequest { SampleRequest(checkpoint: checkpoint, count: count, out: out, seed: seed, overwrite: overwrite) }
+    @Option(help: "Continuous-time DDPM: the number of reverse steps T (default: the T stored with it).")
+    var timesteps: Int?
+
+    var request: SampleRequest {
+        SampleRequest(checkpoint: checkpoint, count: count, out: out, seed: seed, overwrite: overwrite, timesteps: timesteps)
+    }
 
     func validate() throws {
         do { try request.validate() } catch { throw ValidationError(error) }

@@ -100,7 +100,7 @@ private func baselineConfig(_ name: String, _ json: String) -> (ScratchFolder) t
 
 enum BadInputCorpus {
     static let cases: [BadInputCase] = damagedFiles + schemaViolations + checkpoints + gzipAndIDX + impossibleOptions + outputFolders + reports
-        + baselines + oracleDenoiser
+        + baselines + oracleDenoiser + continuousTime
 
     // MARK: `compare eval --denoiser oracle` where there is no Gaussian-mixture DDPM
 
@@ -124,6 +124,46 @@ enum BadInputCorpus {
                      arguments: ["eval", "discrete-ddpm.h5", "--denoiser", "oracle"], expected: ["--denoiser oracle", "discrete-ddpm.h5", "discrete data"]),
         BadInputCase(name: "unknown denoiser", category: "oracle",
                      arguments: ["eval", "vae.h5", "--denoiser", "perfect"], expected: ["--denoiser", "perfect", "network", "oracle"]),
+    ]
+
+    // MARK: continuous time: options that do not go together
+
+    /// A continuous-time DDPM trained 2 steps on `data.h5`, written to `continuous.h5`.
+    private static func continuousDDPM(_ folder: ScratchFolder) throws {
+        try runCompareSucceeding(train(["--timesteps", "continuous", "--evaluation-timesteps", "4"], model: "ddpm", out: "continuous.h5"), in: folder)
+    }
+
+    static let continuousTime: [BadInputCase] = [
+        BadInputCase(name: "learned schedule of T steps", category: "continuous time",
+                     arguments: train(["--timesteps", "10", "--schedule", "learned"], model: "ddpm"), expected: ["--schedule learned", "--timesteps continuous"]),
+        BadInputCase(name: "learned schedule with T left out", category: "continuous time",
+                     arguments: train(["--schedule", "learned"], model: "ddpm"), expected: ["--schedule learned", "--timesteps continuous"]),
+        BadInputCase(name: "reverse variance in continuous time", category: "continuous time",
+                     arguments: train(["--timesteps", "continuous", "--variance", "fixed-large"], model: "ddpm"), expected: ["--variance", "continuous time"]),
+        BadInputCase(name: "loss in continuous time", category: "continuous time",
+                     arguments: train(["--timesteps", "continuous", "--loss", "hybrid"], model: "ddpm"), expected: ["--loss", "continuous time"]),
+        BadInputCase(name: "evaluation T of a discrete DDPM", category: "continuous time",
+                     arguments: train(["--timesteps", "10", "--evaluation-timesteps", "5"], model: "ddpm"), expected: ["--evaluation-timesteps", "--timesteps continuous"]),
+        BadInputCase(name: "timesteps neither a number nor continuous", category: "continuous time",
+                     arguments: train(["--timesteps", "infinite"], model: "ddpm"), expected: ["--timesteps", "infinite", "continuous"]),
+        BadInputCase(name: "zero evaluation timesteps", category: "continuous time",
+                     arguments: train(["--timesteps", "continuous", "--evaluation-timesteps", "0"], model: "ddpm"), expected: ["--evaluation-timesteps", "at least 1"]),
+        BadInputCase(name: "Fourier features not a list", category: "continuous time",
+                     arguments: train(["--fourier-features", "6;7"], model: "ddpm"), expected: ["--fourier-features", "6;7"]),
+        BadInputCase(name: "automatic Fourier features of continuous data", category: "continuous time",
+                     arguments: train(["--fourier-features", "auto"], model: "ddpm"), expected: ["--fourier-features auto", "continuous data"]),
+        BadInputCase(name: "Fourier exponent beyond Float32", category: "continuous time",
+                     arguments: train(["--fourier-features", "3,40"], model: "ddpm"), expected: ["--fourier-features", "40"]),
+        BadInputCase(name: "Fourier features of a VAE", category: "continuous time",
+                     arguments: train(["--fourier-features", "2"]), expected: ["--fourier-features", "--model ddpm"]),
+        BadInputCase(name: "eval T of a VAE", category: "continuous time",
+                     arguments: ["eval", "vae.h5", "--timesteps", "5"], expected: ["--timesteps", "vae.h5", "continuous-time"]),
+        BadInputCase(name: "eval T of a discrete DDPM", category: "continuous time", setup: ddpm(on: "data.h5", out: "steps.h5"),
+                     arguments: ["eval", "steps.h5", "--timesteps", "5"], expected: ["--timesteps", "steps.h5", "T = 10"]),
+        BadInputCase(name: "eval at zero steps", category: "continuous time", setup: continuousDDPM,
+                     arguments: ["eval", "continuous.h5", "--timesteps", "0"], expected: ["--timesteps", "at least 1"]),
+        BadInputCase(name: "samples of a VAE at T steps", category: "continuous time",
+                     arguments: ["sample", "vae.h5", "--out", "s.h5", "--timesteps", "5"], expected: ["--timesteps", "vae.h5", "continuous-time"]),
     ]
 
     // MARK: truncated, zero-length and random-byte files

@@ -31,7 +31,7 @@ final class HelpGoldenTests: XCTestCase {
         // Whitespace folded: the help text wraps at 100 columns, sometimes inside a list.
         let train = try String(contentsOf: Self.goldenFolder.appendingPathComponent("help-train.txt"), encoding: .utf8)
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        for values in ["vae, hvae, ddpm", "relu, silu, tanh", "bottom-up, top-down", "linear, cosine",
+        for values in ["vae, hvae, ddpm", "relu, silu, tanh", "bottom-up, top-down", "linear, cosine, learned",
                        "fixed-large, fixed-small, learned-range", "simple, vlb, hybrid", "continuous, binary, discrete"] {
             XCTAssertTrue(train.contains("(values: \(values))"), "train --help lacks (values: \(values))")
         }

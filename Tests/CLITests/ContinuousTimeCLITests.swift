@@ -1,0 +1,29 @@
+import Foundation
+import XCTest
+
+/// A continuous-time DDPM through the real binary: trained with `--timesteps continuous`,
+/// evaluated at two T (ELBO_T, IWAE_K and ELBO_∞ beside), sampled at a third; the bad
+/// combinations of options are in `BadInputCorpus.continuousTime`.
+final class ContinuousTimeCLITests: XCTestCase {
+    func testTrainEvalAndSample_atSeveralT() throws {
+        let folder = try ScratchFolder("continuous-cli")
+        defer { folder.remove() }
+        try runCompareSucceeding(["datasets", "make", "gmm2d", "--train", "256", "--test", "32", "--out", "data.h5"], in: folder)
+        let train = try runCompareSucceeding(["train", "--model", "ddpm", "--dataset", "data.h5", "--timesteps", "continuous", "--schedule", "learned",
+                                              "--evaluation-timesteps", "8", "--steps", "30", "--batch-size", "32", "--hidden", "16",
+                                              "--fourier-features", "0,1", "--out", "c.h5"], in: folder)
+        XCTAssertTrue(train.stdout.contains("wrote c.h5: ddpm, 30 steps"), train.stdout)
+        let atStored = try runCompareSucceeding(["eval", "c.h5", "--samples", "1,4", "--examples", "16", "--elbo-draws", "2"], in: folder)
+        XCTAssertTrue(atStored.stdout.contains("ELBO_∞"), atStored.stdout)
+        XCTAssertTrue(atStored.stdout.contains("the rows above read the model at T = 8"), atStored.stdout)
+        let atThree = try runCompareSucceeding(["eval", "c.h5", "--samples", "1,4", "--examples", "16", "--elbo-draws", "2", "--timesteps", "3"], in: folder)
+        XCTAssertTrue(atThree.stdout.contains("the rows above read the model at T = 3"), atThree.stdout)
+        // ELBO_∞ is drawn from a stream of its own: the same line at both T.
+        func limitLine(_ text: String) -> String? { text.split(separator: "\n").first { $0.contains("ELBO_∞") }.map { String($0.prefix(40)) } }
+        XCTAssertEqual(limitLine(atStored.stdout), limitLine(atThree.stdout))
+        XCTAssertNotEqual(atStored.stdout.split(separator: "\n").first { $0.contains("  ELBO ") },
+                          atThree.stdout.split(separator: "\n").first { $0.contains("  ELBO ") })
+        try runCompareSucceeding(["sample", "c.h5", "--count", "16", "--out", "s.h5", "--timesteps", "5"], in: folder)
+        XCTAssertNotNil(try? folder.bytes("s.h5"))
+    }
+}
