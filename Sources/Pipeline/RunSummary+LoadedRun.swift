@@ -1,4 +1,5 @@
 import Core
+import DDPMModel
 import Foundation
 import Evaluation
 import Report
@@ -27,6 +28,11 @@ extension RunSummary {
         let samples = sampleCount > 0 ? GradientMode.withoutRecording { run.model.sample(count: sampleCount, using: &generator).storage } : []
         let points = shape == [2] ? Array(run.dataset.train.prefix(2000 * dimension)) : []
         func attribute(_ name: String) -> AttributeValue? { checkpoint.attributes[name] }
+        // A continuous-time DDPM is read at the T its evaluation used (T + 1 latent layers).
+        let evaluationTimesteps = record.attributes["timesteps"]?.integerValue.map { Int($0) }
+        if let continuous = run.model as? ContinuousTimeDDPM, let evaluationTimesteps, evaluationTimesteps >= 1 {
+            continuous.timestepCount = evaluationTimesteps
+        }
         let historySteps = checkpoint.historyColumn(named: "step")?.values ?? []
         let losses = checkpoint.historyColumn(named: "loss")?.values ?? []
         self.init(
@@ -44,6 +50,11 @@ extension RunSummary {
             samples: samples, dataPoints: points,
             datasetHash: checkpoint.datasetHash, runIdentity: fileIdentity(run.path))
         architecture = run.configuration.architecture.rawValue
+        if run.model is ContinuousTimeDDPM, let mean = record.attributes["continuous_elbo"]?.doubleValue,
+           let standardError = record.attributes["continuous_elbo_standard_error"]?.doubleValue, mean.isFinite, standardError.isFinite {
+            continuousELBO = MeanEstimate(mean: mean, standardError: standardError, count: evaluation.exampleCount)
+            self.evaluationTimesteps = evaluationTimesteps
+        }
         let options = attribute("training_options")?.stringValue.flatMap {
             try? JSONDecoder().decode(TrainingOptions.self, from: Data($0.utf8))
         }

@@ -184,6 +184,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
         + "K = \(perRun(runs, labels) { $0.evaluation.sampleCounts.map(String.init).joined(separator: ", ") }); "
         + "training seed \(perRun(runs, labels) { String($0.seed) }); "
         + "evaluation seed \(perRun(runs, labels) { String($0.evaluationSeed) }).\n\n"
+    out += continuousTimeSentence(runs, labels: labels, showsBits: showsBits)
     out += baselineSentence(baselines, restrictedFrom: allBaselines)
 
     // The runs.
@@ -357,4 +358,18 @@ private func layerSection(_ runs: [RunSummary], labels: [String]) -> String {
                       formatEstimate(total), largest, perLayer])
     }
     return out + table.text + "\n"
+}
+
+/// One sentence per continuous-time DDPM: its ELBO_∞ beside the row, which reads the model at a
+/// finite T (docs/math.md#discrete-time-elbo-of-a-continuous-model).
+func continuousTimeSentence(_ runs: [RunSummary], labels: [String], showsBits: Bool) -> String {
+    var out = ""
+    for (i, run) in runs.enumerated() {
+        guard let limit = run.continuousELBO else { continue }
+        let bits = showsBits ? " (\(formatEstimate(limit.scaled(by: run.evaluation.bitsPerDimensionFactor))) bits/dim)" : ""
+        let steps = run.evaluationTimesteps.map { "T = \($0) (\(formatCount($0 + 1)) latent layers)" } ?? "a finite T"
+        out += "\(labels[i]) is a continuous-time DDPM: its row reads it at \(steps), where ELBO_T ≤ ELBO_∞; "
+            + "in continuous time, on the same examples, ELBO_∞ = \(formatEstimate(limit)) nats per example\(bits).\n\n"
+    }
+    return out
 }

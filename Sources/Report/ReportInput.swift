@@ -86,6 +86,11 @@ public struct RunSummary: Sendable {
     public var architecture: String?
     /// What training and evaluation cost (the "Training budget" section).
     public var cost = TrainingCost()
+    /// A continuous-time DDPM's ELBO_∞ on the same examples (per example, nats), stored beside
+    /// the evaluation at ``evaluationTimesteps``; `nil` for every other model.
+    public var continuousELBO: MeanEstimate?
+    /// The T a continuous-time DDPM's row was read at (its latent layers are T + 1).
+    public var evaluationTimesteps: Int?
     /// Nearest training examples (L2) of the first few samples: each sample and its neighbour,
     /// [D] each on the dataset's scale, with the distance (image data; may be empty).
     public var nearestNeighbours: [NearestNeighbour] = []
