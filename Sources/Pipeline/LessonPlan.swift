@@ -105,7 +105,9 @@ public struct LessonPlan: Sendable {
                 + "\(hiddenText ?? "128-128-128") with a 32-wide timestep embedding. Lessons 1-3: T = \(lessonT) with the linear schedule "
                 + "(Ho et al.'s β from 1e-4 to 0.02 at T = 1000, both ends scaled by 1000/T); T = \(lessonT) is small enough for "
                 + "K = 1000, since IWAE_K costs n·K·T network rows. Lesson 4: T ∈ {\(sweepT.map(String.init).joined(separator: ", "))} "
-                + "with the cosine schedule, so that every T, even 1, ends at pure noise.",
+                + "with the cosine schedule, so that every T, even 1, ends at pure noise. Lesson 4's continuous-time DDPM: the same "
+                + "ε-network and budget, trained on the continuous-time ELBO with a learned log-SNR schedule (from γ = -13.3 to 5), "
+                + "evaluated at T = \(sweepT.max() ?? 1000) and read at every T of the sweep and in the limit (seed 1, its own stream per T).",
             "Evaluation (seed 1): VAE and HVAE on the first n = \(formatCount(latentExamples)) test examples, every DDPM on the first "
                 + "n = \(formatCount(diffusionExamples)); K = \(manySamples.map(String.init).joined(separator: ", ")) in lessons 1-3 and "
                 + "K = \(sweepSamples.map(String.init).joined(separator: ", ")) for lesson 4's sweep; each example's ELBO is the mean of "
@@ -167,6 +169,15 @@ public struct LessonPlan: Sendable {
             settings: ModelSettings(hiddenSizes: hidden, timestepCount: timesteps, schedule: schedule, variance: .learnedRange,
                                     loss: .hybrid),
             sampleCounts: sampleCounts)
+    }
+
+    /// Lesson 4's continuous-time DDPM: a learned log-SNR schedule, the sweep's network and
+    /// budget, evaluated (IWAE up to K = 100) at the sweep's largest T.
+    func continuousDDPM() -> Run {
+        let evaluationT = sweepT.max() ?? 1000
+        return Run(name: "ddpm-continuous-learned-gmm2d", model: .ddpm, dataset: "gmm2d", layers: evaluationT + 1,
+                   settings: ModelSettings(hiddenSizes: hidden, timestepCount: evaluationT, continuousTime: true, logSNRSchedule: .learned),
+                   sampleCounts: sweepSamples)
     }
 
     /// The training request of `run` (`resume` or `overwrite` set by the session).

@@ -233,8 +233,17 @@ public final class LessonSession {
         let depth = try plan.depths.map { try summary(plan.hvae("gmm2d", layers: $0)) }
         let references = try [plan.vae("gmm2d"), plan.lessonDDPM("gmm2d")].map(summary)
         let termsT = plan.lessonT
+        let continuousSpec = plan.continuousDDPM()
+        let continuousRun = try summary(continuousSpec)
+        let loaded = try LoadedRun(path: plan.path(of: continuousSpec))
+        guard let model = loaded.model as? ContinuousTimeDDPM else { throw PipelineError("\(loaded.path): lesson 4 needs a continuous-time DDPM") }
+        let n = continuousRun.evaluation.exampleCount, dimension = loaded.dataset.dimension
+        let data = Tensor(shape: [n, dimension], storage: Array(loaded.dataset.test.prefix(n * dimension)))
+        let continuous = try ContinuousTimeMeasurements.measure(model, run: continuousRun, data: data, grid: plan.sweepT, draws: plan.elboDraws,
+                                                                batchSize: 50, seed: 1, progress: { self.say("lesson 4: \($0)") })
         return ({ footer in
-            try makeLesson4Report(Lesson4Input(sweep: sweep, depth: depth, references: references, termsT: termsT, footer: footer),
+            try makeLesson4Report(Lesson4Input(sweep: sweep, depth: depth, references: references, termsT: termsT, continuousTime: continuous,
+                                               footer: footer),
                                   reportName: "lesson-4")
         }, [DatasetMakeRequest(maker: .gmm2d).commandLine])
     }

@@ -15,9 +15,14 @@ public struct Lesson4Input: Sendable {
     public var references: [RunSummary]
     /// The T whose per-step terms are plotted (default: the middle of the sweep).
     public var termsT: Int?
+    /// One continuous-time DDPM read at the sweep's T and in the limit, and under several
+    /// schedules (`nil`: the section is left out).
+    public var continuousTime: ContinuousTimeLesson?
     public var footer: LessonFooter
 
-    public init(sweep: [RunSummary], depth: [RunSummary], references: [RunSummary], termsT: Int?, footer: LessonFooter) {
+    public init(sweep: [RunSummary], depth: [RunSummary], references: [RunSummary], termsT: Int?,
+                continuousTime: ContinuousTimeLesson? = nil, footer: LessonFooter) {
+        self.continuousTime = continuousTime
         self.sweep = sweep
         self.depth = depth
         self.references = references
@@ -87,7 +92,8 @@ public func lesson4Checks(_ input: Lesson4Input) -> [LessonCheck] {
                     + "(\(formatCount(best.trainingSteps)) steps); or too few samples (K = \(k), n = \(formatCount(best.evaluation.exampleCount)))."))
         }
     }
-    for run in sweep + input.depth.sorted(by: { $0.latentLayers < $1.latentLayers }) {
+    if let continuous = input.continuousTime { checks += continuousTimeChecks(continuous) }
+    for run in sweep + input.depth.sorted(by: { $0.latentLayers < $1.latentLayers }) + (input.continuousTime.map { [$0.run] } ?? []) {
         let gap = run.evaluation.gapEstimate
         checks.append(LessonCheck(
             statement: "ELBO ≤ log p̂ (K = \(run.evaluation.maximumSampleCount))", subject: lessonLabel(run),
@@ -158,7 +164,7 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
     guard !input.sweep.isEmpty else { throw ReportError.noRuns }
     let sweep = input.sweep.sorted { $0.latentLayers < $1.latentLayers }
     let depth = input.depth.sorted { $0.latentLayers < $1.latentLayers }
-    try validateComparable(sweep + depth + input.references)
+    try validateComparable(sweep + depth + input.references + (input.continuousTime.map { [$0.run] } ?? []))
     let name = reportBaseName(reportName)
     let checks = lesson4Checks(input)
     let first = sweep[0]
@@ -209,6 +215,8 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
             + "log p̂ \(lessonFormat(run.evaluation.logLikelihoodEstimate)) (K = \(run.evaluation.maximumSampleCount)).")
     }
     if !notes.isEmpty { out += notes.joined(separator: " ") + "\n\n" }
+
+    if let continuous = input.continuousTime { out += continuousTimeSection(continuous, sweep: sweep) }
 
     // The depth table.
     if !depth.isEmpty {
@@ -328,7 +336,7 @@ public func makeLesson4Report(_ input: Lesson4Input, reportName: String = "lesso
         plots.append(("Samples from the DDPM at each T", "\(name)-samples.svg"))
     }
     out += lessonPlotsSection(plots)
-    let all = sweep + depth + input.references
+    let all = sweep + depth + input.references + (input.continuousTime.map { [$0.run] } ?? [])
     out += lessonRunsSection(all, labels: lessonLabels(all))
     out += lessonFooterSection(input.footer, runs: all)
     return [ReportFile(name: "\(name).md", text: out)] + files

@@ -60,4 +60,62 @@ final class Lesson4Tests: XCTestCase {
         assertDoesNotHold(text, statement: "many easy steps beat one hard step: ELBO(best T = 4) > ELBO(T = 1)",
                           reason: "Likely reason: too little training")
     }
+
+    // MARK: - The continuous-time part
+
+    /// A continuous-time lesson whose ELBO_T rises with T (or dips at `dipAt`), whose fixed
+    /// schedules give ELBO_∞ within noise of the learned one (or off by `shift`), with variances.
+    private func continuous(dipAt: Int? = nil, shift: Double = 0, learnedVariance: Double = 3) -> ContinuousTimeLesson {
+        let base = LessonFixtures.density
+        func reading(_ t: Int?, _ mean: Double, _ k: Int) -> ContinuousTimeLesson.Reading {
+            ContinuousTimeLesson.Reading(timesteps: t, elbo: LessonFixtures.plus(base, LessonFixtures.values(mean, spread: 0.01, k)))
+        }
+        var readings = [reading(1, -9, 1), reading(4, -3, 2), reading(16, -1.6, 3), reading(nil, -1.5, 4)]
+        if let dipAt, let index = readings.firstIndex(where: { $0.timesteps == dipAt }) {
+            readings[index] = reading(dipAt, -12, 5)
+        }
+        let limit = readings.last!.elbo
+        let schedules = [
+            ContinuousTimeLesson.ScheduleReading(schedule: "learned", elbo: limit, diffusionVariance: learnedVariance, draws: 10),
+            ContinuousTimeLesson.ScheduleReading(schedule: "linear", elbo: LessonFixtures.plus(limit, LessonFixtures.values(shift, spread: 0.05, 6)),
+                                                 diffusionVariance: 7, draws: 10),
+            ContinuousTimeLesson.ScheduleReading(schedule: "cosine", elbo: LessonFixtures.plus(limit, LessonFixtures.values(0, spread: 0.05, 7)),
+                                                 diffusionVariance: 5, draws: 10),
+        ]
+        return ContinuousTimeLesson(run: ddpm(17, elbo: -1.6, logLikelihood: -1.0), readings: readings, schedules: schedules,
+                                    endPoints: (-13.3, 5))
+    }
+
+    private func input(_ sweep: [RunSummary], continuous: ContinuousTimeLesson) -> Lesson4Input {
+        Lesson4Input(sweep: sweep, depth: depth, references: [], termsT: 16, continuousTime: continuous, footer: LessonFixtures.footer)
+    }
+
+    func testContinuousTime_holdsWhenELBORisesWithTAndTheSchedulesAgree() throws {
+        let checks = lesson4Checks(input(sweep(), continuous: continuous()))
+        XCTAssertTrue(checks.allSatisfy(\.holds), checks.filter { !$0.holds }.map { "\($0.statement): \($0.measured)" }.joined(separator: "; "))
+        for statement in ["ELBO(T = 4) ≥ ELBO(T = 1)", "ELBO(T = ∞) ≥ ELBO(T = 16)",
+                          "ELBO_∞ depends on the schedule only through its end points: ELBO_∞(linear) = ELBO_∞(learned)",
+                          "the learned schedule has the estimate of least variance"] {
+            XCTAssertTrue(checks.contains { $0.statement == statement && $0.subject == "continuous-time DDPM" }, statement)
+        }
+        let text = LessonFixtures.markdown(try makeLesson4Report(input(sweep(), continuous: continuous())))
+        XCTAssertTrue(text.contains("## The DDPM as T → ∞"))
+        XCTAssertTrue(text.contains("\n| ∞ | "), "the limit has its row")
+        XCTAssertTrue(text.contains("and its estimate varies least"))
+        XCTAssertTrue(text.contains("here no larger T is below a smaller one beyond 3 s.e."))
+    }
+
+    func testContinuousTime_saysPlainlyWhatFails() throws {
+        let failed = lesson4Checks(input(sweep(elboAt16: -4.6), continuous: continuous(dipAt: 16, shift: 0.5, learnedVariance: 9))).filter { !$0.holds }
+        XCTAssertEqual(Set(failed.map(\.statement)), [
+            "ELBO(T = 16) ≥ ELBO(T = 1)",
+            "ELBO(T = 16) ≥ ELBO(T = 4)",
+            "ELBO_∞ depends on the schedule only through its end points: ELBO_∞(linear) = ELBO_∞(learned)",
+            "the learned schedule has the estimate of least variance",
+        ])
+        let text = LessonFixtures.markdown(try makeLesson4Report(input(sweep(elboAt16: -4.6),
+                                                                          continuous: continuous(dipAt: 16, shift: 0.5, learnedVariance: 9))))
+        XCTAssertTrue(text.contains("and here ELBO(T = 16) ="), "the sweep's inversion is named")
+        XCTAssertTrue(text.contains("here the cosine schedule's estimate varies less"))
+    }
 }
