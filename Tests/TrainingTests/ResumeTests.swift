@@ -19,7 +19,15 @@ final class ResumeTests: TrainingTestCase {
         var hvae = HVAEConfiguration(dataDimension: 2, likelihood: .continuous)
         hvae.hiddenSizes = [16]
         hvae.klWarmupSteps = 30
-        return [.ddpm(ddpm), .vae(VAEConfiguration(dataDimension: 2, latentDimension: 2, hiddenSizes: [16], likelihood: .continuous)), .hvae(hvae)]
+        // Continuous time with a learned schedule (its parameters and Adam moments resume too) and Fourier features.
+        var continuous = DDPMConfiguration(dataDimension: 2, likelihood: .continuous)
+        continuous.hiddenSizes = [16]
+        var settings = ContinuousTimeSettings(schedule: .learned)
+        settings.learnedScheduleFeatures = 8
+        continuous.continuousTime = settings
+        continuous.fourierExponents = [0, 1]
+        return [.ddpm(ddpm), .vae(VAEConfiguration(dataDimension: 2, latentDimension: 2, hiddenSizes: [16], likelihood: .continuous)), .hvae(hvae),
+                .ddpm(continuous)]
     }
 
     func testResume_afterAnyCheckpoint_isBitIdenticalToAStraightRun() throws {
