@@ -300,4 +300,75 @@ final class ContinuousTimeDDPMTests: XCTestCase {
         XCTAssertEqual(FourierFeatures.exponents(forLevels: 17), [2, 3])
         XCTAssertNil(FourierFeatures.exponents(forLevels: 2))
     }
+
+    // MARK: - Sampling
+
+    /// With the best linear denoiser (c = 1) and a fine grid, ancestral samples follow the data's
+    /// Gaussian: means and variances within 4 s.e. plus the grid's and the end points' bias.
+    /// The weighted draw gives the same samples, and finite weights.
+    func testSampling_withTheBestDenoiser_drawsTheDataDistribution() throws {
+        let best = LinearGaussianDiffusion(means: [0.5, -0.3], variances: [0.64, 0.09], shrink: 1)
+        var configuration = DDPMConfiguration(dataDimension: 2, likelihood: .continuous)
+        configuration.continuousTime = settings(.cosine)
+        configuration.timestepCount = 200
+        var unused = RandomGenerator(seed: 1)
+        let model = try ContinuousTimeDDPM(configuration: configuration, denoiser: LinearGaussianDenoiser(best),
+                                           schedule: LogSNRSchedule(settings: settings(.cosine), using: &unused))
+        let count = 4000
+        var generator = RandomGenerator(seed: 30)
+        let samples = model.sample(count: count, using: &generator)
+        for d in 0..<2 {
+            let values = (0..<count).map { Double(samples.storage[$0 * 2 + d]) }
+            let mean = MeanEstimate(values)
+            XCTAssertEqual(mean.mean, best.means[d], accuracy: 4 * mean.standardError + 0.01, "mean of dimension \(d)")
+            let variance = values.reduce(0) { $0 + ($1 - mean.mean) * ($1 - mean.mean) } / Double(count - 1)
+            // The variance of a variance estimate: 2σ⁴/(n − 1).
+            XCTAssertEqual(variance, best.variances[d], accuracy: 4 * best.variances[d] * (2 / Double(count - 1)).squareRoot() + 0.01,
+                           "variance of dimension \(d)")
+        }
+        var again = RandomGenerator(seed: 30)
+        let weighted = model.ancestralSample(count: count, using: &again)
+        XCTAssertEqual(weighted.samples.storage, samples.storage, "the weighted draw gives the same samples")
+        XCTAssertTrue(weighted.generatingLogWeights.allSatisfy(\.isFinite))
+    }
+
+    /// Discrete and binary data: the training path's −log p(x | z_0) is the discretized Gaussian
+    /// around x + e^{γ(0)/2} ε₀ with log-scale γ(0)/2 on the diffusion scale (binary as ±1), and the
+    /// Double reconstruction of the ELBO averages to the same within 3 s.e.
+    func testDecoder_onDiscreteAndBinaryData_isTheDiscretizedGaussianAroundZ0OverAlpha0() throws {
+        for likelihood in [Likelihood.discrete(levels: 17), .binary] {
+            var configuration = DDPMConfiguration(dataDimension: 3, likelihood: likelihood)
+            var continuous = settings(.linear, start: -5, end: 4)
+            continuous.learnedScheduleFeatures = 4
+            configuration.continuousTime = continuous
+            configuration.hiddenSizes = [8]
+            var generator = RandomGenerator(seed: 40)
+            let model = try ContinuousTimeDDPM(configuration: configuration, using: &generator)
+            let levels = likelihood.levels ?? 2
+            let rows: [[Float]] = likelihood == .binary ? [[0, 1, 1], [1, 0, 0]] : [[-1, 0.125, 1], [0.5, -0.75, 0]]
+            let x = Tensor(shape: [2, 3], storage: rows.flatMap { $0 })
+            let noise = Tensor.randomNormal(shape: [2, 3], using: &generator)
+            let startNoise = Tensor.randomNormal(shape: [2, 3], using: &generator)
+            let terms = model.trainingTerms(x, times: [0.3, 0.7], noise: noise, startNoise: startNoise)
+            for i in 0..<2 {
+                var expected = 0.0
+                for d in 0..<3 {
+                    let value = Double(rows[i][d]), start = likelihood == .binary ? 2 * value - 1 : value
+                    let mean = start + exp(-2.5) * Double(startNoise.storage[i * 3 + d])
+                    expected -= DiscretizedGaussian.logProbabilityAndGradient(start, mean: mean, logScale: -2.5, levels: levels).value
+                }
+                XCTAssertEqual(Double(terms.reconstruction.storage[i]), expected, accuracy: 1e-4 * max(1, abs(expected)), "\(likelihood) row \(i)")
+            }
+            // The ELBO's Monte Carlo reconstruction against the training path's mean over many draws of ε₀.
+            let replicas = Tensor(shape: [2000, 3], storage: (0..<1000).flatMap { _ in rows.flatMap { $0 } })
+            var draws = RandomGenerator(seed: 41)
+            let viaELBO = MeanEstimate(model.continuousELBO(replicas, using: &draws).reconstruction)
+            let viaTraining = MeanEstimate(model.trainingTerms(replicas, times: [Float](repeating: 0.5, count: 2000),
+                                                               noise: Tensor.randomNormal(shape: [2000, 3], using: &draws),
+                                                               startNoise: Tensor.randomNormal(shape: [2000, 3], using: &draws))
+                                                .reconstruction.storage.map { -Double($0) })
+            let combined = (viaELBO.standardError * viaELBO.standardError + viaTraining.standardError * viaTraining.standardError).squareRoot()
+            XCTAssertEqual(viaELBO.mean, viaTraining.mean, accuracy: 3 * combined + 1e-9, "\(likelihood)")
+        }
+    }
 }
