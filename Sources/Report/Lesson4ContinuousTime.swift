@@ -115,6 +115,15 @@ func continuousTimeSection(_ lesson: ContinuousTimeLesson, sweep: [RunSummary]) 
         previous = reading
     }
     out += table.text + "\n"
+    let e = run.evaluation
+    var evaluated = "Its evaluation at T = \(formatCount(max(1, run.latentLayers - 1))): ELBO \(lessonFormat(e.elboEstimate)), "
+        + "log p̂ (K = \(e.maximumSampleCount)) \(lessonFormat(e.logLikelihoodEstimate)), gap \(lessonFormat(e.gapEstimate))"
+    if let entropy = lessonNegativeEntropy([run]) { evaluated += " (the ceiling of every bound: E[log q(x0)] = -H = \(lessonFormat(entropy)))" }
+    if let best = sweep.max(by: { $0.evaluation.elboEstimate.mean < $1.evaluation.elboEstimate.mean }) {
+        evaluated += "; the sweep's best ELBO, at T = \(best.latentLayers), is \(lessonFormat(best.evaluation.elboEstimate)) with "
+            + "log p̂ \(lessonFormat(best.evaluation.logLikelihoodEstimate))"
+    }
+    out += evaluated + ".\n\n"
     // What the sweep itself shows: is some larger T below a smaller one beyond 3 s.e.?
     let ordered = sweep.sorted { $0.latentLayers < $1.latentLayers }
     var inversion: (small: RunSummary, large: RunSummary)?
