@@ -47,29 +47,17 @@ public final class ContinuousTimeDDPM: LatentVariableModel {
     /// The sinusoidal embedding's frequencies fᵢ = 10000^{−i/h} (docs/math.md#timestep-embedding).
     let frequencies: [Float]
 
-    public init(configuration: DDPMConfiguration, using generator: inout RandomGenerator) throws {
-        try configuration.validate()
-        guard let settings = configuration.continuousTime else {
-            throw ModelError.invalidConfiguration("DDPM: a ContinuousTimeDDPM needs a continuous-time configuration")
-        }
-        self.configuration = configuration
-        self.settings = settings
-        likelihood = configuration.likelihood
-        fourierFeatures = configuration.fourierFeatures
-        denoiser = DDPM.makeDenoiser(configuration, outputsPerValue: 1, using: &generator)
-        schedule = LogSNRSchedule(settings: settings, using: &generator)
-        timestepCount = configuration.timestepCount
-        evaluationRowsPerCall = DDPM.defaultEvaluationRowsPerCall(configuration.architecture)
-        decoderLevels = configuration.likelihood.levels
-        frequencies = Self.frequencies(configuration.embeddingDimension)
+    /// A fresh model: the ε-network's weights, then the learned schedule's, drawn from `generator`.
+    public convenience init(configuration: DDPMConfiguration, using generator: inout RandomGenerator) throws {
+        let settings = try Self.validatedSettings(configuration)
+        let denoiser = DDPM.makeDenoiser(configuration, outputsPerValue: 1, using: &generator)
+        try self.init(configuration: configuration, denoiser: denoiser, schedule: LogSNRSchedule(settings: settings, using: &generator))
     }
 
-    /// A continuous-time DDPM around a given denoiser and schedule (closed-form tests).
+    /// A continuous-time DDPM around a given denoiser and schedule (closed-form tests, and the
+    /// same network under another schedule in lesson 4).
     public init(configuration: DDPMConfiguration, denoiser: any DenoisingNetwork, schedule: LogSNRSchedule) throws {
-        try configuration.validate()
-        guard let settings = configuration.continuousTime else {
-            throw ModelError.invalidConfiguration("DDPM: a ContinuousTimeDDPM needs a continuous-time configuration")
-        }
+        let settings = try Self.validatedSettings(configuration)
         self.configuration = configuration
         self.settings = settings
         likelihood = configuration.likelihood
@@ -80,6 +68,15 @@ public final class ContinuousTimeDDPM: LatentVariableModel {
         evaluationRowsPerCall = DDPM.defaultEvaluationRowsPerCall(configuration.architecture)
         decoderLevels = configuration.likelihood.levels
         frequencies = Self.frequencies(configuration.embeddingDimension)
+    }
+
+    /// The configuration's continuous-time settings, once the whole configuration is valid.
+    static func validatedSettings(_ configuration: DDPMConfiguration) throws -> ContinuousTimeSettings {
+        try configuration.validate()
+        guard let settings = configuration.continuousTime else {
+            throw ModelError.invalidConfiguration("DDPM: a ContinuousTimeDDPM needs a continuous-time configuration")
+        }
+        return settings
     }
 
     static func frequencies(_ dimension: Int) -> [Float] {
@@ -133,26 +130,17 @@ public final class ContinuousTimeDDPM: LatentVariableModel {
     /// ε̂ without recording for rows of z_t in Double at one γ per row, at most
     /// ``evaluationRowsPerCall`` rows per call: [rows · D].
     func predict(_ zt: [Double], negativeLogSNR: [Double]) -> [Float] {
-        let rows = negativeLogSNR.count, dimension = dataDimension
-        let perCall = Swift.max(1, evaluationRowsPerCall)
-        return GradientMode.withoutRecording {
-            var result: [Float] = []
-            result.reserveCapacity(rows * dimension)
-            var first = 0
-            while first < rows {
-                let last = Swift.min(rows, first + perCall)
-                let part = zt[(first * dimension)..<(last * dimension)].map(Float.init)
-                let levels = Tensor(shape: [last - first, 1], storage: negativeLogSNR[first..<last].map(Float.init))
-                result += network(Tensor(shape: [last - first, dimension], storage: part), negativeLogSNR: levels).storage
-                first = last
-            }
-            return result
+        let dimension = dataDimension
+        return predictInChunks(rows: negativeLogSNR.count, perCall: evaluationRowsPerCall) { range in
+            let part = zt[(range.lowerBound * dimension)..<(range.upperBound * dimension)].map(Float.init)
+            let levels = Tensor(shape: [range.count, 1], storage: negativeLogSNR[range].map(Float.init))
+            return network(Tensor(shape: [range.count, dimension], storage: part), negativeLogSNR: levels).storage
         }
     }
 
     /// γ(i/T) for i = 0…T.
     public func negativeLogSNRGrid(_ steps: Int) -> [Double] {
-        (0...steps).map { i in i == steps ? schedule(1) : schedule(Double(i) / Double(steps)) }
+        (0...steps).map { schedule(Double($0) / Double(steps)) }
     }
 
     // MARK: - The two terms every reading shares
@@ -370,16 +358,8 @@ public final class ContinuousTimeDDPM: LatentVariableModel {
         for j in 0..<size {
             let rescaled = current[j] / alpha0
             let draw = rescaled + exp(0.5 * gamma0) * generator.nextNormal()
-            var start = draw
-            if let levels = decoderLevels {
-                let steps = Double(levels - 1)
-                let k = Swift.min(Swift.max(((draw + 1) / 2 * steps).rounded(), 0), steps)
-                start = -1 + 2 * k / steps
-                result[j] = Float(likelihood == .binary ? (start + 1) / 2 : start)
-            } else {
-                result[j] = Float(draw)
-                start = Double(result[j])
-            }
+            let (start, stored) = decodedSample(draw, levels: decoderLevels, binary: likelihood == .binary)
+            result[j] = stored
             if weighted {
                 logWeight[j / dimension] += decoderLogLikelihood(start: start, rescaled: rescaled, startNegativeLogSNR: gamma0)
                     - GaussianFormulas.logDensity(current[j], mean: alpha0 * start, logVariance: logVariance0)

@@ -54,16 +54,8 @@ extension DDPM {
                             continue
                         }
                         // t = 1: x_0 on the diffusion scale, then stored on the dataset's scale.
-                        var start = draw
-                        if let levels = decoderLevels {
-                            let steps = Double(levels - 1)
-                            let k = Swift.min(Swift.max(((draw + 1) / 2 * steps).rounded(), 0), steps)
-                            start = -1 + 2 * k / steps
-                            result[j] = Float(likelihood == .binary ? (start + 1) / 2 : start)
-                        } else {
-                            result[j] = Float(draw)
-                            start = Double(result[j])
-                        }
+                        let (start, stored) = decodedSample(draw, levels: decoderLevels, binary: likelihood == .binary)
+                        result[j] = stored
                         if weighted {
                             logWeight[r] += reverseProcess.decoderLogLikelihood(start: start, mean: p.mean, logVariance: p.logVariance)
                                 - GaussianFormulas.logDensity(current[j], mean: rootAlpha * start, logVariance: logBeta)

@@ -124,21 +124,10 @@ public final class DDPM: LatentVariableModel {
     /// ``evaluationRowsPerCall`` rows per network call (sampling many chains at once stays
     /// within the same memory as evaluation). A row's output does not depend on the others.
     func predict(_ xt: [Double], timesteps: [Int]) -> [Float] {
-        let rows = timesteps.count, dimension = dataDimension
-        let perCall = Swift.max(1, evaluationRowsPerCall)
-        return GradientMode.withoutRecording {
-            if rows <= perCall {
-                return network(Tensor(shape: [rows, dimension], storage: xt.map(Float.init)), timesteps: timesteps).storage
-            }
-            var result: [Float] = []
-            var first = 0
-            while first < rows {
-                let last = Swift.min(rows, first + perCall)
-                let part = xt[(first * dimension)..<(last * dimension)].map(Float.init)
-                result += network(Tensor(shape: [last - first, dimension], storage: part), timesteps: Array(timesteps[first..<last])).storage
-                first = last
-            }
-            return result
+        let dimension = dataDimension
+        return predictInChunks(rows: timesteps.count, perCall: evaluationRowsPerCall) { range in
+            let part = xt[(range.lowerBound * dimension)..<(range.upperBound * dimension)].map(Float.init)
+            return network(Tensor(shape: [range.count, dimension], storage: part), timesteps: Array(timesteps[range])).storage
         }
     }
 
