@@ -185,7 +185,15 @@ extension ModelConfiguration {
     public func trainingBytes(batchSize: Int, evaluationExamples: Int) -> Double {
         16 * parameterCount + tableBytes
             + Double(batchSize) * (3 * 4 * activationWidth + 8 * 4 * dimensionValue)
+            + learnedScheduleBytes(batchSize: batchSize)
             + elboPassBytes(rows: evaluationExamples)
+    }
+
+    /// A learned log-SNR schedule's training pass: about eight [batch + 2, features] Float
+    /// arrays (the affine output, the sigmoid, s − s² and their gradients); 0 otherwise.
+    func learnedScheduleBytes(batchSize: Int) -> Double {
+        guard case .ddpm(let c) = self, let settings = c.continuousTime, settings.schedule == .learned else { return 0 }
+        return 8 * 4 * Double(batchSize + 2) * Double(settings.learnedScheduleFeatures)
     }
 
     /// Bytes of evaluating `examples` examples in batches of `batchSize`, with `elboDraws` ELBO
