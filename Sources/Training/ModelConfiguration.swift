@@ -50,7 +50,8 @@ public enum ModelConfiguration: Equatable, Sendable {
         case .ddpm(let c):
             try c.validate()
             sizes = [("dataDimension", [c.dataDimension]), ("timestepCount", [c.timestepCount]),
-                     ("embeddingDimension", [c.embeddingDimension]), ("hiddenSizes", c.hiddenSizes)]
+                     ("embeddingDimension", [c.embeddingDimension]), ("hiddenSizes", c.hiddenSizes),
+                     ("learnedScheduleFeatures", c.continuousTime.map { [$0.learnedScheduleFeatures] } ?? [])]
         }
         for (name, values) in sizes {
             if let bad = values.first(where: { $0 > Self.maximumSize }) {
