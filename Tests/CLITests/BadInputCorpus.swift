@@ -162,6 +162,16 @@ enum BadInputCorpus {
                      arguments: ["eval", "steps.h5", "--timesteps", "5"], expected: ["--timesteps", "steps.h5", "T = 10"]),
         BadInputCase(name: "eval at zero steps", category: "continuous time", setup: continuousDDPM,
                      arguments: ["eval", "continuous.h5", "--timesteps", "0"], expected: ["--timesteps", "at least 1"]),
+        BadInputCase(name: "learned schedule edited flat", category: "continuous time",
+                     setup: { folder in
+                         try continuousDDPM(folder)
+                         // softplus(−1000) = 0 and no feature left: g(1) = g(0), no schedule.
+                         try fixtureEdit(["edit-array", "continuous.h5", "--out", "step.h5", "--object", "/parameters/schedule/linearSlope",
+                                          "--values=-1000"])(folder)
+                         try fixtureEdit(["edit-array", "step.h5", "--out", "flat.h5", "--object", "/parameters/schedule/featureWeights",
+                                          "--values=" + [String](repeating: "0", count: 1024).joined(separator: ",")])(folder)
+                     },
+                     arguments: ["eval", "flat.h5", "--samples", "1"], expected: ["flat.h5", "learned log-SNR schedule does not increase"]),
         BadInputCase(name: "samples of a VAE at T steps", category: "continuous time",
                      arguments: ["sample", "vae.h5", "--out", "s.h5", "--timesteps", "5"], expected: ["--timesteps", "vae.h5", "continuous-time"]),
     ]
