@@ -22,6 +22,9 @@ extension EvaluationRequest {
         guard case .ddpm(let configuration) = run.configuration else {
             throw refuse("holds a \(run.checkpoint.model) model; the oracle replaces the network of a DDPM")
         }
+        guard configuration.continuousTime == nil else {
+            throw refuse("holds a continuous-time DDPM; the oracle is built for the β schedule of a DDPM of T steps")
+        }
         guard run.dataset.likelihood == .continuous else {
             throw refuse("its dataset \(run.datasetPath) has \(run.dataset.likelihood.rawValue) data; the oracle needs continuous data with a Gaussian-mixture density")
         }

@@ -162,6 +162,8 @@ enum BadInputCorpus {
                      arguments: ["eval", "steps.h5", "--timesteps", "5"], expected: ["--timesteps", "steps.h5", "T = 10"]),
         BadInputCase(name: "eval at zero steps", category: "continuous time", setup: continuousDDPM,
                      arguments: ["eval", "continuous.h5", "--timesteps", "0"], expected: ["--timesteps", "at least 1"]),
+        BadInputCase(name: "oracle denoiser of a continuous-time DDPM", category: "continuous time", setup: continuousDDPM,
+                     arguments: ["eval", "continuous.h5", "--denoiser", "oracle"], expected: ["--denoiser oracle", "continuous.h5", "continuous-time DDPM"]),
         BadInputCase(name: "learned schedule edited flat", category: "continuous time",
                      setup: { folder in
                          try continuousDDPM(folder)
