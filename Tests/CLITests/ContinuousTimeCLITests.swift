@@ -25,5 +25,10 @@ final class ContinuousTimeCLITests: XCTestCase {
                           atThree.stdout.split(separator: "\n").first { $0.contains("  ELBO ") })
         try runCompareSucceeding(["sample", "c.h5", "--count", "16", "--out", "s.h5", "--timesteps", "5"], in: folder)
         XCTAssertNotNil(try? folder.bytes("s.h5"))
+        // The report reads the row at the evaluation's T (3: four latent layers) and gives ELBO_∞ beside.
+        try runCompareSucceeding(["report", "c.h5", "--out", "r.md"], in: folder)
+        let report = String(decoding: try folder.bytes("r.md"), as: UTF8.self)
+        XCTAssertTrue(report.contains("is a continuous-time DDPM: its row reads it at T = 3 (4 latent layers)"), report)
+        XCTAssertTrue(report.contains("ELBO_∞ = "), report)
     }
 }
