@@ -241,7 +241,7 @@ public struct ModelSettings: Equatable, Sendable {
             if let hiddenSizes { c.hiddenSizes = hiddenSizes }
             if let activation { c.activation = activation }
             if let timestepCount { c.timestepCount = timestepCount }
-            if continuousTime { c.continuousTime = ContinuousTimeSettings(schedule: logSNRSchedule ?? .learned) }
+            if continuousTime { c.continuousTime = ContinuousTimeSettings(schedule: logSNRSchedule ?? .learned, levels: likelihood.levels) }
             if let fourierFeatures { c.fourierExponents = try fourierFeatures.exponents(for: likelihood) }
             if let schedule { c.schedule = schedule }
             if let variance { c.variance = variance }

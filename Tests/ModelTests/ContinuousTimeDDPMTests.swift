@@ -280,6 +280,18 @@ final class ContinuousTimeDDPMTests: XCTestCase {
                              "variances \(linear.variance) and \(cosine.variance)")
     }
 
+    /// γ(0) puts σ_0/α_0 at a sixth of a bin: VDM's −13.3 for 8-bit data, and the same rule for others.
+    func testStartOfTheSchedule_isASixthOfABin() {
+        XCTAssertEqual(ContinuousTimeSettings(schedule: .learned, levels: 256).startNegativeLogSNR, -13.3)
+        XCTAssertEqual(ContinuousTimeSettings(schedule: .learned, levels: 17).startNegativeLogSNR, -7.7)
+        XCTAssertEqual(ContinuousTimeSettings(schedule: .linear, levels: 2).startNegativeLogSNR, -2.2)
+        XCTAssertEqual(ContinuousTimeSettings(schedule: .cosine, levels: nil).startNegativeLogSNR, -13.3)
+        for levels in [2, 17, 256] {
+            let start = ContinuousTimeSettings(schedule: .learned, levels: levels).startNegativeLogSNR
+            XCTAssertEqual(exp(start / 2), 2 / Double(levels - 1) / 6, accuracy: 0.06 * 2 / Double(levels - 1) / 6, "\(levels) levels")
+        }
+    }
+
     func testFourierFeatures_stackSinesAndCosinesPerPixel() {
         let features = FourierFeatures(exponents: [0, 2], channels: 2)
         let x = Tensor(shape: [1, 4], storage: [0.1, -0.2, 0.3, 0.05])
