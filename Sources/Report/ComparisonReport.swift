@@ -79,8 +79,9 @@ func reportBaseName(_ reportName: String) -> String {
     return name.isEmpty ? "report" : name
 }
 
-/// One label per run: the model in capitals; with its networks ("VAE (conv)", "VAE (MLP)") and
-/// its time budget ("VAE (20.0 s)") where runs of one model differ in them; with the
+/// One label per run: the model in capitals; with its networks ("VAE (conv)", "VAE (MLP)"), a
+/// DDPM's time ("DDPM (T = 100)", "DDPM (continuous time)") and its time budget ("VAE (20.0 s)")
+/// where runs of one model differ in them; with the
 /// checkpoint's name when neither tells two runs of a model apart; and a number when even that
 /// is ambiguous.
 public func rowLabels(_ runs: [RunSummary]) -> [String] {
@@ -91,8 +92,14 @@ public func rowLabels(_ runs: [RunSummary]) -> [String] {
         // What tells this run from the others of its model: its networks, its budget, or both.
         func networks(_ run: RunSummary) -> String? { run.architecture.map { $0 == "mlp" ? "MLP" : $0 } }
         func budget(_ run: RunSummary) -> String? { run.cost.budgetSeconds.map(formatDuration) }
+        // A DDPM's time: T steps, or continuous (read at a finite T, with ELBO_∞ beside).
+        func time(_ run: RunSummary) -> String? {
+            guard run.model == .ddpm else { return nil }
+            return run.continuousELBO != nil ? "continuous time" : "T = \(formatCount(run.latentLayers))"
+        }
         func distinction(_ run: RunSummary) -> [String] {
             [Set(sameModel.map { networks(runs[$0]) }).count > 1 ? networks(run) ?? "?" : nil,
+             Set(sameModel.map { time(runs[$0]) }).count > 1 ? time(run) ?? "?" : nil,
              Set(sameModel.map { budget(runs[$0]) }).count > 1 ? budget(run) ?? "no budget" : nil].compactMap { $0 }
         }
         let parts = distinction(runs[i])

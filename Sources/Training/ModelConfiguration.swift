@@ -144,8 +144,9 @@ extension ModelConfiguration {
         case .ddpm(let c) where c.continuousTime != nil:
             let settings = c.continuousTime!
             let fourier = c.fourierExponents.isEmpty ? "" : ", Fourier features 2^\(c.fourierExponents.map(String.init).joined(separator: ","))"
-            return "continuous time (evaluated at T = \(c.timestepCount)), \(settings.schedule.rawValue) log-SNR schedule from γ = "
-                + "\(formatEndPoint(settings.startNegativeLogSNR)) to \(formatEndPoint(settings.endNegativeLogSNR)), "
+            let ends = "γ = \(formatEndPoint(settings.startNegativeLogSNR)) to \(formatEndPoint(settings.endNegativeLogSNR))"
+            return "continuous time (evaluated at T = \(c.timestepCount)), \(settings.schedule.rawValue) log-SNR schedule "
+                + (settings.schedule == .learned ? "(initially \(ends)), " : "from \(ends), ")
                 + Self.networkSummary(c.architecture, c.convolution, hidden: c.hiddenSizes, activation: nil, convolutionName: "U-Net") + fourier
         case .ddpm(let c):
             return "T = \(c.timestepCount), \(c.schedule.rawValue), \(c.variance.rawValue), loss \(c.loss.rawValue), "

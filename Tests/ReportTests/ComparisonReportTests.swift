@@ -66,6 +66,19 @@ final class ComparisonReportTests: XCTestCase {
         XCTAssertEqual(rowLabels([variant("a.h5", "conv", 20), variant("b.h5", "mlp", 20), variant("c.h5", "mlp", 120)]),
                        ["VAE (conv, 20.0 s)", "VAE (MLP, 20.0 s)", "VAE (MLP, 2 min 00 s)"])
         XCTAssertEqual(rowLabels([variant("Runs/a.h5", "mlp", 20), variant("Runs/b.h5", "mlp", 20)]), ["VAE (a)", "VAE (b)"])
+        // DDPMs told apart by their time: T steps or continuous (a stored ELBO_∞), and by budget.
+        func diffusion(_ path: String, continuous: Bool, _ budget: Double) -> RunSummary {
+            var run = ddpm
+            run.path = path
+            run.runIdentity = path
+            run.cost.budgetSeconds = budget
+            run.cost.budgetClock = "cpu"
+            if continuous { run.continuousELBO = MeanEstimate(mean: -1, standardError: 0.1, count: 5) }
+            return run
+        }
+        XCTAssertEqual(rowLabels([diffusion("a.h5", continuous: false, 20), diffusion("b.h5", continuous: true, 20),
+                                  diffusion("c.h5", continuous: true, 120)]),
+                       ["DDPM (T = \(ddpm.latentLayers), 20.0 s)", "DDPM (continuous time, 20.0 s)", "DDPM (continuous time, 2 min 00 s)"])
     }
 
     func testVAERow_matchesHandComputedEstimates() throws {
