@@ -140,7 +140,7 @@ public final class ContinuousTimeDDPM: LatentVariableModel {
 
     /// γ(i/T) for i = 0…T.
     public func negativeLogSNRGrid(_ steps: Int) -> [Double] {
-        (0...steps).map { schedule(Double($0) / Double(steps)) }
+        schedule.valuesAndDerivatives(at: (0...steps).map { Double($0) / Double(steps) }).map(\.value)
     }
 
     // MARK: - The two terms every reading shares
@@ -217,7 +217,7 @@ public final class ContinuousTimeDDPM: LatentVariableModel {
         for _ in 0..<draws {
             let offset = generator.nextUniform()
             let times = (0..<batch).map { i in (offset + Double(i) / Double(batch)).truncatingRemainder(dividingBy: 1) }
-            let levels = times.map { schedule.valueAndDerivative(at: $0) }
+            let levels = schedule.valuesAndDerivatives(at: times)
             var noise = [Float](repeating: 0, count: batch * dimension)
             noise.withUnsafeMutableBufferPointer { generator.fillNormal($0) }
             let errors = squaredNoiseErrors(x0, examples: Array(0..<batch), negativeLogSNR: levels.map(\.value), noise: noise)

@@ -83,7 +83,22 @@ public final class LogSNRSchedule: Module {
 
     /// γ(t) and γ'(t), in Double from the (Float) parameters.
     public func valueAndDerivative(at t: Double) -> (value: Double, derivative: Double) {
+        valuesAndDerivatives(at: [t])[0]
+    }
+
+    /// γ and γ' at each of `times`; the learned shape's normalization g(0), g(1) is computed once.
+    public func valuesAndDerivatives(at times: [Double]) -> [(value: Double, derivative: Double)] {
         let (gamma0, gamma1) = endPoints
+        guard kind == .learned else { return times.map { fixedValueAndDerivative(at: $0, start: gamma0, end: gamma1) } }
+        let g0 = shapeFunction(0).value, range = shapeFunction(1).value - g0
+        return times.map { t in
+            let g = shapeFunction(t)
+            return (gamma0 + (gamma1 - gamma0) * (g.value - g0) / range, (gamma1 - gamma0) * g.derivative / range)
+        }
+    }
+
+    /// γ(t) and γ'(t) of the fixed schedules.
+    private func fixedValueAndDerivative(at t: Double, start gamma0: Double, end gamma1: Double) -> (value: Double, derivative: Double) {
         switch kind {
         case .linear:
             return (gamma0 + (gamma1 - gamma0) * t, gamma1 - gamma0)
@@ -92,9 +107,7 @@ public final class LogSNRSchedule: Module {
             let theta = theta0 + (theta1 - theta0) * t
             return (2 * log(tan(theta)), 4 * (theta1 - theta0) / sin(2 * theta))
         case .learned:
-            let g = shapeFunction(t), g0 = shapeFunction(0).value, g1 = shapeFunction(1).value
-            let range = g1 - g0
-            return (gamma0 + (gamma1 - gamma0) * (g.value - g0) / range, (gamma1 - gamma0) * g.derivative / range)
+            preconditionFailure("the learned schedule is computed by valuesAndDerivatives(at:)")
         }
     }
 
@@ -138,7 +151,7 @@ public final class LogSNRSchedule: Module {
         let rows = times.count
         guard kind == .learned, let start, let widthParameter, let linearSlope, let featureSlopes, let featureOffsets,
               let featureWeights else {
-            let pairs = times.map { valueAndDerivative(at: Double($0)) }
+            let pairs = valuesAndDerivatives(at: times.map(Double.init))
             let (gamma0, gamma1) = endPoints
             return (Tensor(shape: [rows, 1], storage: pairs.map { Float($0.value) }),
                     Tensor(shape: [rows, 1], storage: pairs.map { Float($0.derivative) }),
