@@ -67,7 +67,7 @@ public final class ContinuousTimeDDPM: LatentVariableModel {
         timestepCount = configuration.timestepCount
         evaluationRowsPerCall = DDPM.defaultEvaluationRowsPerCall(configuration.architecture)
         decoderLevels = configuration.likelihood.levels
-        frequencies = Self.frequencies(configuration.embeddingDimension)
+        frequencies = sinusoidalFrequencies(dimension: configuration.embeddingDimension)
     }
 
     /// The configuration's continuous-time settings, once the whole configuration is valid.
@@ -77,11 +77,6 @@ public final class ContinuousTimeDDPM: LatentVariableModel {
             throw ModelError.invalidConfiguration("DDPM: a ContinuousTimeDDPM needs a continuous-time configuration")
         }
         return settings
-    }
-
-    static func frequencies(_ dimension: Int) -> [Float] {
-        let half = dimension / 2
-        return (0..<half).map { Float(exp(-log(10000.0) * Double($0) / Double(half))) }
     }
 
     public var kind: ModelKind { .ddpm }

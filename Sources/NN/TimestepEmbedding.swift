@@ -21,8 +21,7 @@ public func sinusoidalTimestepEmbedding(_ timesteps: [Int], dimension: Int) -> T
 public func sinusoidalTimestepEmbedding(values timesteps: [Float], dimension: Int) -> Tensor {
     precondition(dimension % 2 == 0 && dimension > 0, "the embedding dimension must be even")
     let half = dimension / 2
-    var frequencies = [Float](repeating: 0, count: half)
-    for i in 0..<half { frequencies[i] = Float(exp(-log(10000.0) * Double(i) / Double(half))) }
+    let frequencies = sinusoidalFrequencies(dimension: dimension)
     var values = [Float](repeating: 0, count: timesteps.count * dimension)
     for (row, t) in timesteps.enumerated() {
         for i in 0..<half {
@@ -32,6 +31,14 @@ public func sinusoidalTimestepEmbedding(values timesteps: [Float], dimension: In
         }
     }
     return Tensor(shape: [timesteps.count, dimension], storage: values)
+}
+
+/// fᵢ = exp(−log(10000) · i / h), i = 0…h − 1, h = dimension / 2: the frequencies of the
+/// sinusoidal embedding, shared by the table above and any embedding of a real-valued, recorded
+/// time (a continuous-time DDPM's noise level). docs/math.md#timestep-embedding
+public func sinusoidalFrequencies(dimension: Int) -> [Float] {
+    let half = dimension / 2
+    return (0..<half).map { Float(exp(-log(10000.0) * Double($0) / Double(half))) }
 }
 
 /// Sinusoidal embeddings computed once: a DDPM embeds one of few timesteps (at most 1001 for
