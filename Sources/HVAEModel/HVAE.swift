@@ -256,7 +256,7 @@ public final class HVAE: LatentVariableModel {
     /// reparameterized draw per example.
     public func trainingLoss(_ x: Tensor, step: Int, using generator: inout RandomGenerator) -> Tensor {
         let pass = pass(context: context(x), using: &generator)
-        let reconstruction = likelihood.logProbabilityPerElement(of: x, decoderOutput: pass.decoderOutput).sum(axis: -1).mean()
+        let reconstruction = likelihood.logProbability(of: x, decoderOutput: pass.decoderOutput).mean()
         var kl: Tensor? = nil
         for i in 0..<latentLayerCount {
             var layer = layerKLPerElement(pass, layer: i).sum(axis: -1).mean()
@@ -275,7 +275,7 @@ public final class HVAE: LatentVariableModel {
     public func elbo(_ x: Tensor, using generator: inout RandomGenerator) -> ELBOTerms {
         GradientMode.withoutRecording {
             let pass = pass(context: context(x), using: &generator)
-            let reconstruction = likelihood.logProbabilityPerElement(of: x, decoderOutput: pass.decoderOutput).rowSumsInDouble()
+            let reconstruction = likelihood.logProbabilityInDouble(of: x, decoderOutput: pass.decoderOutput)
             let kl = (0..<latentLayerCount).map { layerKLPerElement(pass, layer: $0).rowSumsInDouble() }
             return ELBOTerms(reconstruction: reconstruction, layerNames: layerNames, layerKL: kl)
         }
@@ -312,7 +312,7 @@ public final class HVAE: LatentVariableModel {
     /// log p(x | z₁) + Σᵢ log p(zᵢ | zᵢ₊₁) − Σᵢ log q(zᵢ | ·) per row of `pass`, every term at the
     /// pass's latents, summed in Double; `x` holds the pass's rows [rows, D].
     public func logWeights(of pass: Pass, x: Tensor) -> [Double] {
-        var logWeights = likelihood.logProbabilityPerElement(of: x, decoderOutput: pass.decoderOutput).rowSumsInDouble()
+        var logWeights = likelihood.logProbabilityInDouble(of: x, decoderOutput: pass.decoderOutput)
         for i in 0..<latentLayerCount {
             let prior = pass.priors[i].logDensityPerElement(pass.latents[i]).rowSumsInDouble()
             let proposal = pass.posteriors[i].logDensityPerElement(pass.latents[i]).rowSumsInDouble()

@@ -26,6 +26,20 @@ extension Likelihood {
         }
     }
 
+    /// log p(x | decoder output) per example, [batch, D] → [batch], recorded: the per-element terms
+    /// summed over the data dimensions (for binary data one fused operation, the same bits).
+    public func logProbability(of x: Tensor, decoderOutput output: Tensor) -> Tensor {
+        if case .binary = self { return Bernoulli(logits: output).logProbability(x) }
+        return logProbabilityPerElement(of: x, decoderOutput: output).sum(axis: -1)
+    }
+
+    /// log p(x | decoder output) per example, each sum over the data dimensions kept in Double
+    /// (for evaluations; not recorded when the caller does not record).
+    public func logProbabilityInDouble(of x: Tensor, decoderOutput output: Tensor) -> [Double] {
+        if case .binary = self { return Bernoulli(logits: output).logProbabilityInDouble(x) }
+        return logProbabilityPerElement(of: x, decoderOutput: output).rowSumsInDouble()
+    }
+
     /// A draw of x from the decoder output.
     public func sample(decoderOutput output: Tensor, dimension d: Int, using generator: inout RandomGenerator) -> Tensor {
         switch self {

@@ -137,7 +137,7 @@ public final class VAE: LatentVariableModel {
     public func trainingLoss(_ x: Tensor, step: Int, using generator: inout RandomGenerator) -> Tensor {
         let q = posterior(x)
         let z = q.sample(using: &generator)
-        let reconstruction = likelihood.logProbabilityPerElement(of: x, decoderOutput: decoder.decode(z)).sum(axis: -1)
+        let reconstruction = likelihood.logProbability(of: x, decoderOutput: decoder.decode(z))
         let kl = q.kl(to: DiagonalGaussian.standard(shape: q.shape))
         let beta = Float(configuration.klWeight(step: step))
         return (kl * beta - reconstruction).mean()
@@ -149,7 +149,7 @@ public final class VAE: LatentVariableModel {
         GradientMode.withoutRecording {
             let q = posterior(x)
             let z = q.sample(using: &generator)
-            let reconstruction = likelihood.logProbabilityPerElement(of: x, decoderOutput: decoder.decode(z)).rowSumsInDouble()
+            let reconstruction = likelihood.logProbabilityInDouble(of: x, decoderOutput: decoder.decode(z))
             let kl = q.klPerElement(to: DiagonalGaussian.standard(shape: q.shape)).rowSumsInDouble()
             return ELBOTerms(reconstruction: reconstruction, layerNames: ["z"], layerKL: [kl])
         }
@@ -177,7 +177,7 @@ public final class VAE: LatentVariableModel {
                 let xs = x.gather(rows: rows)
                 let q = posterior(encoderOutput: encoded.gather(rows: rows))
                 let z = q.sample(using: &generator)
-                let reconstruction = likelihood.logProbabilityPerElement(of: xs, decoderOutput: decoder.decode(z)).rowSumsInDouble()
+                let reconstruction = likelihood.logProbabilityInDouble(of: xs, decoderOutput: decoder.decode(z))
                 let prior = DiagonalGaussian.standard(shape: z.shape).logDensityPerElement(z).rowSumsInDouble()
                 let proposal = q.logDensityPerElement(z).rowSumsInDouble()
                 for r in 0..<(end - start) { values.append(reconstruction[r] + prior[r] - proposal[r]) }
@@ -214,7 +214,7 @@ public final class VAE: LatentVariableModel {
                 let x = likelihood.sample(decoderOutput: decoded, dimension: dataDimension, using: &generator)
                 parts.append(x)
                 if weighted {
-                    let reconstruction = likelihood.logProbabilityPerElement(of: x, decoderOutput: decoded).rowSumsInDouble()
+                    let reconstruction = likelihood.logProbabilityInDouble(of: x, decoderOutput: decoded)
                     let prior = DiagonalGaussian.standard(shape: z.shape).logDensityPerElement(z).rowSumsInDouble()
                     let proposal = posterior(x).logDensityPerElement(z).rowSumsInDouble()
                     for r in 0..<rows { logWeights.append(reconstruction[r] + prior[r] - proposal[r]) }
