@@ -16,7 +16,7 @@ extension DDPM {
         let xt = diffusion.qSample(start: x0, noise: noise, at: timesteps)
         let output = network(xt, timesteps: timesteps)
         let epsilon = configuration.variance == .learnedRange ? output.slice(axis: 1, 0..<dimension) : output
-        let simple = (epsilon - noise).squared().mean()
+        let simple = Tensor.meanSquaredError(epsilon, noise)  // (ε̂ − ε)² averaged, fused: the same bits
         if configuration.loss == .simple { return simple }
 
         let boundTerms = variationalBoundTerms(x0: x0, xt: xt, timesteps: timesteps, output: output,
