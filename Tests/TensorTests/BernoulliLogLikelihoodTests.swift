@@ -36,21 +36,14 @@ final class BernoulliLogLikelihoodTests: XCTestCase {
         let (logits, observations) = operands(seed: 41)
         var data = TestData(seed: 42)
         let weights = data.normal([logits.shape[0]]).storage
-        let previous = ComputeKernels.current
-        defer { ComputeKernels.select(previous) }
-        for kernels in ComputeKernels.allCases where kernels.isAvailable {
-            ComputeKernels.select(kernels)
-            for threads in [1, 2] {
-                withThreads(threads) {
-                    let fused = valueAndGradients(fused: true, logits: logits, observations: observations, weights: weights)
-                    let composed = valueAndGradients(fused: false, logits: logits, observations: observations, weights: weights)
-                    let context = "\(kernels) kernels, \(threads) threads"
-                    XCTAssertEqual(fused.value.map(\.bitPattern), composed.value.map(\.bitPattern), "values, \(context)")
-                    XCTAssertEqual(fused.logits.map(\.bitPattern), composed.logits.map(\.bitPattern), "∂/∂ℓ, \(context)")
-                    XCTAssertEqual(fused.observations.map(\.bitPattern), composed.observations.map(\.bitPattern), "∂/∂x, \(context)")
-                    XCTAssertTrue(fused.value.allSatisfy(\.isFinite) && fused.logits.allSatisfy(\.isFinite), context)
-                }
-            }
+        forEachKernelAndThreadCount { kernels, threads in
+            let fused = valueAndGradients(fused: true, logits: logits, observations: observations, weights: weights)
+            let composed = valueAndGradients(fused: false, logits: logits, observations: observations, weights: weights)
+            let context = "\(kernels) kernels, \(threads) threads"
+            XCTAssertEqual(fused.value.map(\.bitPattern), composed.value.map(\.bitPattern), "values, \(context)")
+            XCTAssertEqual(fused.logits.map(\.bitPattern), composed.logits.map(\.bitPattern), "∂/∂ℓ, \(context)")
+            XCTAssertEqual(fused.observations.map(\.bitPattern), composed.observations.map(\.bitPattern), "∂/∂x, \(context)")
+            XCTAssertTrue(fused.value.allSatisfy(\.isFinite) && fused.logits.allSatisfy(\.isFinite), context)
         }
     }
 

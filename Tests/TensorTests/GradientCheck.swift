@@ -247,4 +247,17 @@ extension XCTestCase {
         defer { LinearAlgebra.setThreadCount(previous) }
         return try body()
     }
+
+    /// Runs `body` under every kernel this CPU can run (``ComputeKernels/select(_:)``) on each of
+    /// `threadCounts` threads, restoring the kernels and the thread count.
+    func forEachKernelAndThreadCount(_ threadCounts: [Int] = [1, 2], _ body: (ComputeKernels, Int) throws -> Void) rethrows {
+        let previous = ComputeKernels.current
+        defer { ComputeKernels.select(previous) }
+        for kernels in ComputeKernels.allCases where kernels.isAvailable {
+            ComputeKernels.select(kernels)
+            for threads in threadCounts {
+                try withThreads(threads) { try body(kernels, threads) }
+            }
+        }
+    }
 }

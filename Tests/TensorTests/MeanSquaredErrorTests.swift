@@ -23,21 +23,14 @@ final class MeanSquaredErrorTests: XCTestCase {
         // 97 × 803: more than 2 × Parallel.minimumChunk elements, an odd width.
         let prediction = data.normal([97, 803])
         let target = Tensor(shape: [97, 803], storage: data.normal([97, 803]).storage.map { $0 * 3 })
-        let previous = ComputeKernels.current
-        defer { ComputeKernels.select(previous) }
-        for kernels in ComputeKernels.allCases where kernels.isAvailable {
-            ComputeKernels.select(kernels)
-            for threads in [1, 2] {
-                withThreads(threads) {
-                    for recordTarget in [false, true] {
-                        let fused = valueAndGradients(fused: true, prediction: prediction, target: target, recordTarget: recordTarget)
-                        let composed = valueAndGradients(fused: false, prediction: prediction, target: target, recordTarget: recordTarget)
-                        let context = "\(kernels) kernels, \(threads) threads, target recorded: \(recordTarget)"
-                        XCTAssertEqual(fused.value.bitPattern, composed.value.bitPattern, "value, \(context)")
-                        XCTAssertEqual(fused.prediction.map(\.bitPattern), composed.prediction.map(\.bitPattern), "∂/∂p, \(context)")
-                        XCTAssertEqual(fused.target.map(\.bitPattern), composed.target.map(\.bitPattern), "∂/∂t, \(context)")
-                    }
-                }
+        forEachKernelAndThreadCount { kernels, threads in
+            for recordTarget in [false, true] {
+                let fused = valueAndGradients(fused: true, prediction: prediction, target: target, recordTarget: recordTarget)
+                let composed = valueAndGradients(fused: false, prediction: prediction, target: target, recordTarget: recordTarget)
+                let context = "\(kernels) kernels, \(threads) threads, target recorded: \(recordTarget)"
+                XCTAssertEqual(fused.value.bitPattern, composed.value.bitPattern, "value, \(context)")
+                XCTAssertEqual(fused.prediction.map(\.bitPattern), composed.prediction.map(\.bitPattern), "∂/∂p, \(context)")
+                XCTAssertEqual(fused.target.map(\.bitPattern), composed.target.map(\.bitPattern), "∂/∂t, \(context)")
             }
         }
         // Without recording: the same value.
