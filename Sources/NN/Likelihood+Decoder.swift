@@ -34,7 +34,7 @@ extension Likelihood {
     }
 
     /// log p(x | decoder output) per example, each sum over the data dimensions kept in Double
-    /// (for evaluations; not recorded when the caller does not record).
+    /// (for evaluations: no gradient flows through these sums).
     public func logProbabilityInDouble(of x: Tensor, decoderOutput output: Tensor) -> [Double] {
         if case .binary = self { return Bernoulli(logits: output).logProbabilityInDouble(x) }
         return logProbabilityPerElement(of: x, decoderOutput: output).rowSumsInDouble()

@@ -56,15 +56,10 @@ extension Tensor {
                     }
                 }
             }
-            if prediction.requiresGradient && target.requiresGradient {
-                let negated = gradient.map { $0 * -1 }
-                prediction.accumulateGradient(gradient, shape: prediction.shape)
-                target.accumulateGradient(negated, shape: target.shape)
-            } else if prediction.requiresGradient {
-                prediction.accumulateGradient(gradient, shape: prediction.shape)
-            } else {
-                target.accumulateGradient(gradient.map { $0 * -1 }, shape: target.shape)
-            }
+            // The prediction first, as the composition's sum hands its gradient on before the
+            // negation of the target does.
+            if prediction.requiresGradient { prediction.accumulateGradient(gradient, shape: prediction.shape) }
+            if target.requiresGradient { target.accumulateGradient(gradient.map { $0 * -1 }, shape: target.shape) }
         }
     }
 }
