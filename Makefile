@@ -45,6 +45,7 @@ script-tests:
 	COMPARE_BIN=$(BIN) bash scripts/kill-resume-test.sh
 	COMPARE_BIN=$(BIN) bash scripts/fuzz-readers.sh
 	COMPARE_BIN=$(BIN) bash scripts/conv-runs-test.sh
+	COMPARE_BIN=$(BIN) bash scripts/reproduce-test.sh
 	COMPARE_BIN=$(BIN) bash scripts/mpi-test.sh
 	COMPARE_BIN=$(BIN) bash scripts/mpi-runs-test.sh
 	python3 scripts/check_docs.py
