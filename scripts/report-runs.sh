@@ -66,7 +66,8 @@ case "$name" in
         # learned log-SNR schedule, Fourier features of z_t at exponents 6 and 7 for 256 levels),
         # both at the flagship's budget. Its own report because the flagship's seven trainings and
         # two T = 1000 evaluations do not fit one 3-hour working session; this pair does (about
-        # 2 hours on both cores). The continuous-time model is read at T = 1000, ELBO_∞ beside.
+        # 2 hours on both cores). The continuous-time model is read at T = 1000, ELBO_∞ beside from
+        # 100 draws of t per example (100 network passes, against its T = 1000 rows' 5,000).
         read -r -a budgets <<< "${BUDGETS:-40m}"
         dataset_name=fashion-mnist
         import=(datasets import fashion-mnist)
@@ -76,7 +77,7 @@ case "$name" in
         conv="--architecture conv --base-channels 16"
         models=(
             "conv-t1000|--model ddpm $conv --residual-blocks 1 --timesteps 1000 --variance learned-range --loss hybrid --checkpoint-every 200 --evaluate-every 500 --evaluation-examples 16|--samples 1,2,4 --elbo-draws 1"
-            "conv-continuous|--model ddpm $conv --residual-blocks 1 --timesteps continuous --schedule learned --fourier-features auto --evaluation-timesteps 1000 --checkpoint-every 200 --evaluate-every 500 --evaluation-examples 16|--samples 1,2,4 --elbo-draws 1"
+            "conv-continuous|--model ddpm $conv --residual-blocks 1 --timesteps continuous --schedule learned --fourier-features auto --evaluation-timesteps 1000 --checkpoint-every 200 --evaluate-every 500 --evaluation-examples 16|--samples 1,2,4 --elbo-draws 1 --continuous-draws 100"
         )
         ;;
     digits)

@@ -37,13 +37,19 @@ public struct EvaluationRequest: Equatable, Sendable {
     /// The T a continuous-time DDPM is read at (`--timesteps`): its ELBO_T, IWAE_K and sandwich
     /// use T + 1 latent layers; `nil` for the T stored with it. Refused for other models.
     public var timesteps: Int?
+    /// Draws of (t, ε) per example for a continuous-time DDPM's ELBO_∞, one network pass each
+    /// (`--continuous-draws`); `nil` for ``elboDraws``. A T = 1000 evaluation costs thousands
+    /// of passes per example, so a hundred more make ELBO_∞'s noise from t negligible for little.
+    /// Refused for other models.
+    public var continuousDraws: Int?
 
     public static let defaultSampleCounts = [1, 10, 100, 1000]
 
     public init(checkpoint: String, sampleCounts: [Int] = EvaluationRequest.defaultSampleCounts, examples: Int? = nil, seed: UInt64 = 1,
                 batchSize: Int = 50, elboDraws: Int = 10, threads: Int = 1, denoiser: EvaluationDenoiser = .network,
-                sandwich: Int? = nil, streams: EvaluationStreams = .sequential, timesteps: Int? = nil) {
+                sandwich: Int? = nil, streams: EvaluationStreams = .sequential, timesteps: Int? = nil, continuousDraws: Int? = nil) {
         self.streams = streams
+        self.continuousDraws = continuousDraws
         self.timesteps = timesteps
         self.checkpoint = checkpoint
         self.sampleCounts = sampleCounts
@@ -70,6 +76,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         if let sandwich { words += ["--sandwich", String(sandwich)] }
         if streams != defaults.streams { words += ["--streams", streams.rawValue] }
         if let timesteps { words += ["--timesteps", String(timesteps)] }
+        if let continuousDraws { words += ["--continuous-draws", String(continuousDraws)] }
         return words
     }
 
@@ -83,6 +90,7 @@ public struct EvaluationRequest: Equatable, Sendable {
         guard batchSize >= 1 else { throw PipelineError("--batch-size must be at least 1, got \(batchSize)") }
         guard threads >= 1 else { throw PipelineError("--threads must be at least 1, got \(threads)") }
         guard elboDraws >= 1 else { throw PipelineError("--elbo-draws must be at least 1, got \(elboDraws)") }
+        if let continuousDraws, continuousDraws < 1 { throw PipelineError("--continuous-draws must be at least 1, got \(continuousDraws)") }
         if let timesteps, timesteps < 1 { throw PipelineError("--timesteps must be at least 1, got \(timesteps)") }
         if let timesteps, timesteps > ModelConfiguration.maximumSize { throw PipelineError("--timesteps \(timesteps) is beyond any machine (at most 2^40)") }
         if let sandwich, sandwich < 2 {
@@ -127,6 +135,10 @@ public struct EvaluationRequest: Equatable, Sendable {
         let started = Date()
         let guardedStarted = GuardCounter.total
         let continuous = try readAtRequestedTimesteps(run)
+        if continuousDraws != nil && continuous == nil {
+            let what = run.checkpoint.model == "ddpm" ? "a DDPM of a finite T, whose ELBO has no continuous-time limit to draw" : "a \(run.checkpoint.model)"
+            throw PipelineError("--continuous-draws is an option of continuous-time DDPMs; \(checkpoint) holds \(what)")
+        }
         let evaluation = try evaluateTestSplit(of: run, model: run.model, quiet: quiet || !communicator.isRoot, communicator: communicator)
         guard communicator.isRoot else { return "" }
         var record = EvaluationRecord(evaluation: evaluation, seed: seed, command: commandLine)
@@ -135,13 +147,19 @@ public struct EvaluationRequest: Equatable, Sendable {
             // ELBO_∞ beside ELBO_T, on the same examples, from a stream of its own (so that no
             // other number moves): docs/math.md#continuous-time-elbo.
             let limit = try continuousELBO(of: continuous, run: run)
+            // ELBO_T ≤ ELBO_∞ example by example in expectation: the paired difference is the
+            // check, free of the spread between examples that dominates either mean's s.e.
+            let excess = MeanEstimate(zip(limit.perExample, evaluation.elbo).map { $0 - $1 })
             record.attributes["timesteps"] = .integer(Int64(continuous.timestepCount))
+            record.attributes["continuous_draws"] = .integer(Int64(continuousDraws ?? elboDraws))
             record.attributes["continuous_elbo"] = .double(limit.elbo.mean)
             record.attributes["continuous_elbo_standard_error"] = .double(limit.elbo.standardError)
+            record.attributes["continuous_elbo_excess"] = .double(excess.mean)
+            record.attributes["continuous_elbo_excess_standard_error"] = .double(excess.standardError)
             record.attributes["continuous_reconstruction"] = .double(limit.reconstruction)
             record.attributes["continuous_diffusion"] = .double(limit.diffusion)
             record.attributes["continuous_prior"] = .double(limit.prior)
-            continuousLine = "\n" + continuousELBOLine(limit, timesteps: continuous.timestepCount)
+            continuousLine = "\n" + continuousELBOLine(limit, excess: excess, timesteps: continuous.timestepCount)
         }
         record.attributes["elbo_draws"] = .integer(Int64(elboDraws))
         record.attributes["random_streams"] = .string(streams.rawValue)

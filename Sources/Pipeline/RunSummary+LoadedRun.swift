@@ -53,6 +53,10 @@ extension RunSummary {
         if run.model is ContinuousTimeDDPM, let mean = record.attributes["continuous_elbo"]?.doubleValue,
            let standardError = record.attributes["continuous_elbo_standard_error"]?.doubleValue, mean.isFinite, standardError.isFinite {
             continuousELBO = MeanEstimate(mean: mean, standardError: standardError, count: evaluation.exampleCount)
+            if let excess = record.attributes["continuous_elbo_excess"]?.doubleValue,
+               let excessError = record.attributes["continuous_elbo_excess_standard_error"]?.doubleValue, excess.isFinite, excessError.isFinite {
+                continuousELBOExcess = MeanEstimate(mean: excess, standardError: excessError, count: evaluation.exampleCount)
+            }
             self.evaluationTimesteps = evaluationTimesteps
         }
         let options = attribute("training_options")?.stringValue.flatMap {

@@ -376,7 +376,14 @@ func continuousTimeSentence(_ runs: [RunSummary], labels: [String], showsBits: B
         let bits = showsBits ? " (\(formatEstimate(limit.scaled(by: run.evaluation.bitsPerDimensionFactor))) bits/dim)" : ""
         let steps = run.evaluationTimesteps.map { "T = \($0) (\(formatCount($0 + 1)) latent layers)" } ?? "a finite T"
         out += "\(labels[i]) is a continuous-time DDPM: its row reads it at \(steps), where ELBO_T ≤ ELBO_∞; "
-            + "in continuous time, on the same examples, ELBO_∞ = \(formatEstimate(limit)) nats per example\(bits).\n\n"
+            + "in continuous time, on the same examples, ELBO_∞ = \(formatEstimate(limit)) nats per example\(bits)"
+        if let excess = run.continuousELBOExcess {
+            let holds = excess.mean >= -3 * excess.standardError
+            out += ". Paired over the examples, ELBO_∞ − ELBO_T = \(formatEstimate(excess)) nats"
+                + (holds ? ", as the inequality requires (within 3 s.e.)"
+                         : ": **below zero by more than 3 s.e.**, which the inequality forbids (an estimator or model error)")
+        }
+        out += ".\n\n"
     }
     return out
 }

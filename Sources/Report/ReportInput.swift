@@ -89,6 +89,8 @@ public struct RunSummary: Sendable {
     /// A continuous-time DDPM's ELBO_∞ on the same examples (per example, nats), stored beside
     /// the evaluation at ``evaluationTimesteps``; `nil` for every other model.
     public var continuousELBO: MeanEstimate?
+    /// ELBO_∞ − ELBO_T paired over the same examples (nats), when the evaluation stored it.
+    public var continuousELBOExcess: MeanEstimate?
     /// The T a continuous-time DDPM's row was read at (its latent layers are T + 1).
     public var evaluationTimesteps: Int?
     /// Nearest training examples (L2) of the first few samples: each sample and its neighbour,

@@ -51,10 +51,14 @@ struct EvalCommand: ParsableCommand, RunsAsJob {
     @Option(help: "Continuous-time DDPM: the number of steps T it is read at, as a hierarchical VAE of T + 1 latent layers (default: the T stored with it, 1000 unless trained with --evaluation-timesteps); its continuous-time ELBO is printed beside.")
     var timesteps: Int?
 
+    @Option(name: .customLong("continuous-draws"), help: "Continuous-time DDPM: draws of (t, ε) per example for its ELBO_∞, one network pass each (default: --elbo-draws).")
+    var continuousDraws: Int?
+
     var request: EvaluationRequest {
         EvaluationRequest(checkpoint: checkpoint, sampleCounts: samples.values, examples: examples, seed: seed,
                           batchSize: batchSize, elboDraws: elboDraws, threads: threads,
-                          denoiser: denoiser, sandwich: sandwich, streams: streams, timesteps: timesteps)
+                          denoiser: denoiser, sandwich: sandwich, streams: streams, timesteps: timesteps,
+                          continuousDraws: continuousDraws)
     }
 
     func validate() throws {

@@ -23,6 +23,14 @@ final class ContinuousTimeCLITests: XCTestCase {
         XCTAssertEqual(limitLine(atStored.stdout), limitLine(atThree.stdout))
         XCTAssertNotEqual(atStored.stdout.split(separator: "\n").first { $0.contains("  ELBO ") },
                           atThree.stdout.split(separator: "\n").first { $0.contains("  ELBO ") })
+        // ELBO_T ≤ ELBO_∞, checked on the paired difference.
+        XCTAssertTrue(atThree.stdout.contains("ELBO_∞ − ELBO_T"), atThree.stdout)
+        // More draws of t for ELBO_∞ alone: the rows above do not move; ELBO_∞'s line does.
+        let manyDraws = try runCompareSucceeding(["eval", "c.h5", "--samples", "1,4", "--examples", "16", "--elbo-draws", "2", "--timesteps", "3",
+                                                  "--continuous-draws", "50"], in: folder)
+        func rows(_ text: String) -> [Substring] { text.split(separator: "\n").filter { $0.hasPrefix("  ELBO ") || $0.hasPrefix("  IWAE") } }
+        XCTAssertEqual(rows(manyDraws.stdout), rows(atThree.stdout))
+        XCTAssertNotEqual(limitLine(manyDraws.stdout), limitLine(atThree.stdout))
         try runCompareSucceeding(["sample", "c.h5", "--count", "16", "--out", "s.h5", "--timesteps", "5"], in: folder)
         XCTAssertNotNil(try? folder.bytes("s.h5"))
         // The report reads the row at the evaluation's T (3: four latent layers) and gives ELBO_∞ beside.
@@ -30,5 +38,7 @@ final class ContinuousTimeCLITests: XCTestCase {
         let report = String(decoding: try folder.bytes("r.md"), as: UTF8.self)
         XCTAssertTrue(report.contains("is a continuous-time DDPM: its row reads it at T = 3 (4 latent layers)"), report)
         XCTAssertTrue(report.contains("ELBO_∞ = "), report)
+        // The paired difference stored by the last evaluation, with its verdict.
+        XCTAssertTrue(report.contains("Paired over the examples, ELBO_∞ − ELBO_T = "), report)
     }
 }
