@@ -223,6 +223,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
     out += convergenceSection(runs, labels: labels)
     out += sandwichSection(runs, labels: labels)
     out += layerSection(runs, labels: labels)
+    out += noiseLevelSection(runs, labels: labels)
 
     if !plots.isEmpty {
         out += "## Plots\n\n"
