@@ -5,6 +5,7 @@ whether the new numbers are the committed ones.
     scripts/reproduce_rows.py Reports/fashion-mnist-binary.md                 # every model row
     scripts/reproduce_rows.py Reports/fashion-mnist-binary.md --row "DDPM (conv)" --row "DDPM (MLP)"
     scripts/reproduce_rows.py Reports/digits.md --row "VAE (20.0 s)" --dir /tmp/repro
+    scripts/reproduce_rows.py Reports/fashion-mnist.md --print                 # only print the commands
 
 A report trained to a time budget stopped where that budget ran out on the machine that made it,
 so the reproduction trains each run to the same number of steps instead (`--steps N`, N from the
@@ -17,7 +18,9 @@ Everything is read from the report itself: the "Runs" and "Baselines" tables nam
 the "Reproduce" section holds the exact commands. New checkpoints go to DIR (default
 Runs/reproduce; an existing checkpoint there is trained again from nothing), and DIR/report.md is the
 report of the reproduced runs. Cells that measure wall-clock time (training time, evaluation time,
-cores used, the budget) and checkpoint paths are not compared. Exit status: 0 when every compared
+cores used, the budget) and checkpoint paths are not compared. Rows run one after another, each
+with the threads its command names; to use more cores, start one invocation per row, each with a
+--dir of its own. Exit status: 0 when every compared
 cell is equal, 1 when one differs, 2 on bad input (a missing report, row or dataset).
 
 Environment: COMPARE_BIN (default: the newer of .build/release/compare and .build/debug/compare).
@@ -27,6 +30,7 @@ import argparse
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 
@@ -117,6 +121,8 @@ def without_options(words, options_with_value, flags=()):
 
 def run(binary, words):
     print("+ compare " + " ".join(shlex.quote(word) for word in words), flush=True)
+    if binary is None:
+        return
     if subprocess.call([binary] + words) != 0:
         fail(f"'compare {words[0]}' failed (see its message above)", status=1)
 
@@ -126,6 +132,7 @@ def main():
     parser.add_argument("report", help="a committed report, e.g. Reports/digits.md")
     parser.add_argument("--row", action="append", default=[], help="a model row's label as the report prints it (repeatable; default: every model row)")
     parser.add_argument("--dir", default="Runs/reproduce", help="where the reproduced checkpoints and report go")
+    parser.add_argument("--print", action="store_true", help="only print the commands it would run")
     arguments = parser.parse_args()
 
     try:
@@ -157,11 +164,12 @@ def main():
             fail(f"{arguments.report}: row '{label}' has no step count ('{steps[label]}')")
     for words in list(trains.values()) + baselines:
         dataset = option_value(words, "--dataset")
-        if dataset and not os.path.exists(dataset):
+        if dataset and not os.path.exists(dataset) and not arguments.print:
             fail(f"{dataset}: the dataset is missing (import it with 'compare datasets import', see 'compare datasets list')")
 
-    binary = compare_binary()
-    os.makedirs(arguments.dir, exist_ok=True)
+    binary = None if arguments.print else compare_binary()
+    if binary is not None:
+        os.makedirs(arguments.dir, exist_ok=True)
     moved = lambda path: os.path.join(arguments.dir, os.path.basename(path))
     reproduced = []
     for label in labels:
@@ -181,6 +189,8 @@ def main():
     title = option_value(report_command, "--title") if report_command else None
     new_report = os.path.join(arguments.dir, "report.md")
     run(binary, ["report"] + baseline_paths + reproduced + ["--out", new_report] + (["--title", title] if title else []))
+    if binary is None:
+        return
 
     # Compare the tables row by row, rows matched through their checkpoint's file name (a label can
     # change with the set of rows: "VAE (conv)" is "VAE" when it is the only VAE).
@@ -216,4 +226,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `… --print | head` ends quietly
     main()
