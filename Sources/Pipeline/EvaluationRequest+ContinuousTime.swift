@@ -61,7 +61,7 @@ extension EvaluationRequest {
     /// "  ELBO_∞  … ± …  continuous time (…)" and "  ELBO_∞ − ELBO_T  … ± …  paired …".
     func continuousELBOLine(_ estimate: ContinuousELBOEstimate, excess: MeanEstimate, timesteps: Int) -> String {
         func nats(_ value: Double) -> String { String(format: "%.4f", value) }
-        let verdict = excess.mean >= -3 * excess.standardError
+        let verdict = excess.isNonNegative(withinStandardErrors: 3)
             ? "ELBO_T ≤ ELBO_∞ holds within 3 s.e."
             : "ELBO_T above ELBO_∞ by more than 3 s.e., which a continuous-time model cannot do (docs/math.md#discrete-time-elbo-of-a-continuous-model)"
         return "  ELBO_∞          \(nats(estimate.elbo.mean)) ± \(nats(estimate.elbo.standardError))  continuous time "

@@ -149,7 +149,7 @@ public struct EvaluationRequest: Equatable, Sendable {
             let limit = try continuousELBO(of: continuous, run: run)
             // ELBO_T ≤ ELBO_∞ example by example in expectation: the paired difference is the
             // check, free of the spread between examples that dominates either mean's s.e.
-            let excess = MeanEstimate(zip(limit.perExample, evaluation.elbo).map { $0 - $1 })
+            let excess = MeanEstimate(pairedDifferenceOf: limit.perExample, minus: evaluation.elbo)
             record.attributes["timesteps"] = .integer(Int64(continuous.timestepCount))
             record.attributes["continuous_draws"] = .integer(Int64(continuousDraws ?? elboDraws))
             record.attributes["continuous_elbo"] = .double(limit.elbo.mean)

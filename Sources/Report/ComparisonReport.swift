@@ -379,9 +379,8 @@ func continuousTimeSentence(_ runs: [RunSummary], labels: [String], showsBits: B
         out += "\(labels[i]) is a continuous-time DDPM: its row reads it at \(steps), where ELBO_T ≤ ELBO_∞; "
             + "in continuous time, on the same examples, ELBO_∞ = \(formatEstimate(limit)) nats per example\(bits)"
         if let excess = run.continuousELBOExcess {
-            let holds = excess.mean >= -3 * excess.standardError
             out += ". Paired over the examples, ELBO_∞ − ELBO_T = \(formatEstimate(excess)) nats"
-                + (holds ? ", as the inequality requires (within 3 s.e.)"
+                + (excess.isNonNegative(withinStandardErrors: ReportCheck.standardErrors) ? ", as the inequality requires (within 3 s.e.)"
                          : ": **below zero by more than 3 s.e.**, which the inequality forbids (an estimator or model error)")
         }
         out += ".\n\n"
