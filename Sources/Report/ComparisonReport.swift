@@ -220,6 +220,7 @@ func comparisonMarkdown(title: String, runs: [RunSummary], labels: [String], plo
 
     out += howToRead(densityKnown: densityKnown, showsBits: showsBits, hasDiffusion: hasDiffusion, dimension: first.dimension)
     out += checksSection(runs, labels: labels, baselines: baselines)
+    out += pairedDifferencesSection(runs, labels: labels, showsBits: showsBits)
     out += convergenceSection(runs, labels: labels)
     out += sandwichSection(runs, labels: labels)
     out += layerSection(runs, labels: labels)
