@@ -59,6 +59,9 @@ extension RunSummary {
             }
             self.evaluationTimesteps = evaluationTimesteps
         }
+        if let continuous = run.model as? ContinuousTimeDDPM, continuous.schedule.kind == .learned {
+            learnedScheduleEnds = continuous.schedule.endPoints
+        }
         let options = attribute("training_options")?.stringValue.flatMap {
             try? JSONDecoder().decode(TrainingOptions.self, from: Data($0.utf8))
         }

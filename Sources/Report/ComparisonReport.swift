@@ -384,6 +384,10 @@ func continuousTimeSentence(_ runs: [RunSummary], labels: [String], showsBits: B
                 + (excess.isNonNegative(withinStandardErrors: ReportCheck.standardErrors) ? ", as the inequality requires (within 3 s.e.)"
                          : ": **below zero by more than 3 s.e.**, which the inequality forbids (an estimator or model error)")
         }
+        if let ends = run.learnedScheduleEnds {
+            out += ". Its learned schedule ends at γ(0) = \(formatFixed(ends.start, decimals: 2)) and γ(1) = \(formatFixed(ends.end, decimals: 2)) "
+                + "(γ = -log SNR; where it started is under Runs)"
+        }
         out += ".\n\n"
     }
     return out

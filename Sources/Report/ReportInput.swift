@@ -91,6 +91,9 @@ public struct RunSummary: Sendable {
     public var continuousELBO: MeanEstimate?
     /// ELBO_∞ − ELBO_T paired over the same examples (nats), when the evaluation stored it.
     public var continuousELBOExcess: MeanEstimate?
+    /// A learned log-SNR schedule's end points γ(0), γ(1) after training, beside the ones it
+    /// started from (the options give those); `nil` for fixed schedules and other models.
+    public var learnedScheduleEnds: (start: Double, end: Double)?
     /// The T a continuous-time DDPM's row was read at (its latent layers are T + 1).
     public var evaluationTimesteps: Int?
     /// Nearest training examples (L2) of the first few samples: each sample and its neighbour,

@@ -40,5 +40,7 @@ final class ContinuousTimeCLITests: XCTestCase {
         XCTAssertTrue(report.contains("ELBO_∞ = "), report)
         // The paired difference stored by the last evaluation, with its verdict.
         XCTAssertTrue(report.contains("Paired over the examples, ELBO_∞ − ELBO_T = "), report)
+        // Where the learned schedule's end points went in training (they start at the options' values).
+        XCTAssertTrue(report.contains("Its learned schedule ends at γ(0) = "), report)
     }
 }
