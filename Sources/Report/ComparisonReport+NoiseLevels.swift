@@ -32,9 +32,8 @@ func noiseLevelSection(_ runs: [RunSummary], labels: [String]) -> String {
         let name = range.count == 1 ? "L_\(range.lowerBound) (the finest step)"
             : "L_\(formatCount(range.lowerBound)) … L_\(formatCount(range.upperBound))"
         table.append([name] + chosen.enumerated().map { column, index in
-            let present = range.clamped(to: 1...steps[column])
-            guard present.lowerBound <= present.upperBound, range.lowerBound <= steps[column] else { return "—" }
-            return formatEstimate(sum(runs[index].evaluation, layers: present))
+            guard range.lowerBound <= steps[column] else { return "—" }
+            return formatEstimate(sum(runs[index].evaluation, layers: range.lowerBound...Swift.min(range.upperBound, steps[column])))
         })
     }
     table.append(["prior (the last layer)"] + chosen.enumerated().map { column, index in
