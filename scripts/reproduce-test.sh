@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/reproduce_rows.py, end to end on a committed report's cheapest row: retraining digits.md's
 # "VAE (20.0 s)" row to its step count and evaluating it with the report's own command must give
-# the committed cells exactly (exit 0); the same report with one of that row's numbers changed
+# the committed cells exactly (exit 0), and so must evaluating that checkpoint again on two
+# threads (--skip-training --threads 2); the same report with one of that row's numbers changed
 # must be caught (exit 1, the cell named); a row the report does not have is refused (exit 2, one
 # line). About 40 seconds of one core. Runs in a scratch directory with its own Datasets/.
 set -euo pipefail
@@ -23,6 +24,13 @@ python3 "$root/scripts/reproduce_rows.py" "$root/Reports/digits.md" --row "$row"
     || { tail -5 out.txt >&2; fail "the committed row '$row' did not reproduce"; }
 grep -q "; 0 differ;" out.txt || fail "no comparison summary: $(tail -1 out.txt)"
 echo "reproduce-test: $(tail -1 out.txt)"
+
+# The same checkpoint evaluated again on two threads (--skip-training --threads 2): the engine's
+# numbers do not depend on the thread count, so every compared cell must come back again.
+python3 "$root/scripts/reproduce_rows.py" "$root/Reports/digits.md" --row "$row" --dir repro --skip-training --threads 2 > out.txt 2>&1 \
+    || { tail -5 out.txt >&2; fail "re-evaluating on two threads changed the row"; }
+grep -q "; 0 differ;" out.txt || fail "no comparison summary after --skip-training: $(tail -1 out.txt)"
+echo "reproduce-test: evaluated again on two threads, $(tail -1 out.txt | cut -d';' -f1-2)"
 
 # One committed number changed: its ELBO (the fifth column), the last digit of the mean.
 python3 - "$root/Reports/digits.md" edited.md "$row" <<'PY'

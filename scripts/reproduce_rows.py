@@ -6,6 +6,7 @@ whether the new numbers are the committed ones.
     scripts/reproduce_rows.py Reports/fashion-mnist-binary.md --row "DDPM (conv)" --row "DDPM (MLP)"
     scripts/reproduce_rows.py Reports/digits.md --row "VAE (20.0 s)" --dir /tmp/repro
     scripts/reproduce_rows.py Reports/fashion-mnist.md --print                 # only print the commands
+    scripts/reproduce_rows.py Reports/fashion-mnist-binary.md --row "DDPM (conv)" --skip-training --threads 2
 
 A report trained to a time budget stopped where that budget ran out on the machine that made it,
 so the reproduction trains each run to the same number of steps instead (`--steps N`, N from the
@@ -20,8 +21,10 @@ Runs/reproduce; an existing checkpoint there is trained again from nothing), and
 report of the reproduced runs. Cells that measure wall-clock time (training time, evaluation time,
 cores used, the budget), checkpoint paths and the differences from the best row (which depend on
 the rows a report holds) are not compared. Rows run one after another, each
-with the threads its command names; to use more cores, start one invocation per row, each with a
---dir of its own. Exit status: 0 when every compared
+with the threads its command names (--threads N overrides them: the engine's numbers do not depend
+on the thread count); to use more cores, start one invocation per row, each with a --dir of its
+own. --skip-training evaluates and compares the checkpoints an earlier invocation trained in DIR
+(an interrupted evaluation is simply run again). Exit status: 0 when every compared
 cell is equal, 1 when one differs, 2 on bad input (a missing report, row or dataset).
 
 Environment: COMPARE_BIN (default: the newer of .build/release/compare and .build/debug/compare).
@@ -134,6 +137,8 @@ def main():
     parser.add_argument("--row", action="append", default=[], help="a model row's label as the report prints it (repeatable; default: every model row)")
     parser.add_argument("--dir", default="Runs/reproduce", help="where the reproduced checkpoints and report go")
     parser.add_argument("--print", action="store_true", help="only print the commands it would run")
+    parser.add_argument("--threads", type=int, help="threads for every training and evaluation (default: each command's own)")
+    parser.add_argument("--skip-training", action="store_true", help="use the checkpoints already trained in DIR")
     arguments = parser.parse_args()
 
     try:
@@ -168,6 +173,9 @@ def main():
         if dataset and not os.path.exists(dataset) and not arguments.print:
             fail(f"{dataset}: the dataset is missing (import it with 'compare datasets import', see 'compare datasets list')")
 
+    if arguments.threads is not None and arguments.threads < 1:
+        fail(f"--threads must be at least 1, got {arguments.threads}")
+    threads = ["--threads", str(arguments.threads)] if arguments.threads else []
     binary = None if arguments.print else compare_binary()
     if binary is not None:
         os.makedirs(arguments.dir, exist_ok=True)
@@ -175,12 +183,17 @@ def main():
     reproduced = []
     for label in labels:
         original = checkpoints[label]
-        train = without_options(trains[original][1:], {"--time-budget", "--budget-clock", "--steps", "--out"}, {"--overwrite", "--resume"})
-        run(binary, train + ["--steps", steps[label], "--out", moved(original), "--overwrite"])
         evaluation = evaluations.get(original)
         if evaluation is None:
             fail(f"{arguments.report}: no 'compare eval' command for {original}")
-        run(binary, ["eval", moved(original)] + evaluation[3:])
+        if arguments.skip_training:
+            if binary is not None and not os.path.exists(moved(original)):
+                fail(f"{moved(original)}: no checkpoint to evaluate (--skip-training uses the ones an earlier run trained in {arguments.dir})")
+        else:
+            train = without_options(trains[original][1:], {"--time-budget", "--budget-clock", "--steps", "--out"} | ({"--threads"} if threads else set()),
+                                    {"--overwrite", "--resume"})
+            run(binary, train + ["--steps", steps[label], "--out", moved(original), "--overwrite"] + threads)
+        run(binary, ["eval", moved(original)] + without_options(evaluation[3:], {"--threads"} if threads else set()) + threads)
         reproduced.append(moved(original))
     baseline_paths = []
     for words in baselines:
