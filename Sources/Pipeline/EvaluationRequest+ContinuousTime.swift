@@ -17,6 +17,9 @@ struct ContinuousELBOEstimate {
 }
 
 extension EvaluationRequest {
+    /// Draws of t per example for ELBO_∞: `--continuous-draws`, else `--elbo-draws`.
+    var continuousDrawCount: Int { continuousDraws ?? elboDraws }
+
     /// With `--timesteps`, the run's continuous-time model set to that T (a one-line refusal for
     /// any other model); without, the continuous-time model as stored, or `nil` for other models.
     func readAtRequestedTimesteps(_ run: LoadedRun) throws -> ContinuousTimeDDPM? {
@@ -33,7 +36,7 @@ extension EvaluationRequest {
         return continuous
     }
 
-    /// ELBO_∞ on the evaluated examples, `continuousDraws` (else `elboDraws`) times per example, from the stream
+    /// ELBO_∞ on the evaluated examples, ``continuousDrawCount`` times per example, from the stream
     /// (seed, 0xC0_7) of its own. docs/math.md#continuous-time-elbo
     func continuousELBO(of model: ContinuousTimeDDPM, run: LoadedRun) throws -> ContinuousELBOEstimate {
         let testCount = run.dataset.testCount
@@ -45,7 +48,7 @@ extension EvaluationRequest {
             var first = 0
             while first < n {
                 let last = Swift.min(n, first + batchSize)
-                let batch = model.continuousELBO(data.rows(first..<last), draws: continuousDraws ?? elboDraws, using: &generator)
+                let batch = model.continuousELBO(data.rows(first..<last), draws: continuousDrawCount, using: &generator)
                 if terms == nil { terms = batch } else { terms!.append(batch) }
                 first = last
             }

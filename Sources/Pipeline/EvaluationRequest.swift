@@ -151,7 +151,7 @@ public struct EvaluationRequest: Equatable, Sendable {
             // check, free of the spread between examples that dominates either mean's s.e.
             let excess = MeanEstimate(pairedDifferenceOf: limit.perExample, minus: evaluation.elbo)
             record.attributes["timesteps"] = .integer(Int64(continuous.timestepCount))
-            record.attributes["continuous_draws"] = .integer(Int64(continuousDraws ?? elboDraws))
+            record.attributes["continuous_draws"] = .integer(Int64(continuousDrawCount))
             record.attributes["continuous_elbo"] = .double(limit.elbo.mean)
             record.attributes["continuous_elbo_standard_error"] = .double(limit.elbo.standardError)
             record.attributes["continuous_elbo_excess"] = .double(excess.mean)
